@@ -1,0 +1,140 @@
+package config
+
+import (
+	"log/slog"
+	"net"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Database kinds returned by DatabaseKind.
+const (
+	KindSQLite   = "sqlite"
+	KindPostgres = "postgres"
+)
+
+// Signing algorithms accepted in SigningAlg.
+const (
+	AlgEdDSA = "EdDSA"
+	AlgES256 = "ES256"
+)
+
+// MasterKeySize is the length of the decoded master key in bytes.
+const MasterKeySize = 32
+
+// MinAdminTokenLen is the shortest SIGIL_ADMIN_TOKEN accepted.
+const MinAdminTokenLen = 32
+
+// defaultMasterKeyName is the file name of the generated master key, placed
+// beside the SQLite database.
+const defaultMasterKeyName = "sigil.master.key"
+
+// Config is the server's configuration. Build it with Load (or start from
+// Default) and check it with Validate. The zero value is not valid.
+type Config struct {
+	Addr        string // SIGIL_ADDR: listen address, host:port
+	DatabaseURL string // SIGIL_DATABASE_URL: sqlite://PATH or postgres://…
+	RedisURL    string // SIGIL_REDIS_URL: empty = no Redis
+	Issuer      string // SIGIL_ISSUER: token `iss` and discovery base
+
+	// MasterKey is the decoded SIGIL_MASTER_KEY (32 bytes), or nil when
+	// unset; use LoadMasterKey rather than reading it directly.
+	MasterKey []byte
+	// MasterKeyFile is SIGIL_MASTER_KEY_FILE; empty for PostgreSQL and for
+	// an in-memory SQLite database unless set explicitly.
+	MasterKeyFile string
+	AdminToken    string // SIGIL_ADMIN_TOKEN: empty = no static admin token
+
+	TrustedProxies string // SIGIL_TRUSTED_PROXIES: raw; see ParseTrustedProxies
+	RateLimits     string // SIGIL_RATE_LIMITS: raw; parsed by the rate limiter
+
+	SigningAlg      string        // SIGIL_SIGNING_ALG: AlgEdDSA or AlgES256
+	LogLevel        string        // SIGIL_LOG_LEVEL: debug|info|warn|error
+	LogFormat       string        // SIGIL_LOG_FORMAT: json|text
+	ShutdownTimeout time.Duration // SIGIL_SHUTDOWN_TIMEOUT
+	Dev             bool          // SIGIL_DEV: development mode
+}
+
+// Default returns the built-in defaults, with Issuer and MasterKeyFile
+// derived from the default Addr and DatabaseURL as Load would.
+func Default() Config {
+	c := Config{
+		Addr:            "127.0.0.1:8080",
+		DatabaseURL:     "sqlite://sigil.db",
+		SigningAlg:      AlgEdDSA,
+		LogLevel:        "info",
+		LogFormat:       "json",
+		ShutdownTimeout: 10 * time.Second,
+	}
+	c.Issuer = defaultIssuer(c.Addr)
+	c.MasterKeyFile = c.defaultMasterKeyFile()
+	return c
+}
+
+// DatabaseKind reports KindSQLite or KindPostgres from the URL's scheme, or
+// "" when the scheme is neither (Validate reports that).
+func (c Config) DatabaseKind() string {
+	u := strings.ToLower(c.DatabaseURL)
+	switch {
+	case strings.HasPrefix(u, "sqlite://"):
+		return KindSQLite
+	case strings.HasPrefix(u, "postgres://"), strings.HasPrefix(u, "postgresql://"):
+		return KindPostgres
+	}
+	return ""
+}
+
+// SQLitePath returns the file path of a sqlite:// URL, taken literally
+// after the scheme ("sqlite://sigil.db" → "sigil.db", "sqlite:///var/lib/
+// sigil.db" → "/var/lib/sigil.db", "sqlite://:memory:" → ":memory:"), or ""
+// for any other kind of database.
+func (c Config) SQLitePath() string {
+	if c.DatabaseKind() != KindSQLite {
+		return ""
+	}
+	return c.DatabaseURL[len("sqlite://"):]
+}
+
+// inMemorySQLite reports whether the database is SQLite's :memory:, which
+// leaves nothing on disk and so gets an ephemeral master key by default.
+func (c Config) inMemorySQLite() bool {
+	return c.SQLitePath() == ":memory:"
+}
+
+// defaultMasterKeyFile is the key file beside the SQLite database, or ""
+// where no file applies (PostgreSQL, in-memory SQLite).
+func (c Config) defaultMasterKeyFile() string {
+	p := c.SQLitePath()
+	if p == "" || c.inMemorySQLite() {
+		return ""
+	}
+	return filepath.Join(filepath.Dir(p), defaultMasterKeyName)
+}
+
+// defaultIssuer is "http://" + addr. An empty host (":8080", all
+// interfaces) becomes "localhost", since "http://:8080" names no host.
+func defaultIssuer(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr
+	}
+	if host == "" {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// SlogLevel maps LogLevel to its slog.Level; a level Validate would refuse
+// maps to slog.LevelInfo.
+func (c Config) SlogLevel() slog.Level {
+	switch c.LogLevel {
+	case "debug":
+		return slog.LevelDebug
+	case "warn":
+		return slog.LevelWarn
+	case "error":
+		return slog.LevelError
+	}
+	return slog.LevelInfo
+}

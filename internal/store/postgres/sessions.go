@@ -1,0 +1,145 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/sigil-auth/sigil/internal/store"
+)
+
+// CreateAuthCode stores c; a hash already stored is ErrConflict.
+func (s *Store) CreateAuthCode(ctx context.Context, c store.AuthCode) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO auth_codes (hash, user_id, expires_at)
+		VALUES ($1, $2, $3)`, c.Hash, c.UserID, c.ExpiresAt)
+	return mapErr("create auth code", err)
+}
+
+// ConsumeAuthCode deletes the code and returns it. One statement: of two
+// concurrent consumers the second waits on the row lock, then finds the
+// row gone and gets ErrNotFound.
+func (s *Store) ConsumeAuthCode(ctx context.Context, hash []byte) (store.AuthCode, error) {
+	var c store.AuthCode
+	err := s.pool.QueryRow(ctx, `DELETE FROM auth_codes WHERE hash = $1
+		RETURNING hash, user_id, expires_at`, hash).Scan(&c.Hash, &c.UserID, &c.ExpiresAt)
+	if err != nil {
+		return store.AuthCode{}, mapErr("consume auth code", err)
+	}
+	return c, nil
+}
+
+const sessionCols = `id, user_id, workspace_id, method, scopes, created_at,
+	expires_at, refresh_expires_at, generation, rotated_at, revoked_at`
+
+// CreateSession stores the session and its first refresh token (of the
+// session's generation, 0 for a new one, created at s.CreatedAt) in one
+// statement, so in one round trip and atomically. A taken session id or
+// refresh hash is ErrConflict.
+func (s *Store) CreateSession(ctx context.Context, sess store.Session, refreshHash []byte) error {
+	_, err := s.pool.Exec(ctx, `WITH s AS (
+			INSERT INTO sessions (`+sessionCols+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+			RETURNING id, generation, created_at)
+		INSERT INTO refresh_tokens (hash, session_id, generation, created_at)
+		SELECT $12, id, generation, created_at FROM s`,
+		sess.ID, sess.UserID, sess.WorkspaceID, sess.Method, sess.Scopes, sess.CreatedAt,
+		sess.ExpiresAt, sess.RefreshExpiresAt, sess.Generation, sess.RotatedAt, sess.RevokedAt,
+		refreshHash)
+	return mapErr("create session", err)
+}
+
+// GetSession returns the session with that id, revoked or not.
+func (s *Store) GetSession(ctx context.Context, id string) (store.Session, error) {
+	sess, err := scanSession(s.pool.QueryRow(ctx,
+		`SELECT `+sessionCols+` FROM sessions WHERE id = $1`, id))
+	return sess, mapErr("get session", err)
+}
+
+// ListSessions returns the user's live sessions (not revoked, ExpiresAt
+// after now), newest first, ties by id.
+func (s *Store) ListSessions(ctx context.Context, userID string, now time.Time) ([]store.Session, error) {
+	rows, _ := s.pool.Query(ctx, `SELECT `+sessionCols+` FROM sessions
+		WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2
+		ORDER BY created_at DESC, id DESC`, userID, now)
+	list, err := pgx.AppendRows([]store.Session(nil), rows, func(r pgx.CollectableRow) (store.Session, error) {
+		return scanSession(r)
+	})
+	return list, mapErr("list sessions", err)
+}
+
+func scanSession(row pgx.Row) (store.Session, error) {
+	var s store.Session
+	err := row.Scan(&s.ID, &s.UserID, &s.WorkspaceID, &s.Method, &s.Scopes, &s.CreatedAt,
+		&s.ExpiresAt, &s.RefreshExpiresAt, &s.Generation, &s.RotatedAt, &s.RevokedAt)
+	return s, err
+}
+
+// GetRefreshToken finds the refresh token with that hash, of any
+// generation.
+func (s *Store) GetRefreshToken(ctx context.Context, hash []byte) (store.RefreshToken, error) {
+	var t store.RefreshToken
+	err := s.pool.QueryRow(ctx, `SELECT hash, session_id, generation, created_at
+		FROM refresh_tokens WHERE hash = $1`, hash).
+		Scan(&t.Hash, &t.SessionID, &t.Generation, &t.CreatedAt)
+	if err != nil {
+		return store.RefreshToken{}, mapErr("get refresh token", err)
+	}
+	return t, nil
+}
+
+// RotateRefresh is one statement: the conditional UPDATE moves the session
+// to fromGen+1 only if it is still at fromGen and not revoked, and the
+// child token is inserted only for the row it returned. Concurrent callers
+// with the same fromGen queue on the row lock; PostgreSQL re-checks the
+// WHERE clause on the winner's new row version, so the losers update
+// nothing and get ErrConflict. A childHash already stored aborts the whole
+// statement (ErrConflict too). An unknown session is ErrNotFound.
+func (s *Store) RotateRefresh(ctx context.Context, sessionID string, fromGen int64, childHash []byte, now, refreshExpiresAt time.Time) error {
+	tag, err := s.pool.Exec(ctx, `WITH s AS (
+			UPDATE sessions SET generation = generation + 1, rotated_at = $3,
+				refresh_expires_at = $4
+			WHERE id = $1 AND generation = $2 AND revoked_at IS NULL
+			RETURNING id, generation)
+		INSERT INTO refresh_tokens (hash, session_id, generation, created_at)
+		SELECT $5, id, generation, $3 FROM s`,
+		sessionID, fromGen, now, refreshExpiresAt, childHash)
+	if err != nil {
+		return mapErr("rotate refresh", err)
+	}
+	if tag.RowsAffected() == 1 {
+		return nil
+	}
+	// Lost the race, revoked, or no such session: only the last differs.
+	var exists bool
+	err = s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM sessions WHERE id = $1)`,
+		sessionID).Scan(&exists)
+	switch {
+	case err != nil:
+		return mapErr("rotate refresh", err)
+	case !exists:
+		return fmt.Errorf("postgres: rotate refresh: %w", store.ErrNotFound)
+	}
+	return fmt.Errorf("postgres: rotate refresh: %w", store.ErrConflict)
+}
+
+// RevokeSession sets RevokedAt to now unless it is already set, so the
+// first revocation time stays. An unknown session is ErrNotFound.
+func (s *Store) RevokeSession(ctx context.Context, id string, now time.Time) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE sessions SET revoked_at = coalesce(revoked_at, $2)
+		WHERE id = $1`, id, now)
+	return errAffected("revoke session", tag, err, store.ErrNotFound)
+}
+
+// RevokeUserSessions revokes the user's live sessions (as ListSessions
+// sees them) and returns their ids, newest first.
+func (s *Store) RevokeUserSessions(ctx context.Context, userID string, now time.Time) ([]string, error) {
+	rows, _ := s.pool.Query(ctx, `WITH r AS (
+			UPDATE sessions SET revoked_at = $2
+			WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2
+			RETURNING id, created_at)
+		SELECT id FROM r ORDER BY created_at DESC, id DESC`, userID, now)
+	ids, err := pgx.AppendRows([]string(nil), rows, pgx.RowTo[string])
+	return ids, mapErr("revoke user sessions", err)
+}

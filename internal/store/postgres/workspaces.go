@@ -1,0 +1,99 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/sigil-auth/sigil/internal/store"
+)
+
+const workspaceCols = `id, name, join_code_hash, default_scopes, access_ttl,
+	refresh_ttl, session_max_age, refresh_grace, created_at, updated_at`
+
+// CreateWorkspace stores w; a taken id or join code hash is ErrConflict.
+func (s *Store) CreateWorkspace(ctx context.Context, w store.Workspace) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO workspaces (`+workspaceCols+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, workspaceArgs(w)...)
+	return mapErr("create workspace", err)
+}
+
+// GetWorkspace returns the workspace with that id.
+func (s *Store) GetWorkspace(ctx context.Context, id string) (store.Workspace, error) {
+	w, err := scanWorkspace(s.pool.QueryRow(ctx,
+		`SELECT `+workspaceCols+` FROM workspaces WHERE id = $1`, id))
+	return w, mapErr("get workspace", err)
+}
+
+// GetWorkspaceByJoinCode returns the workspace whose join code hashes to
+// hash. A nil hash matches nothing (NULL never equals).
+func (s *Store) GetWorkspaceByJoinCode(ctx context.Context, hash []byte) (store.Workspace, error) {
+	w, err := scanWorkspace(s.pool.QueryRow(ctx,
+		`SELECT `+workspaceCols+` FROM workspaces WHERE join_code_hash = $1`, hash))
+	return w, mapErr("get workspace by join code", err)
+}
+
+// UpdateWorkspace locks the row, lets fn edit a copy and writes every
+// mutable field back. The id and CreatedAt are not fn's to change: they
+// are restored. A join code hash already used elsewhere is ErrConflict.
+func (s *Store) UpdateWorkspace(ctx context.Context, id string, fn func(*store.Workspace) error) (store.Workspace, error) {
+	var out store.Workspace
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		w, err := scanWorkspace(tx.QueryRow(ctx,
+			`SELECT `+workspaceCols+` FROM workspaces WHERE id = $1 FOR NO KEY UPDATE`, id))
+		if err != nil {
+			return mapErr("update workspace", err)
+		}
+		if err := fn(&w); err != nil {
+			return err // the caller's own error, unwrapped
+		}
+		w.ID = id
+		args := workspaceArgs(w)
+		// Every parameter must appear in the statement, so created_at
+		// ($9 of workspaceArgs) is cut out and updated_at becomes $9.
+		args = append(args[:8], args[9])
+		out, err = scanWorkspace(tx.QueryRow(ctx, `UPDATE workspaces SET
+			name = $2, join_code_hash = $3, default_scopes = $4, access_ttl = $5,
+			refresh_ttl = $6, session_max_age = $7, refresh_grace = $8, updated_at = $9
+			WHERE id = $1 RETURNING `+workspaceCols, args...))
+		return mapErr("update workspace", err)
+	})
+	if err != nil {
+		return store.Workspace{}, err
+	}
+	return out, nil
+}
+
+// workspaceArgs lists w's fields in workspaceCols order ($1…$10).
+func workspaceArgs(w store.Workspace) []any {
+	var grace *int64
+	if w.RefreshGrace != nil {
+		g := int64(*w.RefreshGrace)
+		grace = &g
+	}
+	return []any{w.ID, w.Name, w.JoinCodeHash, w.DefaultScopes,
+		int64(w.AccessTTL), int64(w.RefreshTTL), int64(w.SessionMaxAge), grace,
+		w.CreatedAt, w.UpdatedAt}
+}
+
+func scanWorkspace(row pgx.Row) (store.Workspace, error) {
+	var (
+		w                       store.Workspace
+		access, refresh, maxAge int64
+		grace                   *int64
+	)
+	err := row.Scan(&w.ID, &w.Name, &w.JoinCodeHash, &w.DefaultScopes, &access,
+		&refresh, &maxAge, &grace, &w.CreatedAt, &w.UpdatedAt)
+	if err != nil {
+		return store.Workspace{}, err
+	}
+	w.AccessTTL = time.Duration(access)
+	w.RefreshTTL = time.Duration(refresh)
+	w.SessionMaxAge = time.Duration(maxAge)
+	if grace != nil {
+		g := time.Duration(*grace)
+		w.RefreshGrace = &g
+	}
+	return w, nil
+}

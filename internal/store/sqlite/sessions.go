@@ -1,0 +1,149 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/sigil-auth/sigil/internal/store"
+)
+
+var (
+	qCreateCode = writeQuery(`INSERT INTO auth_codes (hash, user_id, expires_at) VALUES (?, ?, ?)`)
+	// DELETE … RETURNING is one statement: of concurrent consumers exactly
+	// one gets the row.
+	qConsumeCode = writeQuery(`DELETE FROM auth_codes WHERE hash = ? RETURNING hash, user_id, expires_at`)
+)
+
+// CreateAuthCode stores c; a taken hash is ErrConflict. The user need not
+// exist yet (registration asks for a code first).
+func (s *Store) CreateAuthCode(ctx context.Context, c store.AuthCode) error {
+	return wrap("create auth code", s.writeExec(ctx, qCreateCode, c.Hash, c.UserID, micros(c.ExpiresAt)))
+}
+
+// ConsumeAuthCode deletes and returns the code with that hash, expired or
+// not; a missing code is ErrNotFound.
+func (s *Store) ConsumeAuthCode(ctx context.Context, hash []byte) (store.AuthCode, error) {
+	var c store.AuthCode
+	err := s.write(ctx, func(t tx) error {
+		return t.queryRow(qConsumeCode, hash).Scan(&c.Hash, &c.UserID, (*instant)(&c.ExpiresAt))
+	})
+	if err != nil {
+		return store.AuthCode{}, wrap("consume auth code", err)
+	}
+	return c, nil
+}
+
+const sessionCols = `id, user_id, workspace_id, method, scopes, created_at, expires_at,
+	refresh_expires_at, generation, rotated_at, revoked_at`
+
+var (
+	qCreateSession = writeQuery(`INSERT INTO sessions (` + sessionCols + `)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	qCreateRefresh = writeQuery(`INSERT INTO refresh_tokens (hash, session_id, generation, created_at)
+		VALUES (?, ?, ?, ?)`)
+	qGetSession   = readQuery(`SELECT ` + sessionCols + ` FROM sessions WHERE id = ?`)
+	qListSessions = readQuery(`SELECT ` + sessionCols + ` FROM sessions
+		WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ?
+		ORDER BY created_at DESC, id DESC`)
+	qGetRefresh = readQuery(`SELECT hash, session_id, generation, created_at
+		FROM refresh_tokens WHERE hash = ?`)
+	// qRevokeSession keeps the first revocation time.
+	qRevokeSession = writeQuery(`UPDATE sessions SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?`)
+	qRevokeUser    = writeQuery(`UPDATE sessions SET revoked_at = ?1
+		WHERE user_id = ?2 AND revoked_at IS NULL AND expires_at > ?1 RETURNING id`)
+)
+
+func scanSession(row scanner) (store.Session, error) {
+	var s store.Session
+	var revoked sql.NullInt64
+	err := row.Scan(&s.ID, &s.UserID, &s.WorkspaceID, &s.Method, (*scopes)(&s.Scopes),
+		(*instant)(&s.CreatedAt), (*instant)(&s.ExpiresAt), (*instant)(&s.RefreshExpiresAt),
+		&s.Generation, (*instant)(&s.RotatedAt), &revoked)
+	s.RevokedAt = fromNullMicros(revoked)
+	return s, err
+}
+
+// CreateSession stores sess and its first refresh token, at sess's
+// Generation (0 for a new session) and created at sess.CreatedAt, in one
+// transaction. A taken session id or token hash is ErrConflict and stores
+// nothing; an unknown user or workspace is ErrNotFound.
+func (s *Store) CreateSession(ctx context.Context, sess store.Session, refreshHash []byte) error {
+	err := s.write(ctx, func(t tx) error {
+		_, err := t.exec(qCreateSession, sess.ID, sess.UserID, sess.WorkspaceID, sess.Method,
+			encodeScopes(sess.Scopes), micros(sess.CreatedAt), micros(sess.ExpiresAt),
+			micros(sess.RefreshExpiresAt), sess.Generation, micros(sess.RotatedAt),
+			nullMicros(sess.RevokedAt))
+		if err != nil {
+			return err
+		}
+		_, err = t.exec(qCreateRefresh, refreshHash, sess.ID, sess.Generation, micros(sess.CreatedAt))
+		return err
+	})
+	return wrap("create session", err)
+}
+
+// GetSession returns the session, revoked or not, or ErrNotFound.
+func (s *Store) GetSession(ctx context.Context, id string) (store.Session, error) {
+	sess, err := scanSession(s.queryRow(ctx, qGetSession, id))
+	return sess, wrap("get session", err)
+}
+
+// ListSessions returns the user's sessions that are not revoked and have
+// now < ExpiresAt, newest first.
+func (s *Store) ListSessions(ctx context.Context, userID string, now time.Time) ([]store.Session, error) {
+	rows, err := s.stmt(qListSessions).QueryContext(ctx, userID, micros(now))
+	if err != nil {
+		return nil, wrap("list sessions", err)
+	}
+	defer rows.Close()
+	var list []store.Session
+	for rows.Next() {
+		sess, err := scanSession(rows)
+		if err != nil {
+			return nil, wrap("list sessions", err)
+		}
+		list = append(list, sess)
+	}
+	return list, wrap("list sessions", rows.Err())
+}
+
+// GetRefreshToken returns the token with that hash, of any generation.
+func (s *Store) GetRefreshToken(ctx context.Context, hash []byte) (store.RefreshToken, error) {
+	var rt store.RefreshToken
+	err := s.queryRow(ctx, qGetRefresh, hash).Scan(&rt.Hash, &rt.SessionID, &rt.Generation,
+		(*instant)(&rt.CreatedAt))
+	return rt, wrap("get refresh token", err)
+}
+
+// RevokeSession marks the session revoked at now unless it already is;
+// an unknown id is ErrNotFound.
+func (s *Store) RevokeSession(ctx context.Context, id string, now time.Time) error {
+	return wrap("revoke session", s.writeAffected(ctx, qRevokeSession, micros(now), id))
+}
+
+// RevokeUserSessions revokes the user's live sessions in one statement
+// and returns their ids (in no particular order).
+func (s *Store) RevokeUserSessions(ctx context.Context, userID string, now time.Time) ([]string, error) {
+	var ids []string
+	err := s.write(ctx, func(t tx) error {
+		ids = nil
+		rows, err := t.stmt(qRevokeUser).QueryContext(t.ctx, micros(now), userID)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				return err
+			}
+			ids = append(ids, id)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, wrap("revoke user sessions", err)
+	}
+	return ids, nil
+}

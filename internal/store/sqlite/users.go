@@ -1,0 +1,146 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/sigil-auth/sigil/internal/store"
+)
+
+var (
+	// qCreateUser decides the role in the INSERT itself: the first user of
+	// a workspace becomes its owner. The writer lock held by the immediate
+	// transaction makes the EXISTS check and the insert one atomic step.
+	qCreateUser = writeQuery(`INSERT INTO users (id, workspace_id, role, scopes, created_at)
+		VALUES (?1, ?2,
+			CASE WHEN EXISTS (SELECT 1 FROM users WHERE workspace_id = ?2) THEN ?3 ELSE '` +
+		store.RoleOwner + `' END,
+			?4, ?5)
+		RETURNING role`)
+	qGetUser    = readQuery(`SELECT id, workspace_id, role, scopes, created_at FROM users WHERE id = ?`)
+	qUserExists = readQuery(`SELECT EXISTS (SELECT 1 FROM users WHERE id = ?)`)
+)
+
+// CreateUser stores u and, if firstKey is not nil, that key (its UserID
+// is set to u.ID) in one transaction. A taken user or key id is
+// ErrConflict and stores nothing; an unknown workspace is ErrNotFound. The
+// first user of a workspace gets RoleOwner, later ones keep u.Role; the
+// stored user is returned.
+func (s *Store) CreateUser(ctx context.Context, u store.User, firstKey *store.PublicKey) (store.User, error) {
+	err := s.write(ctx, func(t tx) error {
+		err := t.queryRow(qCreateUser, u.ID, u.WorkspaceID, u.Role,
+			encodeScopes(u.Scopes), micros(u.CreatedAt)).Scan(&u.Role)
+		if err != nil || firstKey == nil {
+			return err
+		}
+		k := *firstKey
+		k.UserID = u.ID
+		_, err = t.exec(qAddPublicKey, addKeyArgs(k)...)
+		return err
+	})
+	if err != nil {
+		return store.User{}, wrap("create user", err)
+	}
+	u.CreatedAt = fromMicros(micros(u.CreatedAt))
+	return u, nil
+}
+
+// GetUser returns the user with that id, or ErrNotFound.
+func (s *Store) GetUser(ctx context.Context, id string) (store.User, error) {
+	var u store.User
+	err := s.queryRow(ctx, qGetUser, id).Scan(&u.ID, &u.WorkspaceID, &u.Role,
+		(*scopes)(&u.Scopes), (*instant)(&u.CreatedAt))
+	return u, wrap("get user", err)
+}
+
+// UserExists reports whether a user has that id.
+func (s *Store) UserExists(ctx context.Context, id string) (bool, error) {
+	var exists bool
+	err := s.queryRow(ctx, qUserExists, id).Scan(&exists)
+	return exists, wrap("user exists", err)
+}
+
+const keyCols = `id, user_id, key, created_at, last_used_at`
+
+var (
+	qAddPublicKey  = writeQuery(`INSERT INTO public_keys (` + keyCols + `) VALUES (?, ?, ?, ?, ?)`)
+	qListKeys      = readQuery(`SELECT ` + keyCols + ` FROM public_keys WHERE user_id = ? ORDER BY created_at DESC, id DESC`)
+	qGetKeyByValue = readQuery(`SELECT ` + keyCols + ` FROM public_keys WHERE user_id = ? AND key = ?`)
+	// qCountKeys counts the user's keys and whether keyID is one of them.
+	qCountKeys = writeQuery(`SELECT count(*), coalesce(sum(id = ?), 0) FROM public_keys WHERE user_id = ?`)
+	qDeleteKey = writeQuery(`DELETE FROM public_keys WHERE id = ? AND user_id = ?`)
+	qTouchKey  = writeQuery(`UPDATE public_keys SET last_used_at = ? WHERE id = ?`)
+)
+
+func addKeyArgs(k store.PublicKey) []any {
+	return []any{k.ID, k.UserID, k.Key, micros(k.CreatedAt), nullMicros(k.LastUsedAt)}
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanKey(row scanner) (store.PublicKey, error) {
+	var k store.PublicKey
+	var lastUsed sql.NullInt64
+	err := row.Scan(&k.ID, &k.UserID, &k.Key, (*instant)(&k.CreatedAt), &lastUsed)
+	k.LastUsedAt = fromNullMicros(lastUsed)
+	return k, err
+}
+
+// AddPublicKey stores k. A taken key id, or key bytes already on the
+// user's keyring, is ErrConflict; an unknown user ErrNotFound.
+func (s *Store) AddPublicKey(ctx context.Context, k store.PublicKey) error {
+	return wrap("add public key", s.writeExec(ctx, qAddPublicKey, addKeyArgs(k)...))
+}
+
+// ListPublicKeys returns the user's keys, newest first (none for an
+// unknown user).
+func (s *Store) ListPublicKeys(ctx context.Context, userID string) ([]store.PublicKey, error) {
+	rows, err := s.stmt(qListKeys).QueryContext(ctx, userID)
+	if err != nil {
+		return nil, wrap("list public keys", err)
+	}
+	defer rows.Close()
+	var keys []store.PublicKey
+	for rows.Next() {
+		k, err := scanKey(rows)
+		if err != nil {
+			return nil, wrap("list public keys", err)
+		}
+		keys = append(keys, k)
+	}
+	return keys, wrap("list public keys", rows.Err())
+}
+
+// GetPublicKeyByValue returns the user's key with those raw bytes, or
+// ErrNotFound.
+func (s *Store) GetPublicKeyByValue(ctx context.Context, userID string, key []byte) (store.PublicKey, error) {
+	k, err := scanKey(s.queryRow(ctx, qGetKeyByValue, userID, key))
+	return k, wrap("get public key", err)
+}
+
+// DeletePublicKey removes the user's key keyID. The count and the delete
+// share one transaction, so two concurrent deletes cannot both pass the
+// "not the last key" check.
+func (s *Store) DeletePublicKey(ctx context.Context, userID, keyID string) error {
+	err := s.write(ctx, func(t tx) error {
+		var n, found int64
+		if err := t.queryRow(qCountKeys, keyID, userID).Scan(&n, &found); err != nil {
+			return err
+		}
+		switch {
+		case found == 0:
+			return store.ErrNotFound
+		case n == 1:
+			return store.ErrConflict
+		}
+		_, err := t.exec(qDeleteKey, keyID, userID)
+		return err
+	})
+	return wrap("delete public key", err)
+}
+
+// TouchPublicKey sets the key's LastUsedAt; an unknown key is ErrNotFound.
+func (s *Store) TouchPublicKey(ctx context.Context, keyID string, at time.Time) error {
+	return wrap("touch public key", s.writeAffected(ctx, qTouchKey, micros(at), keyID))
+}

@@ -1,0 +1,103 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Sentinel errors. Backends wrap driver errors into these where they apply;
+// anything else is an internal failure.
+var (
+	// ErrNotFound means the record does not exist (or is not visible).
+	ErrNotFound = errors.New("store: not found")
+	// ErrConflict means a uniqueness rule or a conditional write failed:
+	// the user id is taken, or another writer rotated the record first.
+	ErrConflict = errors.New("store: conflict")
+)
+
+// Store is everything Sigil persists. Every method is safe for concurrent
+// use. Read-modify-write steps that must be atomic are single methods, so
+// the backend owns the transaction.
+type Store interface {
+	// Workspaces.
+	CreateWorkspace(ctx context.Context, w Workspace) error
+	GetWorkspace(ctx context.Context, id string) (Workspace, error)
+	// GetWorkspaceByJoinCode finds the workspace whose current join code
+	// hashes to hash.
+	GetWorkspaceByJoinCode(ctx context.Context, hash []byte) (Workspace, error)
+	// UpdateWorkspace loads the workspace, lets fn change it, and stores
+	// the result in one transaction. fn's error aborts and is returned.
+	UpdateWorkspace(ctx context.Context, id string, fn func(*Workspace) error) (Workspace, error)
+
+	// Users. CreateUser stores the user and its first public key (if any)
+	// atomically; a taken user id is ErrConflict. The first user of a
+	// workspace becomes its owner: the backend sets u.Role to RoleOwner
+	// when the workspace has no users yet, inside the same transaction,
+	// and returns the stored user.
+	CreateUser(ctx context.Context, u User, firstKey *PublicKey) (User, error)
+	GetUser(ctx context.Context, id string) (User, error)
+	UserExists(ctx context.Context, id string) (bool, error)
+
+	// Public keys (a user's keyring).
+	AddPublicKey(ctx context.Context, k PublicKey) error
+	// ListPublicKeys returns the user's keys, newest first.
+	ListPublicKeys(ctx context.Context, userID string) ([]PublicKey, error)
+	// GetPublicKeyByValue finds the user's key whose raw bytes are key.
+	GetPublicKeyByValue(ctx context.Context, userID string, key []byte) (PublicKey, error)
+	// DeletePublicKey removes one key of the user; removing the last key
+	// is ErrConflict, an unknown id ErrNotFound.
+	DeletePublicKey(ctx context.Context, userID, keyID string) error
+	TouchPublicKey(ctx context.Context, keyID string, at time.Time) error
+
+	// Auth codes (key-pair challenges). ConsumeAuthCode deletes the code
+	// with that hash and returns it, so a code works once; a missing code is
+	// ErrNotFound. Expiry is the caller's check (it has the clock).
+	CreateAuthCode(ctx context.Context, c AuthCode) error
+	ConsumeAuthCode(ctx context.Context, hash []byte) (AuthCode, error)
+
+	// Sessions and refresh tokens.
+	//
+	// CreateSession stores s and its first refresh token (generation 0)
+	// atomically.
+	CreateSession(ctx context.Context, s Session, refreshHash []byte) error
+	GetSession(ctx context.Context, id string) (Session, error)
+	// ListSessions returns the user's live (not revoked, not past
+	// ExpiresAt at now) sessions, newest first.
+	ListSessions(ctx context.Context, userID string, now time.Time) ([]Session, error)
+	// GetRefreshToken finds the refresh token with that hash.
+	GetRefreshToken(ctx context.Context, hash []byte) (RefreshToken, error)
+	// RotateRefresh moves session r.SessionID from generation fromGen to
+	// fromGen+1 in one conditional write: it succeeds only if the session
+	// is still at fromGen and not revoked, sets RotatedAt=now and
+	// RefreshExpiresAt=refreshExpiresAt, and stores childHash as the
+	// refresh token of generation fromGen+1. If another writer got there
+	// first, or the session is revoked, it returns ErrConflict and changes
+	// nothing.
+	RotateRefresh(ctx context.Context, sessionID string, fromGen int64, childHash []byte, now, refreshExpiresAt time.Time) error
+	// RevokeSession marks the session revoked at now (idempotent: an
+	// already revoked session keeps its first time). Unknown → ErrNotFound.
+	RevokeSession(ctx context.Context, id string, now time.Time) error
+	// RevokeUserSessions revokes every live session of the user and
+	// returns their ids.
+	RevokeUserSessions(ctx context.Context, userID string, now time.Time) ([]string, error)
+
+	// Signing keys for Sigil's own tokens. PrivateKey is ciphertext.
+	CreateSigningKey(ctx context.Context, k SigningKey) error
+	// ListSigningKeys returns every stored key, newest (by CreatedAt)
+	// first; callers decide which sign and which are published.
+	ListSigningKeys(ctx context.Context) ([]SigningKey, error)
+	// UpdateSigningKey stores RetiredAt and PublishUntil of an existing
+	// key (the other fields never change). Unknown id → ErrNotFound.
+	UpdateSigningKey(ctx context.Context, k SigningKey) error
+	// DeleteSigningKey removes a key that is no longer published.
+	DeleteSigningKey(ctx context.Context, id string) error
+
+	// DeleteExpired removes auth codes, sessions and refresh tokens that
+	// are past use at now, and returns how many rows went.
+	DeleteExpired(ctx context.Context, now time.Time) (int64, error)
+
+	// Ping reports whether the backend answers.
+	Ping(ctx context.Context) error
+	Close() error
+}

@@ -1,0 +1,83 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/sigil-auth/sigil/internal/store"
+)
+
+var maintenanceTests = []test{
+	{"DeleteExpired", testDeleteExpired},
+	{"Ping", testPing},
+}
+
+func testDeleteExpired(t *testing.T, s store.Store) {
+	now := at(time.Hour)
+	fixture(t, s)
+	codes := map[string]time.Time{
+		"c-past": at(-time.Second), "c-now": now, "c-live": now.Add(time.Microsecond),
+	}
+	for name, exp := range codes {
+		c := store.AuthCode{Hash: hash(name), UserID: "alice", ExpiresAt: exp}
+		ok(t, "CreateAuthCode "+name, s.CreateAuthCode(t.Context(), c))
+	}
+	// expired: at its cap exactly, rotated once → 1 session + 2 tokens go.
+	expired := newSession("expired", "alice", "ws", at(-time.Hour))
+	expired.ExpiresAt = now
+	mustSession(t, s, expired)
+	ok(t, "RotateRefresh", s.RotateRefresh(t.Context(), "expired", 0, hash("expired-1"), t0, now))
+	// revoked: 1 session + 1 token go although its cap is far away.
+	mustSession(t, s, newSession("revoked", "alice", "ws", t0))
+	ok(t, "RevokeSession", s.RevokeSession(t.Context(), "revoked", at(time.Minute)))
+	// live: its refresh token lapsed, but the session is within its cap,
+	// so it stays with both tokens.
+	live := newSession("live", "alice", "ws", at(-time.Hour))
+	live.ExpiresAt, live.RefreshExpiresAt = now.Add(time.Microsecond), at(-time.Minute)
+	mustSession(t, s, live)
+	ok(t, "RotateRefresh", s.RotateRefresh(t.Context(), "live", 0, hash("live-1"), t0, at(-time.Minute)))
+
+	n, err := s.DeleteExpired(t.Context(), now)
+	ok(t, "DeleteExpired", err)
+	if n != 7 {
+		t.Errorf("DeleteExpired removed %d rows, want 7 (2 codes, 2 sessions, 3 refresh tokens)", n)
+	}
+	checkAfterDeleteExpired(t, s)
+	n, err = s.DeleteExpired(t.Context(), now)
+	ok(t, "second DeleteExpired", err)
+	if n != 0 {
+		t.Errorf("second DeleteExpired removed %d rows, want 0", n)
+	}
+}
+
+func checkAfterDeleteExpired(t *testing.T, s store.Store) {
+	t.Helper()
+	for _, id := range []string{"expired", "revoked"} {
+		_, err := s.GetSession(t.Context(), id)
+		wantErr(t, "GetSession "+id, err, store.ErrNotFound)
+	}
+	_, err := s.GetSession(t.Context(), "live")
+	ok(t, "GetSession live", err)
+	tokens := map[string]error{
+		"rt:expired:0": store.ErrNotFound, "expired-1": store.ErrNotFound,
+		"rt:revoked:0": store.ErrNotFound, "rt:live:0": nil, "live-1": nil,
+	}
+	for name, want := range tokens {
+		_, err := s.GetRefreshToken(t.Context(), hash(name))
+		wantErr(t, "GetRefreshToken "+name, err, want)
+	}
+	for name, want := range map[string]error{"c-past": store.ErrNotFound, "c-now": store.ErrNotFound, "c-live": nil} {
+		_, err := s.ConsumeAuthCode(t.Context(), hash(name))
+		wantErr(t, "ConsumeAuthCode "+name, err, want)
+	}
+	// Users and their keys are not maintenance's business.
+	keys, err := s.ListPublicKeys(t.Context(), "alice")
+	ok(t, "ListPublicKeys", err)
+	if len(keys) != 1 {
+		t.Errorf("DeleteExpired touched alice's keys: %+v", keys)
+	}
+}
+
+func testPing(t *testing.T, s store.Store) {
+	ok(t, "Ping", s.Ping(t.Context()))
+}

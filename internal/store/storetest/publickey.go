@@ -1,0 +1,126 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/sigil-auth/sigil/internal/store"
+)
+
+var publicKeyTests = []test{
+	{"AddListNewestFirst", testKeyAddList},
+	{"ListUnknownUser", testKeyListUnknown},
+	{"AddDuplicate", testKeyAddDuplicate},
+	{"AddUnknownUser", testKeyAddUnknownUser},
+	{"GetByValue", testKeyGetByValue},
+	{"Delete", testKeyDelete},
+	{"Touch", testKeyTouch},
+}
+
+func testKeyAddList(t *testing.T, s store.Store) {
+	fixture(t, s) // alice-k1 at t0
+	k3 := newKey("alice-k3", "alice", at(2*time.Hour))
+	k2 := newKey("alice-k2", "alice", at(time.Hour))
+	k2.LastUsedAt = ptr(at(90 * time.Minute))
+	for _, k := range []store.PublicKey{k3, k2} { // out of order on purpose
+		ok(t, "AddPublicKey "+k.ID, s.AddPublicKey(t.Context(), k))
+	}
+	got, err := s.ListPublicKeys(t.Context(), "alice")
+	ok(t, "ListPublicKeys", err)
+	diff(t, "ListPublicKeys", []store.PublicKey{k3, k2, newKey("alice-k1", "alice", t0)}, got)
+}
+
+func testKeyListUnknown(t *testing.T, s store.Store) {
+	got, err := s.ListPublicKeys(t.Context(), "nope")
+	ok(t, "ListPublicKeys of unknown user", err)
+	if len(got) != 0 {
+		t.Errorf("ListPublicKeys of unknown user = %+v, want none", got)
+	}
+}
+
+func testKeyAddDuplicate(t *testing.T, s store.Store) {
+	fixture(t, s)
+	mustUser(t, s, "ws", "bob")
+	tests := []struct {
+		name string
+		key  store.PublicKey
+		want error
+	}{
+		{"same id", store.PublicKey{ID: "alice-k1", UserID: "alice", Key: keyBytes("fresh"), CreatedAt: t0}, store.ErrConflict},
+		{"same bytes same user", store.PublicKey{ID: "alice-k9", UserID: "alice", Key: keyBytes("alice-k1"), CreatedAt: t0}, store.ErrConflict},
+		{"same bytes other user", store.PublicKey{ID: "bob-k9", UserID: "bob", Key: keyBytes("alice-k1"), CreatedAt: t0}, nil},
+	}
+	for _, tt := range tests {
+		wantErr(t, "AddPublicKey "+tt.name, s.AddPublicKey(t.Context(), tt.key), tt.want)
+	}
+	keys, err := s.ListPublicKeys(t.Context(), "alice")
+	ok(t, "ListPublicKeys", err)
+	if len(keys) != 1 {
+		t.Errorf("alice has %d keys after refused adds, want 1", len(keys))
+	}
+}
+
+func testKeyAddUnknownUser(t *testing.T, s store.Store) {
+	err := s.AddPublicKey(t.Context(), newKey("k", "nope", t0))
+	wantErr(t, "AddPublicKey for unknown user", err, store.ErrNotFound)
+}
+
+func testKeyGetByValue(t *testing.T, s store.Store) {
+	fixture(t, s)
+	mustUser(t, s, "ws", "bob")
+	k2 := newKey("alice-k2", "alice", at(time.Hour))
+	ok(t, "AddPublicKey", s.AddPublicKey(t.Context(), k2))
+	got, err := s.GetPublicKeyByValue(t.Context(), "alice", k2.Key)
+	ok(t, "GetPublicKeyByValue", err)
+	diff(t, "GetPublicKeyByValue", k2, got)
+	tests := []struct {
+		name, user string
+		key        []byte
+	}{
+		{"other user's key", "alice", keyBytes("bob-k1")},
+		{"key of alice asked for bob", "bob", k2.Key},
+		{"unknown bytes", "alice", keyBytes("nope")},
+		{"unknown user", "nope", k2.Key},
+	}
+	for _, tt := range tests {
+		_, err := s.GetPublicKeyByValue(t.Context(), tt.user, tt.key)
+		wantErr(t, "GetPublicKeyByValue "+tt.name, err, store.ErrNotFound)
+	}
+}
+
+func testKeyDelete(t *testing.T, s store.Store) {
+	fixture(t, s)
+	mustUser(t, s, "ws", "bob")
+	ok(t, "AddPublicKey", s.AddPublicKey(t.Context(), newKey("alice-k2", "alice", at(time.Hour))))
+	steps := []struct {
+		name, user, key string
+		want            error
+	}{
+		{"unknown id", "alice", "nope", store.ErrNotFound},
+		{"other user's key", "alice", "bob-k1", store.ErrNotFound},
+		{"one of two", "alice", "alice-k2", nil},
+		{"again", "alice", "alice-k2", store.ErrNotFound},
+		{"last key", "alice", "alice-k1", store.ErrConflict},
+	}
+	for _, st := range steps {
+		wantErr(t, "DeletePublicKey "+st.name, s.DeletePublicKey(t.Context(), st.user, st.key), st.want)
+	}
+	for user, want := range map[string]string{"alice": "alice-k1", "bob": "bob-k1"} {
+		keys, err := s.ListPublicKeys(t.Context(), user)
+		ok(t, "ListPublicKeys "+user, err)
+		if len(keys) != 1 || keys[0].ID != want {
+			t.Errorf("keys of %s = %+v, want only %s", user, keys, want)
+		}
+	}
+}
+
+func testKeyTouch(t *testing.T, s store.Store) {
+	fixture(t, s)
+	for _, when := range []time.Time{at(time.Minute), at(time.Hour)} {
+		ok(t, "TouchPublicKey", s.TouchPublicKey(t.Context(), "alice-k1", when))
+		got, err := s.GetPublicKeyByValue(t.Context(), "alice", keyBytes("alice-k1"))
+		ok(t, "GetPublicKeyByValue", err)
+		diff(t, "LastUsedAt", ptr(when), got.LastUsedAt)
+	}
+	wantErr(t, "TouchPublicKey unknown", s.TouchPublicKey(t.Context(), "nope", t0), store.ErrNotFound)
+}

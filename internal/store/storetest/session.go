@@ -1,0 +1,174 @@
+package storetest
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/sigil-auth/sigil/internal/store"
+)
+
+var authCodeTests = []test{
+	{"ConsumeOnce", testCodeConsumeOnce},
+	{"ConsumeUnknown", testCodeConsumeUnknown},
+	{"Duplicate", testCodeDuplicate},
+	{"ForUnregisteredUser", testCodeUnregisteredUser},
+}
+
+func testCodeConsumeOnce(t *testing.T, s store.Store) {
+	c := store.AuthCode{Hash: hash("code"), UserID: "alice", ExpiresAt: at(30 * time.Second)}
+	ok(t, "CreateAuthCode", s.CreateAuthCode(t.Context(), c))
+	got, err := s.ConsumeAuthCode(t.Context(), c.Hash)
+	ok(t, "ConsumeAuthCode", err)
+	diff(t, "consumed code", c, got)
+	_, err = s.ConsumeAuthCode(t.Context(), c.Hash)
+	wantErr(t, "second ConsumeAuthCode", err, store.ErrNotFound)
+}
+
+func testCodeConsumeUnknown(t *testing.T, s store.Store) {
+	_, err := s.ConsumeAuthCode(t.Context(), hash("nope"))
+	wantErr(t, "ConsumeAuthCode unknown", err, store.ErrNotFound)
+}
+
+func testCodeDuplicate(t *testing.T, s store.Store) {
+	c := store.AuthCode{Hash: hash("code"), UserID: "alice", ExpiresAt: at(30 * time.Second)}
+	ok(t, "CreateAuthCode", s.CreateAuthCode(t.Context(), c))
+	c.UserID = "bob"
+	wantErr(t, "CreateAuthCode duplicate", s.CreateAuthCode(t.Context(), c), store.ErrConflict)
+}
+
+// Registration asks for a code before the user exists, and expiry is the
+// caller's check: an expired code is still handed back once.
+func testCodeUnregisteredUser(t *testing.T, s store.Store) {
+	c := store.AuthCode{Hash: hash("code"), UserID: "not-yet-registered", ExpiresAt: t0}
+	ok(t, "CreateAuthCode for unknown user", s.CreateAuthCode(t.Context(), c))
+	got, err := s.ConsumeAuthCode(t.Context(), c.Hash)
+	ok(t, "ConsumeAuthCode", err)
+	diff(t, "consumed code", c, got)
+}
+
+var sessionTests = []test{
+	{"CreateGetRoundTrip", testSessionRoundTrip},
+	{"CreateDuplicate", testSessionDuplicate},
+	{"CreateUnknownUser", testSessionUnknownUser},
+	{"GetUnknown", testSessionGetUnknown},
+	{"ListLiveNewestFirst", testSessionList},
+	{"Revoke", testSessionRevoke},
+	{"RevokeUserSessions", testSessionRevokeUser},
+}
+
+func testSessionRoundTrip(t *testing.T, s store.Store) {
+	fixture(t, s)
+	sess := newSession("s1", "alice", "ws", t0.In(time.FixedZone("Y", 5*3600)))
+	sess.Generation = 0
+	ok(t, "CreateSession", s.CreateSession(t.Context(), sess, hash("rt")))
+	got, err := s.GetSession(t.Context(), "s1")
+	ok(t, "GetSession", err)
+	want := newSession("s1", "alice", "ws", t0)
+	diff(t, "GetSession", want, got)
+	rt, err := s.GetRefreshToken(t.Context(), hash("rt"))
+	ok(t, "GetRefreshToken", err)
+	diff(t, "first refresh token", store.RefreshToken{Hash: hash("rt"), SessionID: "s1", CreatedAt: t0}, rt)
+}
+
+func testSessionDuplicate(t *testing.T, s store.Store) {
+	fixture(t, s)
+	mustSession(t, s, newSession("s1", "alice", "ws", t0))
+	err := s.CreateSession(t.Context(), newSession("s1", "alice", "ws", t0), hash("fresh"))
+	wantErr(t, "CreateSession duplicate id", err, store.ErrConflict)
+	// A taken refresh hash refuses the whole session.
+	err = s.CreateSession(t.Context(), newSession("s2", "alice", "ws", t0), hash("rt:s1:0"))
+	wantErr(t, "CreateSession duplicate refresh hash", err, store.ErrConflict)
+	_, err = s.GetSession(t.Context(), "s2")
+	wantErr(t, "GetSession of refused session", err, store.ErrNotFound)
+	rt, err := s.GetRefreshToken(t.Context(), hash("rt:s1:0"))
+	ok(t, "GetRefreshToken", err)
+	if rt.SessionID != "s1" {
+		t.Errorf("refresh token now belongs to %q, want s1", rt.SessionID)
+	}
+}
+
+func testSessionUnknownUser(t *testing.T, s store.Store) {
+	mustWorkspace(t, s, "ws")
+	err := s.CreateSession(t.Context(), newSession("s1", "nope", "ws", t0), hash("rt"))
+	wantErr(t, "CreateSession for unknown user", err, store.ErrNotFound)
+	_, err = s.GetRefreshToken(t.Context(), hash("rt"))
+	wantErr(t, "GetRefreshToken of refused session", err, store.ErrNotFound)
+}
+
+func testSessionGetUnknown(t *testing.T, s store.Store) {
+	_, err := s.GetSession(t.Context(), "nope")
+	wantErr(t, "GetSession unknown", err, store.ErrNotFound)
+	_, err = s.GetRefreshToken(t.Context(), hash("nope"))
+	wantErr(t, "GetRefreshToken unknown", err, store.ErrNotFound)
+}
+
+// sessionZoo stores, for alice, live sessions "old" and "new", a revoked
+// one and one expiring exactly at now, plus a live session of bob's.
+func sessionZoo(t *testing.T, s store.Store, now time.Time) (older, newer store.Session) {
+	t.Helper()
+	fixture(t, s)
+	mustUser(t, s, "ws", "bob")
+	older = mustSession(t, s, newSession("old", "alice", "ws", at(time.Minute)))
+	newer = mustSession(t, s, newSession("new", "alice", "ws", at(2*time.Minute)))
+	mustSession(t, s, newSession("revoked", "alice", "ws", at(3*time.Minute)))
+	ok(t, "RevokeSession", s.RevokeSession(t.Context(), "revoked", at(4*time.Minute)))
+	expired := newSession("expired", "alice", "ws", at(-time.Hour))
+	expired.ExpiresAt = now
+	mustSession(t, s, expired)
+	mustSession(t, s, newSession("bobs", "bob", "ws", at(time.Minute)))
+	return older, newer
+}
+
+func testSessionList(t *testing.T, s store.Store) {
+	now := at(time.Hour)
+	older, newer := sessionZoo(t, s, now)
+	got, err := s.ListSessions(t.Context(), "alice", now)
+	ok(t, "ListSessions", err)
+	diff(t, "ListSessions", []store.Session{newer, older}, got)
+	got, err = s.ListSessions(t.Context(), "nope", now)
+	ok(t, "ListSessions of unknown user", err)
+	if len(got) != 0 {
+		t.Errorf("ListSessions of unknown user = %+v, want none", got)
+	}
+}
+
+func testSessionRevoke(t *testing.T, s store.Store) {
+	fixture(t, s)
+	sess := mustSession(t, s, newSession("s1", "alice", "ws", t0))
+	ok(t, "RevokeSession", s.RevokeSession(t.Context(), "s1", at(time.Minute)))
+	ok(t, "RevokeSession again", s.RevokeSession(t.Context(), "s1", at(time.Hour)))
+	got, err := s.GetSession(t.Context(), "s1")
+	ok(t, "GetSession", err)
+	sess.RevokedAt = ptr(at(time.Minute)) // the first revocation time stays
+	diff(t, "revoked session", sess, got)
+	wantErr(t, "RevokeSession unknown", s.RevokeSession(t.Context(), "nope", t0), store.ErrNotFound)
+}
+
+func testSessionRevokeUser(t *testing.T, s store.Store) {
+	now := at(time.Hour)
+	sessionZoo(t, s, now)
+	ids, err := s.RevokeUserSessions(t.Context(), "alice", now)
+	ok(t, "RevokeUserSessions", err)
+	slices.Sort(ids)
+	diff(t, "revoked ids", []string{"new", "old"}, ids)
+	wantRevoked := map[string]*time.Time{
+		"old": ptr(now), "new": ptr(now), "revoked": ptr(at(4 * time.Minute)),
+		"expired": nil, "bobs": nil,
+	}
+	for id, want := range wantRevoked {
+		got, err := s.GetSession(t.Context(), id)
+		ok(t, "GetSession "+id, err)
+		diff(t, "RevokedAt of "+id, want, got.RevokedAt)
+	}
+	ids, err = s.RevokeUserSessions(t.Context(), "alice", now)
+	ok(t, "RevokeUserSessions again", err)
+	if len(ids) != 0 {
+		t.Errorf("second RevokeUserSessions = %v, want none", ids)
+	}
+	ids, err = s.RevokeUserSessions(t.Context(), "nope", now)
+	ok(t, "RevokeUserSessions of unknown user", err)
+	if len(ids) != 0 {
+		t.Errorf("RevokeUserSessions of unknown user = %v, want none", ids)
+	}
+}
