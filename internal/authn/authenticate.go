@@ -1,0 +1,109 @@
+package authn
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"strings"
+
+	"github.com/sigil-auth/sigil/internal/store"
+	"github.com/sigil-auth/sigil/internal/token"
+)
+
+// Credential is what a request presented: the raw Authorization header
+// and X-API-KEY header values.
+type Credential struct {
+	Authorization string
+	APIKey        string
+}
+
+// maxCredential bounds a credential's length before any parsing.
+const maxCredential = 8 << 10
+
+// Authenticate turns a presented credential into a Principal (API.md §2).
+// It is the only path that checks credentials; every refusal is
+// missing_credential or invalid_token, with no hint which check failed.
+func (s *Service) Authenticate(ctx context.Context, c Credential) (Principal, error) {
+	raw := Bearer(c.Authorization)
+	if raw == "" {
+		raw = strings.TrimSpace(c.APIKey)
+	}
+	if raw == "" {
+		return Principal{}, ErrMissingCredential
+	}
+	if len(raw) > maxCredential {
+		return Principal{}, ErrInvalidToken
+	}
+	if s.isAdminToken(raw) {
+		return Principal{Subject: "admin", Kind: KindAdmin, AuthMethod: "admin_token"}, nil
+	}
+	if strings.Count(raw, ".") == 2 {
+		return s.accessToken(ctx, raw)
+	}
+	return Principal{}, ErrInvalidToken
+}
+
+// Bearer returns the credential of an Authorization header value: the
+// token after an optional "Bearer " scheme (any case), trimmed.
+func Bearer(h string) string {
+	h = strings.TrimSpace(h)
+	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+		return strings.TrimSpace(h[7:])
+	}
+	return h
+}
+
+// isAdminToken compares in constant time (over hashes, so the length of
+// the configured token does not leak either).
+func (s *Service) isAdminToken(raw string) bool {
+	return s.admin != nil && subtle.ConstantTimeCompare(token.Hash(raw), s.admin) == 1
+}
+
+// accessToken verifies a Sigil access token (cached once verified) and
+// checks that its session is still live.
+func (s *Service) accessToken(ctx context.Context, raw string) (Principal, error) {
+	now := s.now()
+	c := s.tokens.get(raw, now)
+	if c == nil {
+		var err error
+		c, err = s.verify.Verify(ctx, raw)
+		if err != nil {
+			s.log.DebugContext(ctx, "access token refused", "reason", err)
+			return Principal{}, ErrInvalidToken
+		}
+		s.tokens.put(raw, c)
+	}
+	if c.SessionID != "" {
+		if err := s.checkLive(ctx, c.SessionID); err != nil {
+			return Principal{}, err
+		}
+	}
+	method := ""
+	if len(c.AMR) > 0 {
+		method = c.AMR[0]
+	}
+	return Principal{
+		Subject: c.Subject, Kind: KindUser, WorkspaceID: c.Workspace, Scopes: c.Scopes(),
+		SessionID: c.SessionID, AuthMethod: method,
+	}, nil
+}
+
+// checkLive refuses tokens of ended sessions: from the cache when the
+// session was seen live within liveTTL, else from the store.
+func (s *Service) checkLive(ctx context.Context, sid string) error {
+	if s.live.fresh(sid) {
+		return nil
+	}
+	epoch := s.live.epoch.Load()
+	sess, err := s.store.GetSession(ctx, sid)
+	if errors.Is(err, store.ErrNotFound) {
+		return ErrInvalidToken
+	} else if err != nil {
+		return err
+	}
+	if sess.RevokedAt != nil || !s.now().Before(sess.ExpiresAt) {
+		return ErrInvalidToken
+	}
+	s.live.markLive(sid, epoch)
+	return nil
+}

@@ -1,0 +1,131 @@
+package authn
+
+import (
+	"hash/maphash"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sigil-auth/sigil/internal/token"
+)
+
+// Cache bounds. A verified access token is remembered until it expires
+// (its signature cannot change), so repeat requests skip the Ed25519
+// verification. Whether its session is still live is remembered for at
+// most liveTTL, the bound on how long a revocation can go unseen if its
+// announcement is lost.
+const (
+	tokenCacheSize = 1 << 14
+	liveTTL        = 500 * time.Millisecond
+	cacheShards    = 16
+)
+
+var seed = maphash.MakeSeed()
+
+func shardOf(key string) int { return int(maphash.String(seed, key) % cacheShards) }
+
+// tokenCache maps a verified token's text to its claims. When a shard is
+// full it is emptied: crude, but bounded and O(1), and a miss only costs
+// one verification.
+type tokenCache struct {
+	perShard int
+	shards   [cacheShards]struct {
+		sync.RWMutex
+		m map[string]*token.Claims
+	}
+}
+
+func newTokenCache(size int) *tokenCache {
+	c := &tokenCache{perShard: size / cacheShards}
+	for i := range c.shards {
+		c.shards[i].m = make(map[string]*token.Claims)
+	}
+	return c
+}
+
+// get returns the cached claims of tok if they have not expired at now.
+func (c *tokenCache) get(tok string, now time.Time) *token.Claims {
+	sh := &c.shards[shardOf(tok)]
+	sh.RLock()
+	cl := sh.m[tok]
+	sh.RUnlock()
+	if cl == nil || cl.ExpiresAt == nil || !now.Before(cl.ExpiresAt.Time) {
+		return nil
+	}
+	return cl
+}
+
+func (c *tokenCache) put(tok string, cl *token.Claims) {
+	sh := &c.shards[shardOf(tok)]
+	sh.Lock()
+	if len(sh.m) >= c.perShard {
+		clear(sh.m)
+	}
+	sh.m[tok] = cl
+	sh.Unlock()
+}
+
+// liveCache remembers, per session id, that the session was live when
+// last read from the store, for at most ttl.
+type liveCache struct {
+	// epoch counts forgets; a store read that started before a forget
+	// must not mark its (possibly stale) answer live.
+	epoch  atomic.Uint64
+	ttl    time.Duration
+	now    func() time.Time
+	shards [cacheShards]struct {
+		sync.RWMutex
+		m map[string]time.Time // session id → checked at
+	}
+}
+
+func newLiveCache(ttl time.Duration, now func() time.Time) *liveCache {
+	c := &liveCache{ttl: ttl, now: now}
+	for i := range c.shards {
+		c.shards[i].m = make(map[string]time.Time)
+	}
+	return c
+}
+
+// fresh reports whether sid was seen live less than ttl ago.
+func (c *liveCache) fresh(sid string) bool {
+	sh := &c.shards[shardOf(sid)]
+	sh.RLock()
+	at, ok := sh.m[sid]
+	sh.RUnlock()
+	return ok && c.now().Sub(at) < c.ttl
+}
+
+// markLive records sid as live, unless anything was forgotten since
+// epoch was read (the read it is based on may predate a revocation).
+func (c *liveCache) markLive(sid string, epoch uint64) {
+	sh := &c.shards[shardOf(sid)]
+	sh.Lock()
+	defer sh.Unlock()
+	if c.epoch.Load() != epoch {
+		return
+	}
+	if len(sh.m) >= tokenCacheSize/cacheShards {
+		clear(sh.m)
+	}
+	sh.m[sid] = c.now()
+}
+
+// forget drops sid, so the next check reads the store.
+func (c *liveCache) forget(sid string) {
+	c.epoch.Add(1)
+	sh := &c.shards[shardOf(sid)]
+	sh.Lock()
+	delete(sh.m, sid)
+	sh.Unlock()
+}
+
+// flush drops everything (after a lost connection to the fan-out bus).
+func (c *liveCache) flush() {
+	c.epoch.Add(1)
+	for i := range c.shards {
+		c.shards[i].Lock()
+		clear(c.shards[i].m)
+		c.shards[i].Unlock()
+	}
+}

@@ -1,0 +1,230 @@
+package authn
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/netip"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/sigil-auth/sigil/internal/ratelimit"
+	"github.com/sigil-auth/sigil/internal/store"
+	"github.com/sigil-auth/sigil/internal/token"
+)
+
+// CodeTTL is how long a key-pair challenge lives.
+const CodeTTL = 30 * time.Second
+
+// SchemeEd25519 is the only signature scheme of key-pair login.
+const SchemeEd25519 = "ed25519"
+
+// IDExists reports whether userID is registered.
+func (s *Service) IDExists(ctx context.Context, ip netip.Addr, userID string) (bool, error) {
+	if err := s.limit(ctx, ratelimit.LoginIP, ip.String()); err != nil {
+		return false, err
+	}
+	if err := ValidUserID(userID); err != nil {
+		return false, err
+	}
+	return s.store.UserExists(ctx, userID)
+}
+
+// Challenge is an issued auth code.
+type Challenge struct {
+	AuthCode  string `json:"auth_code"`
+	ExpiresIn int    `json:"expires_in"`
+}
+
+// IssueCode creates a single-use challenge bound to userID. The text
+// follows the spirit of EIP-4361: it names the issuer, the user id, a
+// random nonce and the expiry, so a signature over it is useless against
+// another service, another user or after 30 s.
+func (s *Service) IssueCode(ctx context.Context, ip netip.Addr, userID string) (Challenge, error) {
+	if err := s.limit(ctx, ratelimit.LoginIP, ip.String()); err != nil {
+		return Challenge{}, err
+	}
+	if err := ValidUserID(userID); err != nil {
+		return Challenge{}, err
+	}
+	now := s.now().UTC()
+	nonce := make([]byte, 16)
+	rand.Read(nonce)
+	text := fmt.Sprintf("%s wants you to sign in with your Ed25519 key as:\n%s\n\nURI: %s\nVersion: 1\nNonce: %s\nIssued At: %s\nExpiration Time: %s",
+		issuerHost(s.opt.Issuer), userID, s.opt.Issuer, base64.RawURLEncoding.EncodeToString(nonce),
+		now.Format(time.RFC3339), now.Add(CodeTTL).Format(time.RFC3339))
+	err := s.store.CreateAuthCode(ctx, store.AuthCode{Hash: token.Hash(text), UserID: userID, ExpiresAt: now.Add(CodeTTL)})
+	if err != nil {
+		return Challenge{}, err
+	}
+	return Challenge{AuthCode: text, ExpiresIn: int(CodeTTL / time.Second)}, nil
+}
+
+func issuerHost(issuer string) string {
+	if u, err := url.Parse(issuer); err == nil && u.Host != "" {
+		return u.Host
+	}
+	return issuer
+}
+
+// Proof is a signed challenge: the code, the signature over its exact
+// bytes, and the public key that made it.
+type Proof struct {
+	AuthCode  string `json:"auth_code"`
+	Signature string `json:"signature"`
+	PublicKey string `json:"public_key"`
+	Scheme    string `json:"scheme"`
+}
+
+// check consumes the code (single use, whatever happens next) and
+// verifies the signature, returning the raw public key. Every failure is
+// the same invalid_credentials, so the answer reveals nothing about which
+// part was wrong.
+func (s *Service) check(ctx context.Context, userID string, p Proof) (ed25519.PublicKey, error) {
+	if p.AuthCode == "" || p.Signature == "" || p.PublicKey == "" {
+		return nil, invalid("auth_code, signature and public_key are required")
+	}
+	if p.Scheme != "" && !strings.EqualFold(p.Scheme, SchemeEd25519) {
+		return nil, invalid("scheme must be %q", SchemeEd25519)
+	}
+	pub, err := ParsePublicKey(p.PublicKey)
+	if err != nil {
+		return nil, err
+	}
+	sig, err := ParseSignature(p.Signature)
+	if err != nil {
+		return nil, err
+	}
+	code, err := s.store.ConsumeAuthCode(ctx, token.Hash(p.AuthCode))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrInvalidCredentials
+	}
+	if err != nil {
+		return nil, err
+	}
+	if code.UserID != userID || !s.now().Before(code.ExpiresAt) || !ed25519.Verify(pub, []byte(p.AuthCode), sig) {
+		return nil, ErrInvalidCredentials
+	}
+	return pub, nil
+}
+
+// RegisterInput is POST /v1/auth/register.
+type RegisterInput struct {
+	UserID   string `json:"user_id"`
+	JoinCode string `json:"join_code"`
+	Proof
+}
+
+// Register creates a user in the workspace of the join code, with the
+// proven public key as its first key, and starts a session.
+func (s *Service) Register(ctx context.Context, ip netip.Addr, in RegisterInput) (TokenResponse, error) {
+	resp, err := s.register(ctx, ip, in)
+	s.observe(MethodPubkey, err)
+	return resp, err
+}
+
+func (s *Service) register(ctx context.Context, ip netip.Addr, in RegisterInput) (TokenResponse, error) {
+	if err := s.limit(ctx, ratelimit.LoginIP, ip.String()); err != nil {
+		return TokenResponse{}, err
+	}
+	if err := ValidUserID(in.UserID); err != nil {
+		return TokenResponse{}, err
+	}
+	if in.JoinCode == "" {
+		return TokenResponse{}, invalid("join_code is required")
+	}
+	ws, err := s.store.GetWorkspaceByJoinCode(ctx, token.Hash(in.JoinCode))
+	if errors.Is(err, store.ErrNotFound) {
+		return TokenResponse{}, ErrInvalidJoinCode
+	} else if err != nil {
+		return TokenResponse{}, err
+	}
+	pub, err := s.check(ctx, in.UserID, in.Proof)
+	if err != nil {
+		return TokenResponse{}, err
+	}
+	now := s.now()
+	u := store.User{ID: in.UserID, WorkspaceID: ws.ID, Role: store.RoleMember, Scopes: ws.DefaultScopes, CreatedAt: now}
+	key := store.PublicKey{ID: newID("key"), UserID: in.UserID, Key: pub, CreatedAt: now, LastUsedAt: &now}
+	u, err = s.store.CreateUser(ctx, u, &key)
+	if errors.Is(err, store.ErrConflict) {
+		return TokenResponse{}, ErrUserExists
+	} else if err != nil {
+		return TokenResponse{}, err
+	}
+	return s.startSession(ctx, u, MethodPubkey)
+}
+
+// LoginInput is POST /v1/auth/token.
+type LoginInput struct {
+	UserID string `json:"user_id"`
+	Proof
+}
+
+// Login authenticates a registered user by a signed challenge.
+func (s *Service) Login(ctx context.Context, ip netip.Addr, in LoginInput) (TokenResponse, error) {
+	resp, err := s.login(ctx, ip, in)
+	s.observe(MethodPubkey, err)
+	return resp, err
+}
+
+func (s *Service) login(ctx context.Context, ip netip.Addr, in LoginInput) (TokenResponse, error) {
+	if err := s.limit(ctx, ratelimit.LoginIP, ip.String()); err != nil {
+		return TokenResponse{}, err
+	}
+	if err := ValidUserID(in.UserID); err != nil {
+		return TokenResponse{}, err
+	}
+	if err := s.limit(ctx, ratelimit.LoginAccount, in.UserID); err != nil {
+		return TokenResponse{}, err
+	}
+	pub, err := s.check(ctx, in.UserID, in.Proof)
+	if err != nil {
+		return TokenResponse{}, err
+	}
+	key, err := s.store.GetPublicKeyByValue(ctx, in.UserID, pub)
+	if errors.Is(err, store.ErrNotFound) {
+		return TokenResponse{}, ErrInvalidCredentials
+	} else if err != nil {
+		return TokenResponse{}, err
+	}
+	u, err := s.store.GetUser(ctx, in.UserID)
+	if err != nil {
+		return TokenResponse{}, err
+	}
+	s.touchKey(ctx, key)
+	return s.startSession(ctx, u, MethodPubkey)
+}
+
+// touchKey records the key's use at most once a minute, so a login burst
+// does not turn into a burst of writes.
+func (s *Service) touchKey(ctx context.Context, k store.PublicKey) {
+	now := s.now()
+	if k.LastUsedAt != nil && now.Sub(*k.LastUsedAt) < time.Minute {
+		return
+	}
+	if err := s.store.TouchPublicKey(ctx, k.ID, now); err != nil {
+		s.log.WarnContext(ctx, "cannot record key use", "key_id", k.ID, "err", err)
+	}
+}
+
+// ValidUserID checks API.md §3's user id rule: 3–64 of [A-Za-z0-9_.-].
+func ValidUserID(id string) error {
+	if id == "" {
+		return invalid("user_id is required")
+	}
+	if len(id) < 3 || len(id) > 64 {
+		return invalid("user_id must be 3 to 64 characters")
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-') {
+			return invalid("user_id may contain only letters, digits, '_', '.' and '-'")
+		}
+	}
+	return nil
+}

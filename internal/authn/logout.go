@@ -1,0 +1,163 @@
+package authn
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/sigil-auth/sigil/internal/fanout"
+	"github.com/sigil-auth/sigil/internal/store"
+	"github.com/sigil-auth/sigil/internal/token"
+)
+
+// revocationTopic carries ended session ids between replicas.
+const revocationTopic = "sigil_revocations"
+
+// LogoutInput is POST /v1/auth/logout: a refresh token, or the caller's
+// own access token (passed as Principal), and whether to end every session
+// of the subject.
+type LogoutInput struct {
+	RefreshToken string `json:"refresh_token"`
+	All          bool   `json:"all"`
+}
+
+// Logout ends the session named by the refresh token or by p (the
+// authenticated caller), or every session of its subject with All.
+func (s *Service) Logout(ctx context.Context, p *Principal, in LogoutInput) error {
+	var sessionID, userID string
+	switch {
+	case in.RefreshToken != "":
+		if !strings.HasPrefix(in.RefreshToken, refreshPrefix) {
+			return ErrInvalidToken
+		}
+		rt, err := s.store.GetRefreshToken(ctx, token.Hash(in.RefreshToken))
+		if errors.Is(err, store.ErrNotFound) {
+			return ErrInvalidToken
+		} else if err != nil {
+			return err
+		}
+		sess, err := s.store.GetSession(ctx, rt.SessionID)
+		if errors.Is(err, store.ErrNotFound) {
+			return ErrInvalidToken
+		} else if err != nil {
+			return err
+		}
+		if sess.RevokedAt != nil || !s.now().Before(sess.ExpiresAt) {
+			// Already ended: logout is idempotent. A dead session's token
+			// does not get to end the user's other sessions.
+			return nil
+		}
+		sessionID, userID = sess.ID, sess.UserID
+	case p != nil && p.SessionID != "":
+		sessionID, userID = p.SessionID, p.Subject
+	case p != nil:
+		return invalid("this credential has no session; send a refresh_token")
+	default:
+		return ErrMissingCredential
+	}
+	if in.All {
+		return s.endUserSessions(ctx, userID)
+	}
+	return s.endSession(ctx, sessionID)
+}
+
+// endSession revokes one session and tells every replica.
+func (s *Service) endSession(ctx context.Context, id string) error {
+	if err := s.store.RevokeSession(ctx, id, s.now()); err != nil {
+		return err
+	}
+	s.announce(ctx, []string{id})
+	return nil
+}
+
+// endUserSessions revokes every session of userID and tells every replica.
+func (s *Service) endUserSessions(ctx context.Context, userID string) error {
+	ids, err := s.store.RevokeUserSessions(ctx, userID, s.now())
+	if err != nil {
+		return err
+	}
+	s.announce(ctx, ids)
+	return nil
+}
+
+// announce forgets the sessions locally at once and publishes them. A
+// lost announcement is bounded by liveTTL, so failure is only logged.
+func (s *Service) announce(ctx context.Context, ids []string) {
+	for _, id := range ids {
+		s.live.forget(id)
+	}
+	if s.bus == nil || len(ids) == 0 {
+		return
+	}
+	// Batches stay under the bus's message limit.
+	for len(ids) > 0 {
+		n, size := 0, 0
+		for n < len(ids) && size+len(ids[n])+1 <= fanout.MaxMessage {
+			size += len(ids[n]) + 1
+			n++
+		}
+		if err := s.bus.Publish(ctx, revocationTopic, strings.Join(ids[:n], ",")); err != nil {
+			s.log.ErrorContext(ctx, "cannot announce session revocation", "err", err, "sessions", n)
+		}
+		ids = ids[n:]
+	}
+}
+
+// Run subscribes to other replicas' revocations and returns once the
+// subscription is established; it lasts until ctx ends.
+func (s *Service) Run(ctx context.Context) error {
+	if s.bus == nil {
+		return nil
+	}
+	return s.bus.Subscribe(ctx, revocationTopic, func(msg string) {
+		for id := range strings.SplitSeq(msg, ",") {
+			s.live.forget(id)
+		}
+	}, s.live.flush)
+}
+
+// SessionInfo is one entry of GET /v1/sessions.
+type SessionInfo struct {
+	ID              string    `json:"id"`
+	AuthMethod      string    `json:"auth_method"`
+	CreatedAt       time.Time `json:"created_at"`
+	ExpiresAt       time.Time `json:"expires_at"`
+	LastRefreshedAt time.Time `json:"last_refreshed_at"`
+	Current         bool      `json:"current"`
+}
+
+// ListSessions returns the caller's live sessions, newest first.
+func (s *Service) ListSessions(ctx context.Context, p Principal) ([]SessionInfo, error) {
+	if p.Kind != KindUser {
+		return nil, ErrForbidden
+	}
+	list, err := s.store.ListSessions(ctx, p.Subject, s.now())
+	if err != nil {
+		return nil, err
+	}
+	out := make([]SessionInfo, len(list))
+	for i, x := range list {
+		out[i] = SessionInfo{ID: x.ID, AuthMethod: x.Method, CreatedAt: x.CreatedAt.UTC(), ExpiresAt: x.ExpiresAt.UTC(),
+			LastRefreshedAt: x.RotatedAt.UTC(), Current: x.ID == p.SessionID}
+	}
+	return out, nil
+}
+
+// EndSession ends one of the caller's sessions. Another user's session is
+// "not found", so ids cannot be probed.
+func (s *Service) EndSession(ctx context.Context, p Principal, id string) error {
+	sess, err := s.store.GetSession(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return ErrNotFound
+	} else if err != nil {
+		return err
+	}
+	if !p.IsAdmin() && sess.UserID != p.Subject {
+		return ErrNotFound
+	}
+	if sess.RevokedAt != nil {
+		return nil
+	}
+	return s.endSession(ctx, id)
+}

@@ -1,0 +1,158 @@
+package authn
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/sigil-auth/sigil/internal/ratelimit"
+	"github.com/sigil-auth/sigil/internal/store"
+	"github.com/sigil-auth/sigil/internal/token"
+)
+
+// refreshPrefix marks Sigil refresh tokens, so scanners and a misplaced
+// paste are recognisable and a wrong kind of token fails before any
+// lookup.
+const refreshPrefix = "rt_"
+
+// TokenResponse is what a login or refresh returns (API.md §3).
+type TokenResponse struct {
+	AccessToken      string `json:"access_token"`
+	RefreshToken     string `json:"refresh_token"`
+	TokenType        string `json:"token_type"`
+	ExpiresIn        int64  `json:"expires_in"`
+	RefreshExpiresIn int64  `json:"refresh_expires_in"`
+	AccessExpires    int64  `json:"access_token_expires"`  // Unix ms
+	RefreshExpires   int64  `json:"refresh_token_expires"` // Unix ms
+	SessionID        string `json:"session_id"`
+}
+
+// startSession creates a session for u and returns its first tokens.
+func (s *Service) startSession(ctx context.Context, u store.User, method string) (TokenResponse, error) {
+	ws, err := s.store.GetWorkspace(ctx, u.WorkspaceID)
+	if err != nil {
+		return TokenResponse{}, err
+	}
+	lt := EffectiveLifetimes(ws, method)
+	now := s.now()
+	sess := store.Session{
+		ID: newID("ses"), UserID: u.ID, WorkspaceID: u.WorkspaceID, Method: method, Scopes: u.Scopes,
+		CreatedAt: now, ExpiresAt: now.Add(lt.MaxAge), RotatedAt: now,
+	}
+	sess.RefreshExpiresAt = earlier(now.Add(lt.Refresh), sess.ExpiresAt)
+	refresh := refreshPrefix + token.NewSecret()
+	if err := s.store.CreateSession(ctx, sess, token.Hash(refresh)); err != nil {
+		return TokenResponse{}, err
+	}
+	return s.issue(ctx, sess, refresh, lt)
+}
+
+// issue mints the access token of sess's current generation. Every claim
+// is a function of the session and the refresh token, and Ed25519 is
+// deterministic, so the grace path re-issues the very same pair.
+func (s *Service) issue(ctx context.Context, sess store.Session, refresh string, lt Lifetimes) (TokenResponse, error) {
+	iat := sess.RotatedAt.Truncate(time.Second)
+	exp := earlier(iat.Add(lt.Access), sess.ExpiresAt)
+	jti := sha256.Sum256([]byte("jti:" + refresh))
+	c := &token.Claims{
+		RegisteredClaims: jwt.RegisteredClaims{
+			Issuer: s.opt.Issuer, Subject: sess.UserID, Audience: jwt.ClaimStrings{s.opt.Issuer},
+			ExpiresAt: jwt.NewNumericDate(exp), IssuedAt: jwt.NewNumericDate(iat),
+			ID: base64.RawURLEncoding.EncodeToString(jti[:16]),
+		},
+		SessionID: sess.ID, Workspace: sess.WorkspaceID,
+		Scope: strings.Join(sess.Scopes, " "), AMR: []string{sess.Method},
+	}
+	at, err := s.keys.Mint(ctx, c)
+	if err != nil {
+		return TokenResponse{}, err
+	}
+	now := s.now()
+	return TokenResponse{
+		AccessToken: at, RefreshToken: refresh, TokenType: "Bearer",
+		ExpiresIn: seconds(exp.Sub(now)), RefreshExpiresIn: seconds(sess.RefreshExpiresAt.Sub(now)),
+		AccessExpires: exp.UnixMilli(), RefreshExpires: sess.RefreshExpiresAt.UnixMilli(),
+		SessionID: sess.ID,
+	}, nil
+}
+
+// seconds is d in whole seconds, rounded up, so a token minted on a
+// second boundary reports its full lifetime.
+func seconds(d time.Duration) int64 { return max(0, int64((d+time.Second-1)/time.Second)) }
+
+// Refresh rotates a refresh token: the current generation's token gets a
+// new pair and dies; its parent, presented again within the grace window,
+// gets the same child pair back; any other old token is reuse and ends the
+// session. Concurrent refreshes of one token make exactly one rotation.
+func (s *Service) Refresh(ctx context.Context, ip netip.Addr, refresh string) (TokenResponse, error) {
+	if err := s.limit(ctx, ratelimit.RefreshIP, ip.String()); err != nil {
+		return TokenResponse{}, err
+	}
+	if !strings.HasPrefix(refresh, refreshPrefix) || len(refresh) > 128 {
+		return TokenResponse{}, ErrInvalidToken
+	}
+	rt, err := s.store.GetRefreshToken(ctx, token.Hash(refresh))
+	if errors.Is(err, store.ErrNotFound) {
+		return TokenResponse{}, ErrInvalidToken
+	} else if err != nil {
+		return TokenResponse{}, err
+	}
+	if err := s.limit(ctx, ratelimit.RefreshToken, rt.SessionID); err != nil {
+		return TokenResponse{}, err
+	}
+	// Two passes at most: a lost rotation race re-reads the session and
+	// then takes the grace path with the winner's child.
+	for range 2 {
+		resp, err := s.refreshOnce(ctx, rt, refresh)
+		if !errors.Is(err, store.ErrConflict) {
+			return resp, err
+		}
+	}
+	return TokenResponse{}, ErrInvalidToken
+}
+
+func (s *Service) refreshOnce(ctx context.Context, rt store.RefreshToken, refresh string) (TokenResponse, error) {
+	sess, err := s.store.GetSession(ctx, rt.SessionID)
+	if errors.Is(err, store.ErrNotFound) {
+		return TokenResponse{}, ErrInvalidToken
+	} else if err != nil {
+		return TokenResponse{}, err
+	}
+	now := s.now()
+	if sess.RevokedAt != nil || !now.Before(sess.ExpiresAt) {
+		return TokenResponse{}, ErrInvalidToken
+	}
+	ws, err := s.store.GetWorkspace(ctx, sess.WorkspaceID)
+	if err != nil {
+		return TokenResponse{}, err
+	}
+	lt := EffectiveLifetimes(ws, sess.Method)
+	child := refreshPrefix + s.derive.Derive(refresh)
+	switch {
+	case rt.Generation == sess.Generation:
+		if !now.Before(sess.RefreshExpiresAt) {
+			return TokenResponse{}, ErrInvalidToken
+		}
+		exp := earlier(now.Add(lt.Refresh), sess.ExpiresAt)
+		if err := s.store.RotateRefresh(ctx, sess.ID, sess.Generation, token.Hash(child), now, exp); err != nil {
+			return TokenResponse{}, err // ErrConflict: lost the race, caller retries
+		}
+		sess.Generation, sess.RotatedAt, sess.RefreshExpiresAt = sess.Generation+1, now, exp
+		return s.issue(ctx, sess, child, lt)
+	case rt.Generation == sess.Generation-1 && lt.Grace > 0 && now.Sub(sess.RotatedAt) <= lt.Grace:
+		return s.issue(ctx, sess, child, lt)
+	default:
+		s.log.WarnContext(ctx, "refresh token reuse; ending session", "session_id", sess.ID, "user_id", sess.UserID,
+			"presented_generation", rt.Generation, "current_generation", sess.Generation)
+		if err := s.endSession(ctx, sess.ID); err != nil {
+			return TokenResponse{}, err
+		}
+		return TokenResponse{}, ErrRefreshReused
+	}
+}

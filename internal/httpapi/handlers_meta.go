@@ -1,0 +1,71 @@
+package httpapi
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/sigil-auth/sigil/internal/authn"
+)
+
+func (s *Server) hello(w http.ResponseWriter, r *http.Request, _ authn.Principal) error {
+	writeJSON(w, http.StatusOK, map[string]string{
+		"message": "Oh, Hello", "time": time.Now().UTC().Format(time.RFC3339),
+	})
+	return nil
+}
+
+func (s *Server) whoami(w http.ResponseWriter, r *http.Request, p authn.Principal) error {
+	if p.Scopes == nil {
+		p.Scopes = []string{}
+	}
+	writeJSON(w, http.StatusOK, p)
+	return nil
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	return nil
+}
+
+// readyz answers 503 while the store does not answer, so a load
+// balancer takes the replica out.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
+	if s.Ready != nil {
+		if err := s.Ready(r.Context()); err != nil {
+			s.log.WarnContext(r.Context(), "not ready", "err", err)
+			httpError(w, http.StatusServiceUnavailable, "not_ready", "the store is not reachable")
+			return nil
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	return nil
+}
+
+func (s *Server) openapi(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Content-Type", "application/yaml")
+	_, err := w.Write(s.OpenAPI)
+	return err
+}
+
+func (s *Server) jwks(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Content-Type", "application/jwk-set+json")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	_, err := w.Write(s.Keys.JWKS(r.Context()))
+	return err
+}
+
+// discovery is the OpenID/RFC 8414 metadata document.
+func (s *Server) discovery(w http.ResponseWriter, r *http.Request) error {
+	base := strings.TrimRight(s.Issuer, "/")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	writeJSON(w, http.StatusOK, map[string]any{
+		"issuer":                                base,
+		"jwks_uri":                              base + "/.well-known/jwks.json",
+		"id_token_signing_alg_values_supported": []string{"EdDSA", "ES256"},
+		"subject_types_supported":               []string{"public"},
+		"response_types_supported":              []string{"token"},
+		"claims_supported":                      []string{"iss", "sub", "aud", "exp", "iat", "jti", "sid", "ws", "scope", "amr"},
+	})
+	return nil
+}

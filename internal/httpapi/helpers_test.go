@@ -1,0 +1,147 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/sigil-auth/sigil/internal/testenv"
+)
+
+// eachBackend runs f as a subtest on SQLite and on PostgreSQL.
+func eachBackend(t *testing.T, f func(t *testing.T, db testenv.Database)) {
+	for _, b := range testenv.Backends {
+		t.Run(b, func(t *testing.T) { f(t, testenv.NewDatabase(t, b)) })
+	}
+}
+
+// resp is a decoded response.
+type resp struct {
+	Status int
+	Header http.Header
+	Body   map[string]any
+	Raw    []byte
+}
+
+func (r resp) str(k string) string { s, _ := r.Body[k].(string); return s }
+
+// call sends a request; body is JSON-encoded unless it is a string or
+// []byte (sent raw). hdr are "Name: value" pairs.
+func call(t testing.TB, method, url string, body any, hdr ...string) resp {
+	t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		j, _ := json.Marshal(b)
+		rd = bytes.NewReader(j)
+	}
+	req, err := http.NewRequestWithContext(context.Background(), method, url, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for _, h := range hdr {
+		k, v, _ := strings.Cut(h, ": ")
+		req.Header.Set(k, v)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	r := resp{Status: res.StatusCode, Header: res.Header, Raw: raw}
+	if len(raw) > 0 {
+		json.Unmarshal(raw, &r.Body)
+	}
+	if r.Status >= 500 {
+		t.Errorf("%s %s → %d %s", method, url, r.Status, raw)
+	}
+	return r
+}
+
+// want fails unless r has status (and, for errors, the §1 body with code).
+func want(t testing.TB, r resp, status int, code string) {
+	t.Helper()
+	if r.Status != status {
+		t.Fatalf("status %d, want %d; body %s", r.Status, status, r.Raw)
+	}
+	if status >= 400 {
+		if r.str("error") == "" || r.str("detail") == "" {
+			t.Fatalf("error body lacks error/detail: %s", r.Raw)
+		}
+		if code != "" && r.str("error") != code {
+			t.Fatalf("error %q, want %q (%s)", r.str("error"), code, r.Raw)
+		}
+	}
+}
+
+func bearer(tok string) string { return "Authorization: Bearer " + tok }
+
+var admin = "Authorization: " + testenv.AdminToken
+
+// user is a key-pair identity.
+type user struct {
+	id   string
+	priv ed25519.PrivateKey
+}
+
+func newUser(id string) user {
+	_, priv, _ := ed25519.GenerateKey(nil)
+	return user{id: id, priv: priv}
+}
+
+func (u user) pub() string {
+	return base64.StdEncoding.EncodeToString(u.priv.Public().(ed25519.PublicKey))
+}
+
+// proof fetches a code for u and signs it.
+func (u user) proof(t testing.TB, base string) map[string]any {
+	t.Helper()
+	r := call(t, "POST", base+"/v1/auth/code", map[string]string{"user_id": u.id})
+	want(t, r, 200, "")
+	code := r.str("auth_code")
+	return map[string]any{
+		"user_id": u.id, "auth_code": code, "public_key": u.pub(), "scheme": "ed25519",
+		"signature": base64.StdEncoding.EncodeToString(ed25519.Sign(u.priv, []byte(code))),
+	}
+}
+
+// workspace creates a workspace and returns its id and join code.
+func workspace(t testing.TB, base string) (string, string) {
+	t.Helper()
+	r := call(t, "POST", base+"/v1/workspaces", map[string]string{"name": "Acme"}, admin)
+	want(t, r, 201, "")
+	return r.str("id"), r.str("join_code")
+}
+
+// register registers u with joinCode and returns the token response.
+func register(t testing.TB, base, joinCode string, u user) resp {
+	t.Helper()
+	p := u.proof(t, base)
+	p["join_code"] = joinCode
+	r := call(t, "POST", base+"/v1/auth/register", p)
+	want(t, r, 201, "")
+	return r
+}
+
+// login authenticates u by key pair.
+func login(t testing.TB, base string, u user) resp {
+	t.Helper()
+	r := call(t, "POST", base+"/v1/auth/token", u.proof(t, base))
+	want(t, r, 200, "")
+	return r
+}

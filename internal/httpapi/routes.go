@@ -1,0 +1,41 @@
+package httpapi
+
+import "net/http"
+
+type route struct {
+	pattern string
+	handler http.Handler
+}
+
+// routes is the whole API surface of this server. Keep it in step with
+// api/openapi.yaml (a test checks both ways).
+func (s *Server) routes() []route {
+	return []route{
+		{"GET /{$}", s.authed(s.hello)},
+		{"GET /healthz", s.h(s.healthz)},
+		{"GET /readyz", s.h(s.readyz)},
+		{"GET /openapi.yaml", s.h(s.openapi)},
+		{"GET /.well-known/jwks.json", s.h(s.jwks)},
+		{"GET /.well-known/openid-configuration", s.h(s.discovery)},
+		{"GET /v1/whoami", s.authed(s.whoami)},
+
+		{"GET /v1/auth/idexists/{user_id}", s.h(s.idExists)},
+		{"POST /v1/auth/code", s.h(s.code)},
+		{"POST /v1/auth/register", s.h(s.register)},
+		{"POST /v1/auth/token", s.h(s.token)},
+		{"POST /v1/auth/refresh", s.h(s.refresh)},
+		{"POST /v1/auth/logout", s.h(s.logout)},
+
+		{"GET /v1/users/me/keys", s.authed(s.listKeys)},
+		{"POST /v1/users/me/keys", s.authed(s.addKey)},
+		{"DELETE /v1/users/me/keys/{id}", s.authed(s.deleteKey)},
+
+		{"GET /v1/sessions", s.authed(s.listSessions)},
+		{"DELETE /v1/sessions/{id}", s.authed(s.endSession)},
+
+		{"POST /v1/workspaces", s.authed(s.createWorkspace)},
+		{"GET /v1/workspaces/{id}", s.authed(s.getWorkspace)},
+		{"PATCH /v1/workspaces/{id}", s.authed(s.updateWorkspace)},
+		{"POST /v1/workspaces/{id}/join-code", s.authed(s.rotateJoinCode)},
+	}
+}
