@@ -1,0 +1,83 @@
+package client
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"net/http"
+	"net/url"
+	"time"
+)
+
+// Key is one public key of the caller's keyring.
+type Key struct {
+	ID         string     `json:"id"`
+	PublicKey  string     `json:"public_key"` // standard base64 of the raw 32 bytes
+	CreatedAt  time.Time  `json:"created_at"`
+	LastUsedAt *time.Time `json:"last_used_at"` // nil if never used to log in
+}
+
+// maxPages bounds how many pages ListKeys follows, so a server that keeps
+// returning a cursor cannot loop the client forever. A keyring is small.
+const maxPages = 100
+
+// ListKeys returns the keyring of the user accessToken belongs to (GET
+// /v1/users/me/keys), newest first, following every page.
+func (c *Client) ListKeys(ctx context.Context, accessToken string) ([]Key, error) {
+	if accessToken == "" {
+		return nil, errMissing("access token")
+	}
+	var keys []Key
+	cursor := ""
+	for range maxPages {
+		path := "/v1/users/me/keys?limit=200"
+		if cursor != "" {
+			path += "&cursor=" + url.QueryEscape(cursor)
+		}
+		var page struct {
+			Items      []Key   `json:"items"`
+			NextCursor *string `json:"next_cursor"`
+		}
+		if err := c.call(ctx, http.MethodGet, path, accessToken, nil, &page); err != nil {
+			return nil, err
+		}
+		keys = append(keys, page.Items...)
+		if page.NextCursor == nil || *page.NextCursor == "" || *page.NextCursor == cursor {
+			return keys, nil
+		}
+		cursor = *page.NextCursor
+	}
+	return nil, errors.New("sigil client: keyring listing did not end")
+}
+
+// AddKey adds newKey's public half to the keyring of userID, the user
+// accessToken belongs to (POST /v1/users/me/keys). newKey proves
+// possession by signing a fresh code issued for userID; a code for
+// another user, or a bad signature, is a 401.
+func (c *Client) AddKey(ctx context.Context, accessToken, userID string, newKey ed25519.PrivateKey) (*Key, error) {
+	if accessToken == "" {
+		return nil, errMissing("access token")
+	}
+	p, err := c.prove(ctx, userID, newKey)
+	if err != nil {
+		return nil, err
+	}
+	var out Key
+	if err := c.call(ctx, http.MethodPost, "/v1/users/me/keys", accessToken, p, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// RemoveKey deletes key id from the caller's keyring (DELETE
+// /v1/users/me/keys/{id}). Removing the last key is a 409
+// "last_key": a user must keep one way to log in.
+func (c *Client) RemoveKey(ctx context.Context, accessToken, id string) error {
+	if accessToken == "" {
+		return errMissing("access token")
+	}
+	if id == "" {
+		return errMissing("key id")
+	}
+	return c.call(ctx, http.MethodDelete, "/v1/users/me/keys/"+url.PathEscape(id), accessToken, nil, nil)
+}

@@ -1,0 +1,156 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sigil-auth/sigil/client"
+)
+
+// clientCommands is the client half of the CLI (API.md §10): each command
+// speaks to a Sigil server over HTTP through the public client package,
+// never to the database, so it works against any deployment.
+func clientCommands() []*cobra.Command {
+	return []*cobra.Command{
+		newKeygenCmd(),
+		newRegisterCmd(),
+		newLoginCmd(),
+		newRefreshCmd(),
+		newLogoutCmd(),
+		newWhoamiCmd(),
+		newKeysCmd(),
+	}
+}
+
+// cli is what one client command works with: its settings and where the
+// session lives.
+type cli struct {
+	env         cliEnv
+	sessionFile string
+	stdout      io.Writer
+	stderr      io.Writer // progress lines and hints; never secrets
+}
+
+func newCLI(cmd *cobra.Command) (*cli, error) {
+	env, err := loadEnv(os.Getenv, ".env")
+	if err != nil {
+		return nil, err
+	}
+	path, err := sessionPath(env)
+	if err != nil {
+		return nil, err
+	}
+	return &cli{env: env, sessionFile: path, stdout: cmd.OutOrStdout(), stderr: cmd.ErrOrStderr()}, nil
+}
+
+// loginSettings are what logging in needs: the server and the key.
+func (c *cli) loginSettings() (*client.Client, ed25519.PrivateKey, error) {
+	base, err := c.env.require("SIGIL_URL", "the Sigil server, e.g. http://127.0.0.1:8080")
+	if err != nil {
+		return nil, nil, err
+	}
+	key, err := c.privateKey()
+	if err != nil {
+		return nil, nil, err
+	}
+	api := client.New(base)
+	if api.BaseURL() == "" {
+		return nil, nil, usageError{fmt.Errorf("SIGIL_URL %q is not an http(s) URL", base)}
+	}
+	return api, key, nil
+}
+
+// saved loads the saved session. Tokens go only to the server that issued
+// them: a SIGIL_URL naming another server is a mistake to report, not to
+// follow.
+func (c *cli) saved() (*client.Client, *session, error) {
+	s, err := loadSession(c.sessionFile)
+	if err != nil {
+		return nil, nil, err
+	}
+	if u := c.env.get("SIGIL_URL"); u != "" && client.New(u).BaseURL() != s.BaseURL {
+		return nil, nil, fmt.Errorf("the saved session belongs to %s, not SIGIL_URL %s; run `sigil login`", s.BaseURL, u)
+	}
+	return client.New(s.BaseURL), s, nil
+}
+
+// current is saved, with the session refreshed first (and the rotated
+// pair saved) when the access token is about to expire.
+func (c *cli) current(ctx context.Context) (*client.Client, *session, error) {
+	api, s, err := c.saved()
+	if err != nil {
+		return nil, nil, err
+	}
+	if s.needsRefresh(time.Now()) {
+		if err := c.refresh(ctx, api, s); err != nil {
+			return nil, nil, err
+		}
+	}
+	return api, s, nil
+}
+
+// refresh rotates the session's pair and saves it at once: the old
+// refresh token is dead from the moment the server answers.
+func (c *cli) refresh(ctx context.Context, api *client.Client, s *session) error {
+	t, err := api.Refresh(ctx, s.RefreshToken)
+	if err != nil {
+		return failed("refreshing the session", err)
+	}
+	s.Tokens = *t
+	return saveSession(c.sessionFile, s)
+}
+
+// start saves a new session for userID and reports where it went.
+func (c *cli) start(api *client.Client, userID string, t *client.Tokens) error {
+	s := &session{BaseURL: api.BaseURL(), UserID: userID, Tokens: *t}
+	if err := saveSession(c.sessionFile, s); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stderr, "Session %s saved to %s\n", t.SessionID, c.sessionFile)
+	return nil
+}
+
+// Steps whose 401 is a refused login rather than an ended session.
+const (
+	opLogin    = "logging in"
+	opRegister = "registering"
+)
+
+// cliError is a failure of one step, printed as "step: server's reason".
+// The client's own "sigil: " prefixes are dropped: main adds one.
+type cliError struct {
+	op  string
+	err error
+}
+
+func (e cliError) Error() string {
+	msg := reason(e.err)
+	// A 401 on a session's token means the session has ended (expired,
+	// logged out elsewhere, revoked): say what to do about it. A refused
+	// login is a different matter.
+	var ce *client.Error
+	if errors.As(e.err, &ce) && ce.Status == 401 && e.op != opLogin && e.op != opRegister {
+		msg += "; run `sigil login`"
+	}
+	return e.op + ": " + msg
+}
+
+func (e cliError) Unwrap() error { return e.err }
+
+// reason is err's text without the client package's prefixes.
+func reason(err error) string {
+	return strings.TrimPrefix(strings.TrimPrefix(err.Error(), "sigil client: "), "sigil: ")
+}
+
+func failed(op string, err error) error { return cliError{op, err} }
+
+// expiry renders an instant for humans, in UTC.
+func expiry(t time.Time) string { return t.UTC().Format(time.RFC3339) }

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sigil-auth/sigil/client"
+)
+
+// newKeysCmd groups the keyring commands (the user's own public keys) and
+// the server's signing-key rotation, which the lead's server_ops.go
+// provides.
+func newKeysCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "keys",
+		Short: "Manage your keyring (add, list, remove) or rotate the server's signing key",
+		// Runnable so that an unknown subcommand is a usage error (exit 2)
+		// rather than help and exit 0.
+		Args: args(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+	}
+	cmd.AddCommand(newKeysAddCmd(), newKeysListCmd(), newKeysRemoveCmd(), newKeysRotateCmd())
+	return cmd
+}
+
+func newKeysAddCmd() *cobra.Command {
+	var keyB64 string
+	cmd := &cobra.Command{
+		Use:   "add",
+		Short: "Add a public key to your keyring (a backup key, another device)",
+		Long: `Add proves possession of a new key by signing a fresh challenge with it and
+adds its public half to your keyring. With --private-key it uses that key
+(base64 seed; note that command-line flags are visible to other local users
+in the process list); without, it generates one and prints it once.`,
+		Args: args(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := newCLI(cmd)
+			if err != nil {
+				return err
+			}
+			generated := keyB64 == ""
+			var key ed25519.PrivateKey
+			if generated {
+				key, err = client.GenerateKey()
+			} else if key, err = client.ParsePrivateKey(keyB64); err != nil {
+				err = usageError{errors.New("--private-key: " + reason(err))}
+			}
+			if err != nil {
+				return err
+			}
+			api, s, err := c.current(cmd.Context())
+			if err != nil {
+				return err
+			}
+			k, err := api.AddKey(cmd.Context(), s.AccessToken, s.UserID, key)
+			if err != nil {
+				return failed("adding the key", err)
+			}
+			fmt.Fprintf(c.stdout, "Added key %s\n", k.ID)
+			if generated {
+				printKeyPair(c.stdout, key, false)
+				fmt.Fprintln(c.stderr, "Store the private key now: it is not saved anywhere")
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&keyB64, "private-key", "", "base64 private key to add (default: generate one)")
+	return cmd
+}
+
+func newKeysListCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "list",
+		Short: "List the public keys of your keyring",
+		Args:  args(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := newCLI(cmd)
+			if err != nil {
+				return err
+			}
+			api, s, err := c.current(cmd.Context())
+			if err != nil {
+				return err
+			}
+			keys, err := api.ListKeys(cmd.Context(), s.AccessToken)
+			if err != nil {
+				return failed("listing keys", err)
+			}
+			tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tPUBLIC KEY\tCREATED\tLAST USED")
+			for _, k := range keys {
+				used := "never"
+				if k.LastUsedAt != nil {
+					used = expiry(*k.LastUsedAt)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", k.ID, k.PublicKey, expiry(k.CreatedAt), used)
+			}
+			return tw.Flush()
+		},
+	}
+}
+
+func newKeysRemoveCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "remove <id>",
+		Short: "Remove a key from your keyring (the last one cannot be removed)",
+		Args:  args(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			c, err := newCLI(cmd)
+			if err != nil {
+				return err
+			}
+			api, s, err := c.current(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if err := api.RemoveKey(cmd.Context(), s.AccessToken, a[0]); err != nil {
+				return failed("removing the key", err)
+			}
+			fmt.Fprintf(c.stdout, "Removed key %s\n", a[0])
+			return nil
+		},
+	}
+}
