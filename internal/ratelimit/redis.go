@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	neturl "net/url"
 	"math/rand/v2"
+	neturl "net/url"
 	"strconv"
 	"time"
 
