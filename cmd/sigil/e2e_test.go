@@ -108,17 +108,32 @@ func freeAddr(t *testing.T) string {
 
 func startServer(t *testing.T, bin string) *e2eServer {
 	t.Helper()
+	return startServerEnv(t, bin, nil)
+}
+
+// startServerEnv starts `sigil serve` with a temporary SQLite database and
+// no rate limits, unless env (SIGIL_* settings) says otherwise.
+func startServerEnv(t *testing.T, bin string, env map[string]string) *e2eServer {
+	t.Helper()
 	dir := t.TempDir()
 	addr := freeAddr(t)
 	cmd := exec.Command(bin, "serve")
 	cmd.Dir = dir // no stray .env
+	settings := map[string]string{
+		"SIGIL_DATABASE_URL": "sqlite://" + filepath.Join(dir, "sigil.db"),
+		"SIGIL_RATE_LIMITS":  "off",
+	}
+	for k, v := range env {
+		settings[k] = v
+	}
 	cmd.Env = []string{
 		"PATH=" + os.Getenv("PATH"),
 		"HOME=" + dir,
 		"SIGIL_ADDR=" + addr,
-		"SIGIL_DATABASE_URL=sqlite://" + filepath.Join(dir, "sigil.db"),
 		"SIGIL_ADMIN_TOKEN=" + e2eAdminToken,
-		"SIGIL_RATE_LIMITS=off",
+	}
+	for k, v := range settings {
+		cmd.Env = append(cmd.Env, k+"="+v)
 	}
 	srv := &e2eServer{url: "http://" + addr, logs: &lockedBuffer{}}
 	cmd.Stdout, cmd.Stderr = srv.logs, srv.logs

@@ -189,6 +189,10 @@ func listenAndServe(ctx context.Context, cfg config.Config, h http.Handler, log 
 		MaxHeaderBytes:    32 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	if cfg.DatabaseKind() == config.KindPostgres && cfg.IssuerDerived {
+		log.Warn("SIGIL_ISSUER is not set: the issuer is derived from this replica's listen address; " +
+			"replicas behind one load balancer must share one SIGIL_ISSUER or they refuse each other's tokens")
+	}
 	log.Info("sigil listening", "addr", ln.Addr().String(), "issuer", cfg.Issuer,
 		"database", cfg.DatabaseKind(), "redis", cfg.RedisURL != "", "startup", time.Since(start))
 	errc := make(chan error, 1)

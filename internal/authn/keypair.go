@@ -25,7 +25,7 @@ const SchemeEd25519 = "ed25519"
 
 // IDExists reports whether userID is registered.
 func (s *Service) IDExists(ctx context.Context, ip netip.Addr, userID string) (bool, error) {
-	if err := s.limit(ctx, ratelimit.LoginIP, ip.String()); err != nil {
+	if err := s.limit(ctx, ratelimit.LoginIP, ipKey(ip)); err != nil {
 		return false, err
 	}
 	if err := ValidUserID(userID); err != nil {
@@ -45,7 +45,7 @@ type Challenge struct {
 // random nonce and the expiry, so a signature over it is useless against
 // another service, another user or after 30 s.
 func (s *Service) IssueCode(ctx context.Context, ip netip.Addr, userID string) (Challenge, error) {
-	if err := s.limit(ctx, ratelimit.LoginIP, ip.String()); err != nil {
+	if err := s.limit(ctx, ratelimit.LoginIP, ipKey(ip)); err != nil {
 		return Challenge{}, err
 	}
 	if err := ValidUserID(userID); err != nil {
@@ -128,7 +128,7 @@ func (s *Service) Register(ctx context.Context, ip netip.Addr, in RegisterInput)
 }
 
 func (s *Service) register(ctx context.Context, ip netip.Addr, in RegisterInput) (TokenResponse, error) {
-	if err := s.limit(ctx, ratelimit.LoginIP, ip.String()); err != nil {
+	if err := s.limit(ctx, ratelimit.LoginIP, ipKey(ip)); err != nil {
 		return TokenResponse{}, err
 	}
 	if err := ValidUserID(in.UserID); err != nil {
@@ -173,7 +173,7 @@ func (s *Service) Login(ctx context.Context, ip netip.Addr, in LoginInput) (Toke
 }
 
 func (s *Service) login(ctx context.Context, ip netip.Addr, in LoginInput) (TokenResponse, error) {
-	if err := s.limit(ctx, ratelimit.LoginIP, ip.String()); err != nil {
+	if err := s.limit(ctx, ratelimit.LoginIP, ipKey(ip)); err != nil {
 		return TokenResponse{}, err
 	}
 	if err := ValidUserID(in.UserID); err != nil {

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base32"
 	"log/slog"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -111,4 +112,14 @@ func newID(prefix string) string {
 	b := make([]byte, 16)
 	rand.Read(b)
 	return prefix + "_" + strings.ToLower(idEncoding.EncodeToString(b))
+}
+
+// ipKey is the rate-limit key of a client address. IPv6 clients are keyed
+// by their /64, since one client can rotate freely through it.
+func ipKey(ip netip.Addr) string {
+	if ip.Is6() && !ip.Is4In6() {
+		p, _ := ip.Prefix(64)
+		return p.String()
+	}
+	return ip.String()
 }

@@ -91,7 +91,7 @@ func seconds(d time.Duration) int64 { return max(0, int64((d+time.Second-1)/time
 // gets the same child pair back; any other old token is reuse and ends the
 // session. Concurrent refreshes of one token make exactly one rotation.
 func (s *Service) Refresh(ctx context.Context, ip netip.Addr, refresh string) (TokenResponse, error) {
-	if err := s.limit(ctx, ratelimit.RefreshIP, ip.String()); err != nil {
+	if err := s.limit(ctx, ratelimit.RefreshIP, ipKey(ip)); err != nil {
 		return TokenResponse{}, err
 	}
 	if !strings.HasPrefix(refresh, refreshPrefix) || len(refresh) > 128 {

@@ -37,6 +37,9 @@ type Config struct {
 	DatabaseURL string // SIGIL_DATABASE_URL: sqlite://PATH or postgres://…
 	RedisURL    string // SIGIL_REDIS_URL: empty = no Redis
 	Issuer      string // SIGIL_ISSUER: token `iss` and discovery base
+	// IssuerDerived reports that Issuer was not given but derived from
+	// Addr (fine for one server; replicas must share an explicit issuer).
+	IssuerDerived bool
 
 	// MasterKey is the decoded SIGIL_MASTER_KEY (32 bytes), or nil when
 	// unset; use LoadMasterKey rather than reading it directly.
@@ -67,7 +70,7 @@ func Default() Config {
 		LogFormat:       "json",
 		ShutdownTimeout: 10 * time.Second,
 	}
-	c.Issuer = defaultIssuer(c.Addr)
+	c.Issuer, c.IssuerDerived = defaultIssuer(c.Addr), true
 	c.MasterKeyFile = c.defaultMasterKeyFile()
 	return c
 }

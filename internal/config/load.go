@@ -203,7 +203,9 @@ func build(raw map[string]string) (Config, error) {
 			bad[s.env] = true
 		}
 	}
-	if _, ok := raw["SIGIL_ISSUER"]; !ok {
+	_, given := raw["SIGIL_ISSUER"]
+	c.IssuerDerived = !given
+	if !given {
 		c.Issuer = defaultIssuer(c.Addr)
 		if checkAddr(c.Addr) != nil {
 			bad["SIGIL_ISSUER"] = true // derived from a bad address: reported there

@@ -91,7 +91,7 @@ func TestLoadPrecedence(t *testing.T) {
 		{
 			name: "explicit issuer survives addr change",
 			env:  map[string]string{"SIGIL_ADDR": ":9000", "SIGIL_ISSUER": "https://auth.example.com"},
-			want: with(func(c *Config) { c.Addr, c.Issuer = ":9000", "https://auth.example.com" }),
+			want: with(func(c *Config) { c.Addr, c.Issuer, c.IssuerDerived = ":9000", "https://auth.example.com", false }),
 		},
 		{
 			name: "empty host gives localhost issuer",
@@ -145,6 +145,7 @@ func TestLoadPrecedence(t *testing.T) {
 				"--shutdown-timeout=1m", "--dev",
 			},
 			want: with(func(c *Config) {
+				c.IssuerDerived = false
 				c.Addr, c.DatabaseURL, c.RedisURL, c.Issuer = "10.0.0.1:80", "sqlite://d/x.db", "rediss://r:6380", "https://a.example/t"
 				c.MasterKeyFile, c.TrustedProxies, c.RateLimits = "/k", "::1", "login_ip=1/m"
 				c.SigningAlg, c.LogLevel, c.LogFormat, c.ShutdownTimeout, c.Dev = "ES256", "warn", "text", time.Minute, true
