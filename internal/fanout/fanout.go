@@ -17,7 +17,7 @@ type Bus interface {
 	// Subscribe calls fn for every message on topic published by ANY replica
 	// (including this one) until ctx ends or the Bus is closed. fn runs on one
 	// goroutine per subscription, in arrival order; it should be quick (it
-	// holds up the messages behind it).
+	// holds up the messages behind it) and must return: Close waits for it.
 	//
 	// On failure it reconnects with backoff and then calls onReconnect (if
 	// not nil, on the same goroutine as fn), so callers can flush caches whose
@@ -26,8 +26,19 @@ type Bus interface {
 	// is delivered — or with the error that prevented that (no retry).
 	Subscribe(ctx context.Context, topic string, fn func(msg string), onReconnect func()) error
 	// Close ends every subscription and waits for their goroutines; Publish
-	// and Subscribe get ErrClosed afterwards. It does not close the
-	// underlying client or pool. Closing twice is harmless.
+	// and Subscribe get ErrClosed afterwards, and no fn or onReconnect runs
+	// once it has returned. It does not close the underlying client or pool.
+	// Closing twice is harmless.
+	//
+	// Close interrupts whatever a subscription is doing — reading from a
+	// dead connection, sleeping between reconnects, connecting — so it
+	// returns promptly. Two things can delay it: a fn or onReconnect that
+	// has not returned (Close cannot interrupt callers' code; one that never
+	// returns blocks Close forever), and a Redis subscription caught in a
+	// connection handshake with an unresponsive server, which go-redis
+	// finishes first: it ignores cancellation there, so the client's
+	// ReadTimeout bounds it (3 s by default; a negative one, no deadline,
+	// would let a blackholed server hold Close forever).
 	Close() error
 }
 
@@ -125,15 +136,23 @@ func (g *group) close() error {
 
 // Reconnect backoff: doubling from minBackoff to maxBackoff, with jitter so
 // replicas that lost the same server do not reconnect in lockstep.
-const (
-	minBackoff = 100 * time.Millisecond
-	maxBackoff = 10 * time.Second
-)
+var minBackoff = 100 * time.Millisecond // a var only so tests can lengthen it
+
+const maxBackoff = 10 * time.Second
 
 // healthEvery is how long a subscription waits for traffic before it pings
 // its connection: a silently dead TCP connection would otherwise stall
 // delivery forever without an error to reconnect on.
 var healthEvery = 30 * time.Second // a var only so tests can shorten it
+
+// connectTimeout bounds one (re)connection attempt of a subscription.
+const connectTimeout = 10 * time.Second
+
+// pingTimeout is how long a health ping may take to be answered before the
+// connection counts as dead. It is separate from healthEvery, and generous,
+// so a slow or loaded server is not mistaken for a dead link (reconnecting
+// loses messages).
+const pingTimeout = 10 * time.Second
 
 // retry calls connect until it succeeds or ctx ends, sleeping with backoff
 // between failures. It returns false when ctx ended first.

@@ -19,7 +19,7 @@ func TestLocalOverflow(t *testing.T) {
 	b := NewLocal()
 	t.Cleanup(func() { b.Close() })
 	held, release := make(chan struct{}), make(chan struct{})
-	c := newCollector()
+	c := newCollector(t)
 	first := true
 	err := b.Subscribe(t.Context(), "t", func(m string) {
 		if first {

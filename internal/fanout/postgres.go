@@ -130,11 +130,11 @@ func receivePostgres(ctx context.Context, conn *pgx.Conn, fn func(string)) {
 	}
 }
 
-// ping checks the connection within connectTimeout. Notifications that
+// ping checks the connection within pingTimeout. Notifications that
 // arrive meanwhile are buffered by pgx and returned by the next
 // WaitForNotification, so none is lost or reordered.
 func ping(ctx context.Context, conn *pgx.Conn) error {
-	ctx, cancel := context.WithTimeout(ctx, connectTimeout)
+	ctx, cancel := context.WithTimeout(ctx, pingTimeout)
 	defer cancel()
 	return conn.Ping(ctx)
 }

@@ -2,7 +2,11 @@ package fanout
 
 import (
 	"context"
+	"fmt"
+	"math/rand/v2"
+	"net"
 	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -11,16 +15,36 @@ import (
 )
 
 // testPool returns a new pool on SIGIL_TEST_POSTGRES (skip when unset, fail
-// when unreachable).
+// when unreachable). Its connections carry a random application_name, so a
+// test can find them in pg_stat_activity (see listenerPID).
 func testPool(t *testing.T) *pgxpool.Pool {
+	t.Helper()
+	return poolVia(t, "")
+}
+
+// poolVia is testPool, connecting through hostPort when it is not "".
+func poolVia(t *testing.T, hostPort string) *pgxpool.Pool {
 	t.Helper()
 	url := os.Getenv("SIGIL_TEST_POSTGRES")
 	if url == "" {
 		t.Skip("PostgreSQL tests skipped: set SIGIL_TEST_POSTGRES (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable) to run")
 	}
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.ConnConfig.RuntimeParams["application_name"] = fmt.Sprintf("sigiltest-%x", rand.Uint64())
+	if hostPort != "" {
+		host, port, err := net.SplitHostPort(hostPort)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, _ := strconv.ParseUint(port, 10, 16)
+		cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Fallbacks = host, uint16(p), nil
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	pool, err := pgxpool.New(ctx, url)
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err == nil {
 		err = pool.Ping(ctx)
 	}
@@ -50,7 +74,7 @@ func TestPostgresReconnect(t *testing.T) {
 	publish(t, pub, topic, "before")
 	c.expect(t, "before")
 
-	pid := listenerPID(t, pubPool, topic)
+	pid := listenerPID(t, pubPool, subPool, topic)
 	var ok bool
 	if err := pubPool.QueryRow(t.Context(), "SELECT pg_terminate_backend($1)", pid).Scan(&ok); err != nil || !ok {
 		t.Fatalf("pg_terminate_backend(%d) = %v, %v", pid, ok, err)
@@ -60,12 +84,13 @@ func TestPostgresReconnect(t *testing.T) {
 	c.expect(t, "after")
 }
 
-// listenerPID finds the backend LISTENing on topic: its last statement was
-// LISTEN on this test's own random topic.
-func listenerPID(t *testing.T, pool *pgxpool.Pool, topic string) int32 {
+// listenerPID finds the backend of subPool LISTENing on topic: its last
+// statement was that LISTEN, or a health ping since.
+func listenerPID(t *testing.T, pool, subPool *pgxpool.Pool, topic string) int32 {
 	t.Helper()
 	rows, err := pool.Query(t.Context(), `SELECT pid FROM pg_stat_activity
-		WHERE query = 'LISTEN "' || $1 || '"' AND pid <> pg_backend_pid()`, topic)
+		WHERE application_name = $1 AND query IN ('LISTEN "' || $2 || '"', '-- ping')`,
+		subPool.Config().ConnConfig.RuntimeParams["application_name"], topic)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,8 +104,9 @@ func listenerPID(t *testing.T, pool *pgxpool.Pool, topic string) int32 {
 	return pids[0]
 }
 
-// TestPostgresHealthPing: an idle subscription pings its connection and
-// keeps delivering on it, without reconnecting.
+// TestPostgresHealthPing: an idle subscription pings its connection every
+// health period and keeps delivering on that SAME backend, without
+// reconnecting. Conditions are polled, never sampled at one instant.
 func TestPostgresHealthPing(t *testing.T) {
 	shortHealth(t, 20*time.Millisecond)
 	subPool, pubPool := testPool(t), testPool(t)
@@ -88,20 +114,25 @@ func TestPostgresHealthPing(t *testing.T) {
 	t.Cleanup(func() { sub.Close(); pub.Close() })
 	topic := randomTopic()
 	c := subscribe(t, sub, topic)
-	pid := listenerPID(t, pubPool, topic)
-	// Dozens of health periods pass on the SAME backend: pings are answered
-	// and the listener stays (a reconnect would end this pid).
-	eventually(t, "listener pings on its first connection for 1 s", func() bool {
+	pid := listenerPID(t, pubPool, subPool, topic)
+	// After at least 1 s (some 50 health periods) the listener's backend is
+	// the same (a reconnect would end this pid) and was pinged within the
+	// last second.
+	eventually(t, "the same listener, still pinging, after 50 health periods", func() bool {
 		var q string
-		var age float64
-		err := pubPool.QueryRow(t.Context(), `SELECT query, extract(epoch FROM now() - backend_start)
-			FROM pg_stat_activity WHERE pid = $1`, pid).Scan(&q, &age)
+		var age, sincePing float64
+		err := pubPool.QueryRow(t.Context(), `SELECT query, extract(epoch FROM now() - backend_start),
+				extract(epoch FROM now() - query_start)
+			FROM pg_stat_activity WHERE pid = $1`, pid).Scan(&q, &age, &sincePing)
 		if err != nil {
 			t.Fatalf("listener backend %d: %v (reconnected?)", pid, err)
 		}
-		return q == "-- ping" && age >= 1
+		return q == "-- ping" && age >= 1 && sincePing < 1
 	})
 	publish(t, pub, topic, "still here")
 	c.expect(t, "still here")
 	c.expectNoReconnect(t)
+	if got := listenerPID(t, pubPool, subPool, topic); got != pid {
+		t.Fatalf("listener backend = %d, want the first, %d", got, pid)
+	}
 }

@@ -5,13 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 )
-
-// connectTimeout bounds one (re)connection attempt of a subscription.
-const connectTimeout = 10 * time.Second
 
 // Redis is a Bus over Redis PUBLISH/SUBSCRIBE. Each subscription holds its
 // own connection (go-redis PubSub), outside the client's pool.
@@ -102,13 +98,20 @@ func (b *Redis) run(ctx context.Context, done func(), ps *redis.PubSub, topic st
 	}
 }
 
-// receive reads from ps until the connection fails or ctx ends.
+// receive reads from ps until the connection fails or ctx ends. After
+// healthEvery of silence it pings, then waits up to pingTimeout for any
+// reply (the PONG, or a message sent meanwhile) before giving up on the
+// connection.
 func (b *Redis) receive(ctx context.Context, ps *redis.PubSub, fn func(string), onReconnect func()) {
 	stop := context.AfterFunc(ctx, func() { ps.Close() })
 	defer stop()
 	pinged := false
 	for ctx.Err() == nil {
-		v, err := ps.ReceiveTimeout(ctx, healthEvery)
+		wait := healthEvery
+		if pinged {
+			wait = pingTimeout
+		}
+		v, err := ps.ReceiveTimeout(ctx, wait)
 		if err != nil {
 			var ne net.Error
 			if !errors.As(err, &ne) || !ne.Timeout() || pinged || ctx.Err() != nil {
