@@ -19,6 +19,8 @@ type Workspace struct {
 	AccessTTL     time.Duration
 	RefreshTTL    time.Duration
 	SessionMaxAge time.Duration
+	// JWTMaxLifetime caps exp-iat of customer-signed JWTs (0 = no cap).
+	JWTMaxLifetime time.Duration
 	// RefreshGrace is a pointer because 0 is a meaningful setting (grace
 	// off) distinct from unset (the default of 10 s).
 	RefreshGrace *time.Duration
@@ -34,6 +36,12 @@ type User struct {
 	Role        string
 	Scopes      []string
 	CreatedAt   time.Time
+	// Password users: Email is normalised (trimmed, lower-case) by the
+	// caller and unique within the workspace; PasswordHash is a PHC-format
+	// argon2id string. Both empty for key-pair users.
+	Email         string
+	PasswordHash  string
+	EmailVerified bool
 }
 
 // PublicKey is one Ed25519 key on a user's keyring.
@@ -67,6 +75,9 @@ type Session struct {
 	Generation       int64
 	RotatedAt        time.Time // when the current generation was issued
 	RevokedAt        *time.Time
+	// APIKeyID is set for sessions created by exchanging an API key
+	// (POST /v1/auth/login {"api_key"}): revoking the key ends them.
+	APIKeyID string
 }
 
 // RefreshToken records which session and generation a refresh token hash
@@ -88,4 +99,63 @@ type SigningKey struct {
 	ActiveFrom   time.Time // published before it signs
 	RetiredAt    *time.Time
 	PublishUntil *time.Time // drop from JWKS after this
+}
+
+// OneTimeToken is a single-use emailed secret: a password reset or an
+// email verification.
+type OneTimeToken struct {
+	Hash      []byte // SHA-256 of the token
+	UserID    string
+	Purpose   string // "reset" | "verify"
+	ExpiresAt time.Time
+	CreatedAt time.Time
+}
+
+// APIKey is a long-lived, scoped credential. Only its hash is stored.
+type APIKey struct {
+	ID          string
+	WorkspaceID string
+	UserID      string // the user who created it ("" for the instance admin)
+	Name        string
+	Prefix      string // the first characters of the key, for recognising it in lists
+	Hash        []byte // SHA-256 of the whole key; unique
+	Scopes      []string
+	CreatedAt   time.Time
+	ExpiresAt   *time.Time
+	RevokedAt   *time.Time
+	LastUsedAt  *time.Time
+}
+
+// JWTKey is a customer's HS256 secret for minting client JWTs.
+type JWTKey struct {
+	ID          string // a UUID: the JWT "kid"
+	WorkspaceID string
+	UserID      string // creator ("" for the instance admin)
+	Name        string
+	Secret      []byte   // AES-GCM ciphertext of the secret (kid as associated data)
+	Scopes      []string // what its tokens may carry at most (a subset of the creator's)
+	CreatedAt   time.Time
+}
+
+// AuditEvent is one entry of a workspace's audit log.
+type AuditEvent struct {
+	ID          string // sortable: newer events have larger ids
+	WorkspaceID string // "" for instance-level events
+	Time        time.Time
+	Actor       string // subject that acted ("" when unknown, e.g. a failed login)
+	Action      string // e.g. "login.success", "login.failure", "api_key.revoke"
+	Target      string // what was acted on (user id, key id, …)
+	Method      string // authentication method, where relevant
+	ClientIP    string
+	Details     map[string]string
+}
+
+// AuditFilter selects audit events, newest first. Before is an exclusive
+// upper bound on ID (the paging cursor); empty fields do not filter.
+type AuditFilter struct {
+	WorkspaceID string
+	Action      string // exact action, or a prefix ending in "." (e.g. "login.")
+	Actor       string
+	Before      string
+	Limit       int
 }

@@ -38,6 +38,16 @@ type Store interface {
 	CreateUser(ctx context.Context, u User, firstKey *PublicKey) (User, error)
 	GetUser(ctx context.Context, id string) (User, error)
 	UserExists(ctx context.Context, id string) (bool, error)
+	// GetUsersByEmail returns the users with that (normalised) email, in
+	// any workspace, oldest first.
+	GetUsersByEmail(ctx context.Context, email string) ([]User, error)
+	// ListUsers returns a workspace's users, oldest first, after the user
+	// id cursor after ("" from the start), at most limit of them.
+	ListUsers(ctx context.Context, workspaceID, after string, limit int) ([]User, error)
+	// UpdateUser loads the user, lets fn change Role, Scopes, Email,
+	// PasswordHash or EmailVerified, and stores it in one transaction.
+	// A duplicate email in the workspace is ErrConflict.
+	UpdateUser(ctx context.Context, id string, fn func(*User) error) (User, error)
 
 	// Public keys (a user's keyring).
 	AddPublicKey(ctx context.Context, k PublicKey) error
@@ -93,8 +103,45 @@ type Store interface {
 	// DeleteSigningKey removes a key that is no longer published.
 	DeleteSigningKey(ctx context.Context, id string) error
 
-	// DeleteExpired removes auth codes, sessions and refresh tokens that
-	// are past use at now, and returns how many rows went.
+	// One-time tokens (password reset, email verification).
+	// ConsumeOneTimeToken deletes and returns it (single use); missing →
+	// ErrNotFound. Expiry is the caller's check.
+	CreateOneTimeToken(ctx context.Context, t OneTimeToken) error
+	ConsumeOneTimeToken(ctx context.Context, hash []byte) (OneTimeToken, error)
+
+	// API keys.
+	CreateAPIKey(ctx context.Context, k APIKey) error
+	GetAPIKey(ctx context.Context, id string) (APIKey, error)
+	GetAPIKeyByHash(ctx context.Context, hash []byte) (APIKey, error)
+	// ListAPIKeys returns a workspace's keys (only userID's when userID is
+	// not ""), newest first, revoked ones included.
+	ListAPIKeys(ctx context.Context, workspaceID, userID string) ([]APIKey, error)
+	// UpdateAPIKey loads the key, lets fn change RevokedAt, ExpiresAt or
+	// Name, and stores it in one transaction.
+	UpdateAPIKey(ctx context.Context, id string, fn func(*APIKey) error) (APIKey, error)
+	TouchAPIKey(ctx context.Context, id string, at time.Time) error
+	// RevokeAPIKeySessions revokes every live session created from the
+	// key and returns their ids.
+	RevokeAPIKeySessions(ctx context.Context, keyID string, now time.Time) ([]string, error)
+	// PutAPIKeySession stores s (a session with APIKeyID set and no
+	// refresh token) or, when a session with that ID exists, replaces it
+	// entirely: an expired or revoked exchange session is started afresh.
+	PutAPIKeySession(ctx context.Context, s Session) error
+
+	// JWT keys (customer HS256 secrets). DeleteJWTKey removes the key;
+	// unknown → ErrNotFound.
+	CreateJWTKey(ctx context.Context, k JWTKey) error
+	GetJWTKey(ctx context.Context, id string) (JWTKey, error)
+	ListJWTKeys(ctx context.Context, workspaceID string) ([]JWTKey, error)
+	DeleteJWTKey(ctx context.Context, id string) error
+
+	// Audit log. AppendAudit stores events in one transaction.
+	AppendAudit(ctx context.Context, events ...AuditEvent) error
+	ListAudit(ctx context.Context, f AuditFilter) ([]AuditEvent, error)
+
+	// DeleteExpired removes auth codes, one-time tokens, sessions and
+	// refresh tokens that are past use at now, and returns how many rows
+	// went. API keys and audit events are kept.
 	DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 
 	// Ping reports whether the backend answers.

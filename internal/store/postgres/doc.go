@@ -7,6 +7,14 @@
 // beyond those store.Store documents, and it imports nothing of Sigil's
 // but internal/store. It must pass internal/store/storetest.
 //
+// Conventions shared by every file: "" is stored as NULL where a column is
+// optional (emails, a session's or key's missing user, a session's API
+// key) and coalesced back to ""; ids that are ordered or paged on (audit
+// ids, tie-breaks) compare bytewise (COLLATE "C"), as SQLite's BINARY
+// does, whatever the database's locale; read-modify-write methods lock
+// the row (FOR NO KEY UPDATE) in a transaction; the rest are one
+// statement where it can be.
+//
 // The URL is a pgx connection string. Useful parameters: search_path (the
 // schema to use; tests isolate with it), pool_max_conns, and, behind
 // PgBouncer in transaction mode, default_query_exec_mode=simple_protocol.

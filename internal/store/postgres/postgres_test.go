@@ -1,21 +1,14 @@
 package postgres_test
 
 import (
-	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"net/url"
-	"os"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/sigil-auth/sigil/internal/store"
 	"github.com/sigil-auth/sigil/internal/store/postgres"
@@ -24,97 +17,6 @@ import (
 
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return newStore(t) })
-}
-
-// baseURL is SIGIL_TEST_POSTGRES; without it the test is skipped.
-func baseURL(tb testing.TB) string {
-	tb.Helper()
-	u := os.Getenv("SIGIL_TEST_POSTGRES")
-	if u == "" {
-		tb.Skip("PostgreSQL tests skipped: set SIGIL_TEST_POSTGRES to run " +
-			"(e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable)")
-	}
-	return u
-}
-
-// admin is one pool shared by every test of the binary for creating and
-// dropping schemas: a connection costs tens of milliseconds here, and
-// newStore runs once per conformance subtest.
-var admin struct {
-	once sync.Once
-	pool *pgxpool.Pool
-	err  error
-}
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if admin.pool != nil {
-		admin.pool.Close()
-	}
-	os.Exit(code)
-}
-
-// adminPool connects to SIGIL_TEST_POSTGRES once; a set but unreachable
-// database fails tb.
-func adminPool(tb testing.TB) *pgxpool.Pool {
-	tb.Helper()
-	base := baseURL(tb)
-	admin.once.Do(func() {
-		admin.pool, admin.err = pgxpool.New(context.Background(), base)
-		if admin.err == nil {
-			admin.err = admin.pool.Ping(context.Background())
-		}
-	})
-	if admin.err != nil {
-		tb.Fatalf("SIGIL_TEST_POSTGRES is set but unreachable: %v", admin.err)
-	}
-	return admin.pool
-}
-
-// freshSchema creates an empty schema with a random name, drops it (with
-// everything in it) when tb ends, and returns a URL whose search_path
-// points at it.
-func freshSchema(tb testing.TB) string {
-	tb.Helper()
-	pool := adminPool(tb)
-	schema := "sigil_test_" + strings.ToLower(rand.Text()[:12])
-	if _, err := pool.Exec(context.Background(), "CREATE SCHEMA "+schema); err != nil {
-		tb.Fatalf("create schema: %v", err)
-	}
-	tb.Cleanup(func() {
-		if _, err := pool.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			tb.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	return withSearchPath(tb, baseURL(tb), schema)
-}
-
-// withSearchPath adds search_path to a URL or keyword/value connection
-// string.
-func withSearchPath(tb testing.TB, conn, schema string) string {
-	if !strings.Contains(conn, "://") {
-		return conn + " search_path=" + schema
-	}
-	u, err := url.Parse(conn)
-	if err != nil {
-		tb.Fatalf("parse SIGIL_TEST_POSTGRES: %v", err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
-
-// newStore opens a store on a fresh schema; it closes before the schema
-// is dropped (cleanups run last-registered first).
-func newStore(tb testing.TB) *postgres.Store {
-	tb.Helper()
-	s, err := postgres.Open(tb.Context(), freshSchema(tb))
-	if err != nil {
-		tb.Fatalf("Open: %v", err)
-	}
-	tb.Cleanup(func() { s.Close() })
-	return s
 }
 
 // TestOpenConcurrently starts several stores on one empty schema at once,

@@ -30,23 +30,33 @@ func (s *Store) ConsumeAuthCode(ctx context.Context, hash []byte) (store.AuthCod
 	return c, nil
 }
 
-const sessionCols = `id, user_id, workspace_id, method, scopes, created_at,
-	expires_at, refresh_expires_at, generation, rotated_at, revoked_at`
+// sessionCols selects a session; sessionInsert stores one from
+// sessionArgs ($1…$12). user_id and api_key_id are NULL when "": a
+// session of an admin-created API key has no user, and only sessions made
+// from an API key name one.
+const (
+	sessionCols = `id, coalesce(user_id, ''), workspace_id, method, scopes, created_at,
+	expires_at, refresh_expires_at, generation, rotated_at, revoked_at, coalesce(api_key_id, '')`
+	sessionInsert = `INSERT INTO sessions (id, user_id, workspace_id, method, scopes,
+		created_at, expires_at, refresh_expires_at, generation, rotated_at, revoked_at, api_key_id)
+	VALUES ($1, nullif($2::text, ''), $3, $4, $5, $6, $7, $8, $9, $10, $11, nullif($12::text, ''))`
+)
+
+func sessionArgs(s store.Session) []any {
+	return []any{s.ID, s.UserID, s.WorkspaceID, s.Method, s.Scopes, s.CreatedAt,
+		s.ExpiresAt, s.RefreshExpiresAt, s.Generation, s.RotatedAt, s.RevokedAt, s.APIKeyID}
+}
 
 // CreateSession stores the session and its first refresh token (of the
 // session's generation, 0 for a new one, created at s.CreatedAt) in one
 // statement, so in one round trip and atomically. A taken session id or
 // refresh hash is ErrConflict.
 func (s *Store) CreateSession(ctx context.Context, sess store.Session, refreshHash []byte) error {
-	_, err := s.pool.Exec(ctx, `WITH s AS (
-			INSERT INTO sessions (`+sessionCols+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+	_, err := s.pool.Exec(ctx, `WITH s AS (`+sessionInsert+`
 			RETURNING id, generation, created_at)
 		INSERT INTO refresh_tokens (hash, session_id, generation, created_at)
-		SELECT $12, id, generation, created_at FROM s`,
-		sess.ID, sess.UserID, sess.WorkspaceID, sess.Method, sess.Scopes, sess.CreatedAt,
-		sess.ExpiresAt, sess.RefreshExpiresAt, sess.Generation, sess.RotatedAt, sess.RevokedAt,
-		refreshHash)
+		SELECT $13, id, generation, created_at FROM s`,
+		append(sessionArgs(sess), refreshHash)...)
 	return mapErr("create session", err)
 }
 
@@ -58,10 +68,11 @@ func (s *Store) GetSession(ctx context.Context, id string) (store.Session, error
 }
 
 // ListSessions returns the user's live sessions (not revoked, ExpiresAt
-// after now), newest first, ties by id.
+// after now), newest first, ties by id. Sessions made from an API key are
+// left out: they belong to the key, not to the user who created it.
 func (s *Store) ListSessions(ctx context.Context, userID string, now time.Time) ([]store.Session, error) {
 	rows, _ := s.pool.Query(ctx, `SELECT `+sessionCols+` FROM sessions
-		WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2
+		WHERE user_id = $1 AND api_key_id IS NULL AND revoked_at IS NULL AND expires_at > $2
 		ORDER BY created_at DESC, id DESC`, userID, now)
 	list, err := pgx.AppendRows([]store.Session(nil), rows, func(r pgx.CollectableRow) (store.Session, error) {
 		return scanSession(r)
@@ -72,7 +83,7 @@ func (s *Store) ListSessions(ctx context.Context, userID string, now time.Time) 
 func scanSession(row pgx.Row) (store.Session, error) {
 	var s store.Session
 	err := row.Scan(&s.ID, &s.UserID, &s.WorkspaceID, &s.Method, &s.Scopes, &s.CreatedAt,
-		&s.ExpiresAt, &s.RefreshExpiresAt, &s.Generation, &s.RotatedAt, &s.RevokedAt)
+		&s.ExpiresAt, &s.RefreshExpiresAt, &s.Generation, &s.RotatedAt, &s.RevokedAt, &s.APIKeyID)
 	return s, err
 }
 
@@ -133,11 +144,12 @@ func (s *Store) RevokeSession(ctx context.Context, id string, now time.Time) err
 }
 
 // RevokeUserSessions revokes the user's live sessions (as ListSessions
-// sees them) and returns their ids, newest first.
+// sees them: not those of API keys the user created) and returns their
+// ids, newest first.
 func (s *Store) RevokeUserSessions(ctx context.Context, userID string, now time.Time) ([]string, error) {
 	rows, _ := s.pool.Query(ctx, `WITH r AS (
 			UPDATE sessions SET revoked_at = $2
-			WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2
+			WHERE user_id = $1 AND api_key_id IS NULL AND revoked_at IS NULL AND expires_at > $2
 			RETURNING id, created_at)
 		SELECT id FROM r ORDER BY created_at DESC, id DESC`, userID, now)
 	ids, err := pgx.AppendRows([]string(nil), rows, pgx.RowTo[string])

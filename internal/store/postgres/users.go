@@ -3,15 +3,17 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/sigil-auth/sigil/internal/store"
 )
 
-const userCols = `id, workspace_id, role, scopes, created_at`
+// userCols selects a user. An empty Email or PasswordHash is stored as
+// NULL (so key-pair users never collide on the per-workspace email index)
+// and read back as "".
+const userCols = `id, workspace_id, role, scopes, coalesce(email, ''),
+	coalesce(password_hash, ''), email_verified, created_at`
 
 // CreateUser stores u and, if firstKey is not nil, that key (its UserID is
 // set to u.ID). The first user of a workspace becomes its owner. Race
@@ -19,7 +21,8 @@ const userCols = `id, workspace_id, role, scopes, created_at`
 // lets other transactions check foreign keys against it) before its users
 // are counted, so concurrent CreateUser calls on one workspace serialise
 // and exactly one sees it empty. An unknown workspace is ErrNotFound; a
-// taken user id (or key id) is ErrConflict.
+// taken user id (or key id), or an email already used in the workspace,
+// is ErrConflict.
 func (s *Store) CreateUser(ctx context.Context, u store.User, firstKey *store.PublicKey) (store.User, error) {
 	var out store.User
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
@@ -35,9 +38,11 @@ func (s *Store) CreateUser(ctx context.Context, u store.User, firstKey *store.Pu
 		if !hasUsers {
 			u.Role = store.RoleOwner
 		}
-		out, err = scanUser(tx.QueryRow(ctx, `INSERT INTO users (`+userCols+`)
-			VALUES ($1, $2, $3, $4, $5) RETURNING `+userCols,
-			u.ID, u.WorkspaceID, u.Role, u.Scopes, u.CreatedAt))
+		out, err = scanUser(tx.QueryRow(ctx, `INSERT INTO users (id, workspace_id, role,
+				scopes, email, password_hash, email_verified, created_at)
+			VALUES ($1, $2, $3, $4, nullif($5::text, ''), nullif($6::text, ''), $7, $8)
+			RETURNING `+userCols,
+			u.ID, u.WorkspaceID, u.Role, u.Scopes, u.Email, u.PasswordHash, u.EmailVerified, u.CreatedAt))
 		if err != nil {
 			return mapErr("create user", err)
 		}
@@ -67,6 +72,74 @@ func (s *Store) UserExists(ctx context.Context, id string) (bool, error) {
 	return ok, mapErr("user exists", err)
 }
 
+// GetUsersByEmail returns the users with that email in every workspace,
+// oldest first (ties by id). "" matches nobody: it is stored as NULL.
+func (s *Store) GetUsersByEmail(ctx context.Context, email string) ([]store.User, error) {
+	rows, _ := s.pool.Query(ctx, `SELECT `+userCols+` FROM users
+		WHERE email = $1 ORDER BY created_at, id COLLATE "C"`, email)
+	users, err := pgx.AppendRows([]store.User(nil), rows, scanUserRow)
+	return users, mapErr("get users by email", err)
+}
+
+// ListUsers pages through a workspace's users in (created_at, id) order,
+// oldest first, ids compared bytewise. The cursor after is the id of the
+// last user of the previous page; the page holds the users that sort
+// after it. An after that is not a user of the workspace is ErrNotFound
+// (there is no position to continue from); that is only checked when the
+// page comes back empty, so a page costs one round trip. limit <= 0 means
+// no limit.
+func (s *Store) ListUsers(ctx context.Context, workspaceID, after string, limit int) ([]store.User, error) {
+	var lim *int
+	if limit > 0 {
+		lim = &limit
+	}
+	rows, _ := s.pool.Query(ctx, `SELECT `+userCols+` FROM users
+		WHERE workspace_id = $1 AND ($2 = '' OR (created_at, id COLLATE "C") >
+			(SELECT created_at, id FROM users WHERE id = $2 AND workspace_id = $1))
+		ORDER BY created_at, id COLLATE "C" LIMIT $3`, workspaceID, after, lim)
+	users, err := pgx.AppendRows([]store.User(nil), rows, scanUserRow)
+	if err != nil || len(users) > 0 || after == "" {
+		return users, mapErr("list users", err)
+	}
+	var known bool
+	err = s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM users
+		WHERE id = $1 AND workspace_id = $2)`, after, workspaceID).Scan(&known)
+	if err == nil && !known {
+		return nil, fmt.Errorf("postgres: list users: cursor %q: %w", after, store.ErrNotFound)
+	}
+	return users, mapErr("list users", err)
+}
+
+// UpdateUser locks the user row, lets fn edit a copy and writes back
+// Role, Scopes, Email, PasswordHash and EmailVerified; the id, workspace
+// and CreatedAt are not fn's to change. Concurrent updaters of one user
+// queue on the row lock, so none loses another's change. fn's error is
+// returned unwrapped; an unknown user is ErrNotFound, an email already
+// used in the workspace ErrConflict.
+func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*store.User) error) (store.User, error) {
+	var out store.User
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		u, err := scanUser(tx.QueryRow(ctx,
+			`SELECT `+userCols+` FROM users WHERE id = $1 FOR NO KEY UPDATE`, id))
+		if err != nil {
+			return mapErr("update user", err)
+		}
+		if err := fn(&u); err != nil {
+			return err
+		}
+		out, err = scanUser(tx.QueryRow(ctx, `UPDATE users SET role = $2, scopes = $3,
+				email = nullif($4::text, ''), password_hash = nullif($5::text, ''),
+				email_verified = $6
+			WHERE id = $1 RETURNING `+userCols,
+			id, u.Role, u.Scopes, u.Email, u.PasswordHash, u.EmailVerified))
+		return mapErr("update user", err)
+	})
+	if err != nil {
+		return store.User{}, err
+	}
+	return out, nil
+}
+
 // lockRow locks the row of table with that id until tx ends (pgx.ErrNoRows
 // if there is none). It must be its own statement: under READ COMMITTED a
 // later statement takes a fresh snapshot and so sees everything committed
@@ -80,83 +153,9 @@ func lockRow(ctx context.Context, tx pgx.Tx, table, id string) error {
 
 func scanUser(row pgx.Row) (store.User, error) {
 	var u store.User
-	err := row.Scan(&u.ID, &u.WorkspaceID, &u.Role, &u.Scopes, &u.CreatedAt)
+	err := row.Scan(&u.ID, &u.WorkspaceID, &u.Role, &u.Scopes, &u.Email,
+		&u.PasswordHash, &u.EmailVerified, &u.CreatedAt)
 	return u, err
 }
 
-const keyCols = `id, user_id, key, created_at, last_used_at`
-
-// AddPublicKey adds k to its user's keyring. An unknown user is
-// ErrNotFound; a taken key id, or a key already on that keyring, is
-// ErrConflict.
-func (s *Store) AddPublicKey(ctx context.Context, k store.PublicKey) error {
-	return insertPublicKey(ctx, s.pool, k)
-}
-
-// execer is what pool and tx have in common for plain statements.
-type execer interface {
-	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
-}
-
-func insertPublicKey(ctx context.Context, db execer, k store.PublicKey) error {
-	_, err := db.Exec(ctx, `INSERT INTO public_keys (`+keyCols+`) VALUES ($1, $2, $3, $4, $5)`,
-		k.ID, k.UserID, k.Key, k.CreatedAt, k.LastUsedAt)
-	return mapErr("add public key", err)
-}
-
-// ListPublicKeys returns the user's keys, newest first (ties by id, so
-// the order is stable). No keys, or no such user, is an empty list.
-func (s *Store) ListPublicKeys(ctx context.Context, userID string) ([]store.PublicKey, error) {
-	rows, _ := s.pool.Query(ctx, `SELECT `+keyCols+` FROM public_keys
-		WHERE user_id = $1 ORDER BY created_at DESC, id DESC`, userID)
-	keys, err := pgx.AppendRows([]store.PublicKey(nil), rows, func(r pgx.CollectableRow) (store.PublicKey, error) {
-		return scanKey(r)
-	})
-	return keys, mapErr("list public keys", err)
-}
-
-// GetPublicKeyByValue finds the user's key whose raw bytes are key.
-func (s *Store) GetPublicKeyByValue(ctx context.Context, userID string, key []byte) (store.PublicKey, error) {
-	k, err := scanKey(s.pool.QueryRow(ctx, `SELECT `+keyCols+` FROM public_keys
-		WHERE user_id = $1 AND key = $2`, userID, key))
-	return k, mapErr("get public key", err)
-}
-
-// DeletePublicKey removes one key of the user. Locking the user row first
-// serialises deletes on one keyring, so two concurrent deletes of its last
-// two keys cannot both pass the "not the last key" check. An unknown user
-// or key is ErrNotFound; the last key is ErrConflict.
-func (s *Store) DeletePublicKey(ctx context.Context, userID, keyID string) error {
-	return s.inTx(ctx, func(tx pgx.Tx) error {
-		if err := lockRow(ctx, tx, "users", userID); err != nil {
-			return mapErr("delete public key", err)
-		}
-		var keys int
-		var found bool
-		err := tx.QueryRow(ctx, `SELECT count(*), coalesce(bool_or(id = $2), false)
-			FROM public_keys WHERE user_id = $1`, userID, keyID).Scan(&keys, &found)
-		switch {
-		case err != nil:
-			return mapErr("delete public key", err)
-		case !found:
-			return fmt.Errorf("postgres: delete public key: %w", store.ErrNotFound)
-		case keys <= 1:
-			return fmt.Errorf("postgres: delete public key: last key: %w", store.ErrConflict)
-		}
-		_, err = tx.Exec(ctx, `DELETE FROM public_keys WHERE user_id = $1 AND id = $2`, userID, keyID)
-		return mapErr("delete public key", err)
-	})
-}
-
-// TouchPublicKey records that the key was used at at. An unknown key is
-// ErrNotFound.
-func (s *Store) TouchPublicKey(ctx context.Context, keyID string, at time.Time) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE public_keys SET last_used_at = $2 WHERE id = $1`, keyID, at)
-	return errAffected("touch public key", tag, err, store.ErrNotFound)
-}
-
-func scanKey(row pgx.Row) (store.PublicKey, error) {
-	var k store.PublicKey
-	err := row.Scan(&k.ID, &k.UserID, &k.Key, &k.CreatedAt, &k.LastUsedAt)
-	return k, err
-}
+func scanUserRow(row pgx.CollectableRow) (store.User, error) { return scanUser(row) }

@@ -9,13 +9,15 @@ import (
 	"github.com/sigil-auth/sigil/internal/store"
 )
 
+// workspaceCols ends with created_at, the one column UpdateWorkspace does
+// not write, so that the update can take a prefix of workspaceArgs.
 const workspaceCols = `id, name, join_code_hash, default_scopes, access_ttl,
-	refresh_ttl, session_max_age, refresh_grace, created_at, updated_at`
+	refresh_ttl, session_max_age, refresh_grace, jwt_max_lifetime, updated_at, created_at`
 
 // CreateWorkspace stores w; a taken id or join code hash is ErrConflict.
 func (s *Store) CreateWorkspace(ctx context.Context, w store.Workspace) error {
 	_, err := s.pool.Exec(ctx, `INSERT INTO workspaces (`+workspaceCols+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, workspaceArgs(w)...)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, workspaceArgs(w)...)
 	return mapErr("create workspace", err)
 }
 
@@ -49,14 +51,14 @@ func (s *Store) UpdateWorkspace(ctx context.Context, id string, fn func(*store.W
 			return err // the caller's own error, unwrapped
 		}
 		w.ID = id
-		args := workspaceArgs(w)
 		// Every parameter must appear in the statement, so created_at
-		// ($9 of workspaceArgs) is cut out and updated_at becomes $9.
-		args = append(args[:8], args[9])
+		// (the last of workspaceArgs) is left off.
+		args := workspaceArgs(w)
 		out, err = scanWorkspace(tx.QueryRow(ctx, `UPDATE workspaces SET
 			name = $2, join_code_hash = $3, default_scopes = $4, access_ttl = $5,
-			refresh_ttl = $6, session_max_age = $7, refresh_grace = $8, updated_at = $9
-			WHERE id = $1 RETURNING `+workspaceCols, args...))
+			refresh_ttl = $6, session_max_age = $7, refresh_grace = $8,
+			jwt_max_lifetime = $9, updated_at = $10
+			WHERE id = $1 RETURNING `+workspaceCols, args[:len(args)-1]...))
 		return mapErr("update workspace", err)
 	})
 	if err != nil {
@@ -65,7 +67,7 @@ func (s *Store) UpdateWorkspace(ctx context.Context, id string, fn func(*store.W
 	return out, nil
 }
 
-// workspaceArgs lists w's fields in workspaceCols order ($1…$10).
+// workspaceArgs lists w's fields in workspaceCols order ($1…$11).
 func workspaceArgs(w store.Workspace) []any {
 	var grace *int64
 	if w.RefreshGrace != nil {
@@ -74,23 +76,24 @@ func workspaceArgs(w store.Workspace) []any {
 	}
 	return []any{w.ID, w.Name, w.JoinCodeHash, w.DefaultScopes,
 		int64(w.AccessTTL), int64(w.RefreshTTL), int64(w.SessionMaxAge), grace,
-		w.CreatedAt, w.UpdatedAt}
+		int64(w.JWTMaxLifetime), w.UpdatedAt, w.CreatedAt}
 }
 
 func scanWorkspace(row pgx.Row) (store.Workspace, error) {
 	var (
-		w                       store.Workspace
-		access, refresh, maxAge int64
-		grace                   *int64
+		w                               store.Workspace
+		access, refresh, maxAge, jwtMax int64
+		grace                           *int64
 	)
 	err := row.Scan(&w.ID, &w.Name, &w.JoinCodeHash, &w.DefaultScopes, &access,
-		&refresh, &maxAge, &grace, &w.CreatedAt, &w.UpdatedAt)
+		&refresh, &maxAge, &grace, &jwtMax, &w.UpdatedAt, &w.CreatedAt)
 	if err != nil {
 		return store.Workspace{}, err
 	}
 	w.AccessTTL = time.Duration(access)
 	w.RefreshTTL = time.Duration(refresh)
 	w.SessionMaxAge = time.Duration(maxAge)
+	w.JWTMaxLifetime = time.Duration(jwtMax)
 	if grace != nil {
 		g := time.Duration(*grace)
 		w.RefreshGrace = &g

@@ -109,3 +109,26 @@ func BenchmarkKeyPairLogin(b *testing.B) {
 	b.Run("serial", func(b *testing.B) { benchmark(b, keyPairLogin, false) })
 	b.Run("parallel", func(b *testing.B) { benchmark(b, keyPairLogin, true) })
 }
+
+// BenchmarkAppendAudit appends batches of 1, 10 and 100 realistic events;
+// ns/event shows what one event costs in each.
+func BenchmarkAppendAudit(b *testing.B) {
+	for _, n := range []int{1, 10, 100} {
+		b.Run(fmt.Sprint("batch-", n), func(b *testing.B) {
+			s := openTemp(b)
+			batch := make([]store.AuditEvent, n)
+			for b.Loop() {
+				now := time.Now()
+				for i := range batch {
+					batch[i] = store.AuditEvent{ID: fmt.Sprintf("%020d", seq.Add(1)), WorkspaceID: "ws",
+						Time: now, Actor: "alice", Action: "login.success", Target: "alice",
+						Method: "pubkey", ClientIP: "192.0.2.1", Details: map[string]string{"session": "s1"}}
+				}
+				if err := s.AppendAudit(b.Context(), batch...); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/event")
+		})
+	}
+}

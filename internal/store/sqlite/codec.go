@@ -99,3 +99,67 @@ func (t *instant) Scan(src any) error {
 	*t = instant(fromMicros(v))
 	return nil
 }
+
+// nullText stores "" as NULL: optional text columns (emails, creators,
+// API key ids) hold NULL for "none", so that UNIQUE indexes and foreign
+// keys ignore them.
+func nullText(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// text is a sql.Scanner for a nullable TEXT column: NULL reads as "".
+type text string
+
+func (t *text) Scan(src any) error {
+	switch v := src.(type) {
+	case nil:
+		*t = ""
+	case string:
+		*t = text(v)
+	case []byte:
+		*t = text(v)
+	default:
+		return fmt.Errorf("text: unexpected column type %T", src)
+	}
+	return nil
+}
+
+// encodeDetails stores audit details as a JSON object, NULL when empty.
+func encodeDetails(d map[string]string) any {
+	if len(d) == 0 {
+		return nil
+	}
+	b, _ := json.Marshal(d) // a map[string]string always marshals
+	return string(b)
+}
+
+// details is a sql.Scanner for the audit details column: NULL or an
+// empty object reads as nil.
+type details map[string]string
+
+func (d *details) Scan(src any) error {
+	var raw []byte
+	switch v := src.(type) {
+	case nil:
+		*d = nil
+		return nil
+	case string:
+		raw = []byte(v)
+	case []byte:
+		raw = v
+	default:
+		return fmt.Errorf("details: unexpected column type %T", src)
+	}
+	var m map[string]string
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return fmt.Errorf("details: %w", err)
+	}
+	if len(m) == 0 {
+		m = nil
+	}
+	*d = m
+	return nil
+}

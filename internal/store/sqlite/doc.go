@@ -16,4 +16,9 @@
 // read-modify-write is one statement or one BEGIN IMMEDIATE transaction,
 // so races are decided by SQLite's write lock, also against other
 // processes on the same file.
+//
+// Schema version 2 (migrations/00002_credentials.sql) rebuilds sessions to
+// make user_id nullable, and refresh_tokens with it, inside goose's
+// transaction; optional text ("" in Go) is stored as NULL throughout, so
+// that partial UNIQUE indexes and foreign keys skip it.
 package sqlite

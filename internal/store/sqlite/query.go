@@ -131,3 +131,40 @@ func wrap(op string, err error) error {
 	}
 	return fmt.Errorf("sqlite: %s: %w", op, err)
 }
+
+// list runs a read query on the reader pool and scans every row.
+func list[T any](ctx context.Context, s *Store, q *query, scan func(scanner) (T, error), args ...any) ([]T, error) {
+	rows, err := s.stmt(q).QueryContext(ctx, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// strings runs q (a statement returning one text column, such as an
+// UPDATE … RETURNING id) in the transaction and collects the column.
+func (t tx) strings(q *query, args ...any) ([]string, error) {
+	rows, err := t.stmt(q).QueryContext(t.ctx, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}

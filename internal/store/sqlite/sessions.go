@@ -34,34 +34,50 @@ func (s *Store) ConsumeAuthCode(ctx context.Context, hash []byte) (store.AuthCod
 	return c, nil
 }
 
+// sessionCols are the columns scanSession reads and sessionArgs writes,
+// in their order. user_id is NULL for sessions of admin-created API keys,
+// api_key_id NULL for login sessions.
 const sessionCols = `id, user_id, workspace_id, method, scopes, created_at, expires_at,
-	refresh_expires_at, generation, rotated_at, revoked_at`
+	refresh_expires_at, generation, rotated_at, revoked_at, api_key_id`
 
 var (
 	qCreateSession = writeQuery(`INSERT INTO sessions (` + sessionCols + `)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	qCreateRefresh = writeQuery(`INSERT INTO refresh_tokens (hash, session_id, generation, created_at)
 		VALUES (?, ?, ?, ?)`)
-	qGetSession   = readQuery(`SELECT ` + sessionCols + ` FROM sessions WHERE id = ?`)
+	qGetSession = readQuery(`SELECT ` + sessionCols + ` FROM sessions WHERE id = ?`)
+	// A user's sessions are the login sessions: those of the user's API
+	// keys belong to the key (ListSessions, RevokeUserSessions).
 	qListSessions = readQuery(`SELECT ` + sessionCols + ` FROM sessions
-		WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ?
+		WHERE user_id = ? AND api_key_id IS NULL AND revoked_at IS NULL AND expires_at > ?
 		ORDER BY created_at DESC, id DESC`)
 	qGetRefresh = readQuery(`SELECT hash, session_id, generation, created_at
 		FROM refresh_tokens WHERE hash = ?`)
 	// qRevokeSession keeps the first revocation time.
 	qRevokeSession = writeQuery(`UPDATE sessions SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?`)
 	qRevokeUser    = writeQuery(`UPDATE sessions SET revoked_at = ?1
-		WHERE user_id = ?2 AND revoked_at IS NULL AND expires_at > ?1 RETURNING id`)
+		WHERE user_id = ?2 AND api_key_id IS NULL AND revoked_at IS NULL AND expires_at > ?1
+		RETURNING id`)
 )
 
 func scanSession(row scanner) (store.Session, error) {
 	var s store.Session
 	var revoked sql.NullInt64
-	err := row.Scan(&s.ID, &s.UserID, &s.WorkspaceID, &s.Method, (*scopes)(&s.Scopes),
+	err := row.Scan(&s.ID, (*text)(&s.UserID), &s.WorkspaceID, &s.Method, (*scopes)(&s.Scopes),
 		(*instant)(&s.CreatedAt), (*instant)(&s.ExpiresAt), (*instant)(&s.RefreshExpiresAt),
-		&s.Generation, (*instant)(&s.RotatedAt), &revoked)
+		&s.Generation, (*instant)(&s.RotatedAt), &revoked, (*text)(&s.APIKeyID))
 	s.RevokedAt = fromNullMicros(revoked)
 	return s, err
+}
+
+// sessionArgs are sess's values for sessionCols. userID is passed by the
+// caller: CreateSession keeps "" (the foreign key then refuses it), an
+// API-key session stores NULL.
+func sessionArgs(sess store.Session, userID any) []any {
+	return []any{sess.ID, userID, sess.WorkspaceID, sess.Method,
+		encodeScopes(sess.Scopes), micros(sess.CreatedAt), micros(sess.ExpiresAt),
+		micros(sess.RefreshExpiresAt), sess.Generation, micros(sess.RotatedAt),
+		nullMicros(sess.RevokedAt), nullText(sess.APIKeyID)}
 }
 
 // CreateSession stores sess and its first refresh token, at sess's
@@ -70,10 +86,7 @@ func scanSession(row scanner) (store.Session, error) {
 // nothing; an unknown user or workspace is ErrNotFound.
 func (s *Store) CreateSession(ctx context.Context, sess store.Session, refreshHash []byte) error {
 	err := s.write(ctx, func(t tx) error {
-		_, err := t.exec(qCreateSession, sess.ID, sess.UserID, sess.WorkspaceID, sess.Method,
-			encodeScopes(sess.Scopes), micros(sess.CreatedAt), micros(sess.ExpiresAt),
-			micros(sess.RefreshExpiresAt), sess.Generation, micros(sess.RotatedAt),
-			nullMicros(sess.RevokedAt))
+		_, err := t.exec(qCreateSession, sessionArgs(sess, sess.UserID)...)
 		if err != nil {
 			return err
 		}
@@ -89,23 +102,11 @@ func (s *Store) GetSession(ctx context.Context, id string) (store.Session, error
 	return sess, wrap("get session", err)
 }
 
-// ListSessions returns the user's sessions that are not revoked and have
-// now < ExpiresAt, newest first.
+// ListSessions returns the user's login sessions (not those of API keys)
+// that are not revoked and have now < ExpiresAt, newest first.
 func (s *Store) ListSessions(ctx context.Context, userID string, now time.Time) ([]store.Session, error) {
-	rows, err := s.stmt(qListSessions).QueryContext(ctx, userID, micros(now))
-	if err != nil {
-		return nil, wrap("list sessions", err)
-	}
-	defer rows.Close()
-	var list []store.Session
-	for rows.Next() {
-		sess, err := scanSession(rows)
-		if err != nil {
-			return nil, wrap("list sessions", err)
-		}
-		list = append(list, sess)
-	}
-	return list, wrap("list sessions", rows.Err())
+	sessions, err := list(ctx, s, qListSessions, scanSession, userID, micros(now))
+	return sessions, wrap("list sessions", err)
 }
 
 // GetRefreshToken returns the token with that hash, of any generation.
@@ -122,25 +123,14 @@ func (s *Store) RevokeSession(ctx context.Context, id string, now time.Time) err
 	return wrap("revoke session", s.writeAffected(ctx, qRevokeSession, micros(now), id))
 }
 
-// RevokeUserSessions revokes the user's live sessions in one statement
-// and returns their ids (in no particular order).
+// RevokeUserSessions revokes the user's live login sessions in one
+// statement and returns their ids (in no particular order). Sessions of
+// the user's API keys stay: they end with the key.
 func (s *Store) RevokeUserSessions(ctx context.Context, userID string, now time.Time) ([]string, error) {
 	var ids []string
-	err := s.write(ctx, func(t tx) error {
-		ids = nil
-		rows, err := t.stmt(qRevokeUser).QueryContext(t.ctx, micros(now), userID)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				return err
-			}
-			ids = append(ids, id)
-		}
-		return rows.Err()
+	err := s.write(ctx, func(t tx) (err error) {
+		ids, err = t.strings(qRevokeUser, micros(now), userID)
+		return err
 	})
 	if err != nil {
 		return nil, wrap("revoke user sessions", err)

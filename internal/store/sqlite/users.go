@@ -8,29 +8,40 @@ import (
 	"github.com/sigil-auth/sigil/internal/store"
 )
 
+// userCols are the columns scanUser reads, in its order.
+const userCols = `id, workspace_id, role, scopes, created_at, email, password_hash, email_verified`
+
 var (
 	// qCreateUser decides the role in the INSERT itself: the first user of
 	// a workspace becomes its owner. The writer lock held by the immediate
 	// transaction makes the EXISTS check and the insert one atomic step.
-	qCreateUser = writeQuery(`INSERT INTO users (id, workspace_id, role, scopes, created_at)
+	qCreateUser = writeQuery(`INSERT INTO users (` + userCols + `)
 		VALUES (?1, ?2,
 			CASE WHEN EXISTS (SELECT 1 FROM users WHERE workspace_id = ?2) THEN ?3 ELSE '` +
 		store.RoleOwner + `' END,
-			?4, ?5)
+			?4, ?5, ?6, ?7, ?8)
 		RETURNING role`)
-	qGetUser    = readQuery(`SELECT id, workspace_id, role, scopes, created_at FROM users WHERE id = ?`)
+	qGetUser    = readQuery(`SELECT ` + userCols + ` FROM users WHERE id = ?`)
 	qUserExists = readQuery(`SELECT EXISTS (SELECT 1 FROM users WHERE id = ?)`)
 )
 
+func scanUser(row scanner) (store.User, error) {
+	var u store.User
+	err := row.Scan(&u.ID, &u.WorkspaceID, &u.Role, (*scopes)(&u.Scopes), (*instant)(&u.CreatedAt),
+		(*text)(&u.Email), (*text)(&u.PasswordHash), &u.EmailVerified)
+	return u, err
+}
+
 // CreateUser stores u and, if firstKey is not nil, that key (its UserID
-// is set to u.ID) in one transaction. A taken user or key id is
-// ErrConflict and stores nothing; an unknown workspace is ErrNotFound. The
-// first user of a workspace gets RoleOwner, later ones keep u.Role; the
-// stored user is returned.
+// is set to u.ID) in one transaction. A taken user or key id, or an email
+// another user of the workspace has, is ErrConflict and stores nothing; an
+// unknown workspace is ErrNotFound. The first user of a workspace gets
+// RoleOwner, later ones keep u.Role; the stored user is returned.
 func (s *Store) CreateUser(ctx context.Context, u store.User, firstKey *store.PublicKey) (store.User, error) {
 	err := s.write(ctx, func(t tx) error {
 		err := t.queryRow(qCreateUser, u.ID, u.WorkspaceID, u.Role,
-			encodeScopes(u.Scopes), micros(u.CreatedAt)).Scan(&u.Role)
+			encodeScopes(u.Scopes), micros(u.CreatedAt), nullText(u.Email),
+			nullText(u.PasswordHash), u.EmailVerified).Scan(&u.Role)
 		if err != nil || firstKey == nil {
 			return err
 		}
@@ -48,9 +59,7 @@ func (s *Store) CreateUser(ctx context.Context, u store.User, firstKey *store.Pu
 
 // GetUser returns the user with that id, or ErrNotFound.
 func (s *Store) GetUser(ctx context.Context, id string) (store.User, error) {
-	var u store.User
-	err := s.queryRow(ctx, qGetUser, id).Scan(&u.ID, &u.WorkspaceID, &u.Role,
-		(*scopes)(&u.Scopes), (*instant)(&u.CreatedAt))
+	u, err := scanUser(s.queryRow(ctx, qGetUser, id))
 	return u, wrap("get user", err)
 }
 

@@ -9,30 +9,30 @@ import (
 )
 
 const workspaceCols = `id, name, join_code_hash, default_scopes, access_ttl,
-	refresh_ttl, session_max_age, refresh_grace, created_at, updated_at`
+	refresh_ttl, session_max_age, refresh_grace, created_at, updated_at, jwt_max_lifetime`
 
 var (
 	qCreateWorkspace = writeQuery(`INSERT INTO workspaces (` + workspaceCols + `)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	qGetWorkspace       = readQuery(`SELECT ` + workspaceCols + ` FROM workspaces WHERE id = ?`)
 	qGetWorkspaceByCode = readQuery(`SELECT ` + workspaceCols + ` FROM workspaces WHERE join_code_hash = ?`)
 	// qLoadWorkspace is qGetWorkspace inside UpdateWorkspace's transaction.
 	qLoadWorkspace   = writeQuery(`SELECT ` + workspaceCols + ` FROM workspaces WHERE id = ?`)
 	qUpdateWorkspace = writeQuery(`UPDATE workspaces SET name = ?, join_code_hash = ?,
 		default_scopes = ?, access_ttl = ?, refresh_ttl = ?, session_max_age = ?,
-		refresh_grace = ?, updated_at = ?
+		refresh_grace = ?, updated_at = ?, jwt_max_lifetime = ?
 		WHERE id = ? RETURNING ` + workspaceCols)
 )
 
 func scanWorkspace(row *sql.Row) (store.Workspace, error) {
 	var w store.Workspace
 	var grace sql.NullInt64
-	var access, refresh, maxAge int64
+	var access, refresh, maxAge, jwtMax int64
 	err := row.Scan(&w.ID, &w.Name, &w.JoinCodeHash, (*scopes)(&w.DefaultScopes),
 		&access, &refresh, &maxAge, &grace,
-		(*instant)(&w.CreatedAt), (*instant)(&w.UpdatedAt))
+		(*instant)(&w.CreatedAt), (*instant)(&w.UpdatedAt), &jwtMax)
 	w.AccessTTL, w.RefreshTTL = time.Duration(access), time.Duration(refresh)
-	w.SessionMaxAge = time.Duration(maxAge)
+	w.SessionMaxAge, w.JWTMaxLifetime = time.Duration(maxAge), time.Duration(jwtMax)
 	w.RefreshGrace = fromNullDuration(grace)
 	return w, err
 }
@@ -42,7 +42,7 @@ func (s *Store) CreateWorkspace(ctx context.Context, w store.Workspace) error {
 	err := s.writeExec(ctx, qCreateWorkspace, w.ID, w.Name, blob(w.JoinCodeHash),
 		encodeScopes(w.DefaultScopes), int64(w.AccessTTL), int64(w.RefreshTTL),
 		int64(w.SessionMaxAge), nullDuration(w.RefreshGrace),
-		micros(w.CreatedAt), micros(w.UpdatedAt))
+		micros(w.CreatedAt), micros(w.UpdatedAt), int64(w.JWTMaxLifetime))
 	return wrap("create workspace", err)
 }
 
@@ -77,7 +77,8 @@ func (s *Store) UpdateWorkspace(ctx context.Context, id string, fn func(*store.W
 		}
 		out, err = scanWorkspace(t.queryRow(qUpdateWorkspace, w.Name, blob(w.JoinCodeHash),
 			encodeScopes(w.DefaultScopes), int64(w.AccessTTL), int64(w.RefreshTTL),
-			int64(w.SessionMaxAge), nullDuration(w.RefreshGrace), micros(w.UpdatedAt), id))
+			int64(w.SessionMaxAge), nullDuration(w.RefreshGrace), micros(w.UpdatedAt),
+			int64(w.JWTMaxLifetime), id))
 		return wrap("update workspace", err)
 	})
 	if err != nil {

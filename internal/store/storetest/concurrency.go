@@ -19,6 +19,11 @@ var concurrencyTests = []test{
 	{"CreateWorkspaceSameJoinCode", testRaceCreateJoinCode},
 	{"UpdateWorkspaceSameJoinCode", testRaceUpdateJoinCode},
 	{"UpdateWorkspaceNoLostUpdate", testRaceUpdateWorkspace},
+	{"ConsumeOneTimeTokenOnce", testRaceConsumeOTT},
+	{"UpdateUserNoLostUpdate", testRaceUpdateUser},
+	{"CreateUserSameEmail", testRaceCreateEmail},
+	{"UpdateUserSameEmail", testRaceUpdateEmail},
+	{"PutAPIKeySessionSameID", testRacePutAPIKeySession},
 }
 
 // race runs fn(0..n-1) in n goroutines released together and returns

@@ -2,7 +2,8 @@
 // must pass: Run(t, newStore) runs named subtests for each method of the
 // interface, and a Concurrency group for the races the interface promises
 // to win (refresh rotation, duplicate ids, first-user-owner, single-use auth
-// codes, join codes, UpdateWorkspace's read-modify-write).
+// codes and one-time tokens, join codes, emails, the read-modify-writes of
+// UpdateWorkspace and UpdateUser, PutAPIKeySession's upsert).
 //
 // It owns the executable meaning of the contract in internal/store; where
 // store.go is silent the suite decides, and both backends follow:
@@ -25,6 +26,57 @@
 //     that are revoked or have ExpiresAt <= now, together with all their
 //     refresh tokens; the count is the sum of every row removed in those
 //     three tables.
+//
+// Contract v2 (passwords, API keys, JWT keys, members, audit) adds:
+//   - Emails: "" means "no email" (key-pair users) and never conflicts;
+//     GetUsersByEmail("") finds nobody. Emails are compared byte for byte
+//     (the caller normalises) and are unique per workspace: CreateUser or
+//     UpdateUser to an email another user of the same workspace has is
+//     ErrConflict; the same email in two workspaces is fine.
+//     GetUsersByEmail orders by (CreatedAt, ID).
+//   - ListUsers orders by (CreatedAt, ID) ascending. The cursor after is
+//     the ID of the last user of the previous page; an after that names no
+//     user of that workspace is ErrNotFound (a stale cursor is reported,
+//     not silently turned into an empty page). limit <= 0 means no limit.
+//     An unknown workspace lists no users and no error.
+//   - UpdateUser, UpdateAPIKey: fn sees the stored record; only the fields
+//     the interface names are stored (User: Role, Scopes, Email,
+//     PasswordHash, EmailVerified; APIKey: Name, ExpiresAt, RevokedAt, where
+//     nil clears), other changes are ignored; the stored record is
+//     returned. fn's error aborts and comes back unwrapped; an unknown id is
+//     ErrNotFound and fn is not called.
+//   - Sessions: CreateSession still needs an existing user. A session made
+//     by PutAPIKeySession may have UserID "" (admin-created key); its
+//     APIKeyID must name an existing key ("" or unknown → ErrNotFound), a
+//     non-empty unknown UserID is ErrNotFound. PutAPIKeySession replaces
+//     every field of an existing API-key session of that ID (RevokedAt
+//     included, so nil un-revokes), but never overwrites a login session
+//     (APIKeyID ""): that is ErrConflict. ListSessions and RevokeUserSessions
+//     ignore API-key sessions; RevokeAPIKeySessions revokes only live ones
+//     (same rule as RevokeUserSessions), an unknown key revokes none.
+//     RevokeSession and DeleteExpired treat API-key sessions like any other.
+//   - One-time tokens reference their user (unknown → ErrNotFound); a taken
+//     hash is ErrConflict; Consume hands back expired tokens too.
+//   - API keys and JWT keys reference their workspace and, unless UserID is
+//     "", their creator (unknown → ErrNotFound). A taken id (or API-key
+//     hash) is ErrConflict. Lists order by (CreatedAt, ID) descending; an
+//     unknown workspace lists none. TouchAPIKey sets LastUsedAt as given,
+//     revoked or not.
+//   - Audit: AppendAudit() with no events is a no-op; a taken ID anywhere in
+//     the batch is ErrConflict and stores none of it. WorkspaceID "" stores
+//     an instance-level event, and audit rows reference no workspace (the
+//     log outlives what it describes). ListAudit matches Action exactly,
+//     or, when it ends in ".", as a byte-wise prefix (case-sensitive; "_"
+//     and "%" are plain characters). Limit <= 0 means 50, > 200 means 200.
+//     Nil and empty Details are equal.
+//   - DeleteExpired also removes one-time tokens with ExpiresAt <= now and
+//     counts them; it keeps API keys, JWT keys and audit events.
+//   - The zero time.Time round-trips (an API-key session has no refresh
+//     token, and the tests leave its RefreshExpiresAt zero).
+//   - Not observable yet (the interface deletes no users or keys), but keep
+//     the schemas alike: one-time tokens, API keys and JWT keys go with the
+//     user they reference (ON DELETE CASCADE), API-key sessions with their
+//     key; audit rows reference nothing.
 //
 // newStore must return an empty store of its own (a fresh file, or a
 // truncated schema) and register its Close with t.Cleanup. Subtests do not

@@ -37,12 +37,16 @@ func testDeleteExpired(t *testing.T, s store.Store) {
 	mustSession(t, s, live)
 	ok(t, "RotateRefresh", s.RotateRefresh(t.Context(), "live", 0, hash("live-1"), t0, at(-time.Minute)))
 
+	v2ExpiryZoo(t, s, now)
+
 	n, err := s.DeleteExpired(t.Context(), now)
 	ok(t, "DeleteExpired", err)
-	if n != 7 {
-		t.Errorf("DeleteExpired removed %d rows, want 7 (2 codes, 2 sessions, 3 refresh tokens)", n)
+	if n != 11 {
+		t.Errorf("DeleteExpired removed %d rows, want 11 (2 codes, 2 one-time tokens, "+
+			"4 sessions of which 2 API-key sessions, 3 refresh tokens)", n)
 	}
 	checkAfterDeleteExpired(t, s)
+	checkV2AfterDeleteExpired(t, s)
 	n, err = s.DeleteExpired(t.Context(), now)
 	ok(t, "second DeleteExpired", err)
 	if n != 0 {
@@ -80,4 +84,52 @@ func checkAfterDeleteExpired(t *testing.T, s store.Store) {
 
 func testPing(t *testing.T, s store.Store) {
 	ok(t, "Ping", s.Ping(t.Context()))
+}
+
+// v2ExpiryZoo adds the records of contract v2 to testDeleteExpired's
+// store: one-time tokens past use and live, API-key sessions expired,
+// revoked and live, and an API key, a JWT key and an audit event that
+// maintenance must keep although they are old.
+func v2ExpiryZoo(t *testing.T, s store.Store, now time.Time) {
+	t.Helper()
+	for name, exp := range map[string]time.Time{
+		"ott-past": at(-time.Second), "ott-now": now, "ott-live": now.Add(time.Microsecond),
+	} {
+		ok(t, "CreateOneTimeToken "+name, s.CreateOneTimeToken(t.Context(), newOTT(name, "alice", "reset", exp)))
+	}
+	key := newAPIKey("k1", "ws", "alice", at(-48*time.Hour))
+	key.ExpiresAt, key.RevokedAt = ptr(at(-24*time.Hour)), ptr(at(-24*time.Hour))
+	mustAPIKey(t, s, key)
+	expired := apiKeySession("ak-expired", "k1", "alice", "ws", at(-time.Hour))
+	expired.ExpiresAt = now
+	mustPut(t, s, expired)
+	revoked := apiKeySession("ak-revoked", "k1", "", "ws", now)
+	revoked.RevokedAt = ptr(now)
+	mustPut(t, s, revoked)
+	mustPut(t, s, apiKeySession("ak-live", "k1", "alice", "ws", now))
+	mustJWTKeys(t, s, newJWTKey("j1", "ws", "", at(-48*time.Hour)))
+	old := event("e1", "ws", "login.success", "alice")
+	old.Time = at(-365 * 24 * time.Hour)
+	mustAppend(t, s, old)
+}
+
+func checkV2AfterDeleteExpired(t *testing.T, s store.Store) {
+	t.Helper()
+	for name, want := range map[string]error{
+		"ott-past": store.ErrNotFound, "ott-now": store.ErrNotFound, "ott-live": nil,
+	} {
+		_, err := s.ConsumeOneTimeToken(t.Context(), hash("ott:"+name))
+		wantErr(t, "ConsumeOneTimeToken "+name, err, want)
+	}
+	for id, want := range map[string]error{
+		"ak-expired": store.ErrNotFound, "ak-revoked": store.ErrNotFound, "ak-live": nil,
+	} {
+		_, err := s.GetSession(t.Context(), id)
+		wantErr(t, "GetSession "+id, err, want)
+	}
+	_, err := s.GetAPIKey(t.Context(), "k1")
+	ok(t, "GetAPIKey of an expired, revoked key", err)
+	_, err = s.GetJWTKey(t.Context(), "j1")
+	ok(t, "GetJWTKey", err)
+	diff(t, "audit events", []string{"e1"}, listAudit(t, s, store.AuditFilter{}))
 }

@@ -33,6 +33,11 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Session", sessionTests},
 		{"Refresh", refreshTests},
 		{"SigningKey", signingKeyTests},
+		{"OneTimeToken", oneTimeTokenTests},
+		{"APIKey", apiKeyTests},
+		{"APIKeySession", apiKeySessionTests},
+		{"JWTKey", jwtKeyTests},
+		{"Audit", auditTests},
 		{"Maintenance", maintenanceTests},
 		{"Concurrency", concurrencyTests},
 	}

@@ -17,6 +17,15 @@ var userTests = []test{
 	{"KeyConflictIsAtomic", testUserKeyConflictAtomic},
 	{"GetUnknown", testUserGetUnknown},
 	{"Exists", testUserExists},
+	{"PasswordFieldsRoundTrip", testUserPasswordFields},
+	{"EmailUniquePerWorkspace", testUserEmailUnique},
+	{"GetUsersByEmail", testUsersByEmail},
+	{"ListUsersPaging", testListUsers},
+	{"ListUsersBadCursor", testListUsersBadCursor},
+	{"Update", testUserUpdate},
+	{"UpdateEmailConflict", testUserUpdateEmailConflict},
+	{"UpdateFnError", testUserUpdateFnError},
+	{"UpdateUnknown", testUserUpdateUnknown},
 }
 
 func testUserRoundTrip(t *testing.T, s store.Store) {

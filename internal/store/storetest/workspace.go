@@ -29,7 +29,8 @@ func testWorkspaceRoundTrip(t *testing.T, s store.Store) {
 		DefaultScopes: []string{"read", "write", "geofences:read"},
 		AccessTTL:     4 * time.Hour, RefreshTTL: 720 * time.Hour,
 		SessionMaxAge: 24 * time.Hour, RefreshGrace: ptr(10 * time.Second),
-		CreatedAt: t0.In(cet), UpdatedAt: at(time.Minute).In(cet),
+		JWTMaxLifetime: 15 * time.Minute,
+		CreatedAt:      t0.In(cet), UpdatedAt: at(time.Minute).In(cet),
 	}
 	ok(t, "CreateWorkspace", s.CreateWorkspace(t.Context(), w))
 	got, err := s.GetWorkspace(t.Context(), w.ID)
@@ -113,6 +114,7 @@ func testWorkspaceUpdate(t *testing.T, s store.Store) {
 		w.DefaultScopes = []string{"read"}
 		w.AccessTTL, w.RefreshTTL, w.SessionMaxAge = time.Hour, 2*time.Hour, 3*time.Hour
 		w.RefreshGrace = ptr(5 * time.Second)
+		w.JWTMaxLifetime = time.Hour
 		w.UpdatedAt = at(time.Hour)
 		return nil
 	})
@@ -122,6 +124,7 @@ func testWorkspaceUpdate(t *testing.T, s store.Store) {
 	want.Name, want.JoinCodeHash, want.DefaultScopes = "Renamed", hash("new join code"), []string{"read"}
 	want.AccessTTL, want.RefreshTTL, want.SessionMaxAge = time.Hour, 2*time.Hour, 3*time.Hour
 	want.RefreshGrace, want.UpdatedAt = ptr(5*time.Second), at(time.Hour)
+	want.JWTMaxLifetime = time.Hour
 	diff(t, "UpdateWorkspace result", want, got)
 	stored, err := s.GetWorkspace(t.Context(), "ws")
 	ok(t, "GetWorkspace", err)
