@@ -1,0 +1,150 @@
+package password
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+
+	"golang.org/x/crypto/argon2"
+)
+
+// Params are argon2id's cost parameters.
+type Params struct {
+	Memory  uint32 // KiB
+	Time    uint32
+	Threads uint8
+	SaltLen uint32
+	KeyLen  uint32
+}
+
+// OWASP's argon2id recommendation: m = 19 MiB, t = 2, p = 1.
+var OWASP = Params{Memory: 19 * 1024, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32}
+
+// Upper bounds on parameters accepted from a stored hash.
+const (
+	maxMemory  = 256 * 1024 // KiB
+	maxTime    = 16
+	maxThreads = 8
+	maxSalt    = 64
+	maxKey     = 64
+)
+
+// Errors.
+var (
+	ErrMismatch  = errors.New("password: does not match")
+	ErrMalformed = errors.New("password: malformed or out-of-bounds hash")
+)
+
+// Hasher hashes and verifies with bounded concurrency.
+type Hasher struct {
+	p    Params
+	sem  chan struct{}
+	fake string // a real hash of a random password, verified for unknown users
+}
+
+// New returns a Hasher with params p, running at most concurrency hashes
+// at a time (0: one per CPU).
+func New(p Params, concurrency int) *Hasher {
+	if concurrency <= 0 {
+		concurrency = runtime.GOMAXPROCS(0)
+	}
+	h := &Hasher{p: p, sem: make(chan struct{}, concurrency)}
+	h.fake = h.encode(randomBytes(p.SaltLen), p, h.key([]byte(base64.RawStdEncoding.EncodeToString(randomBytes(16))), randomBytes(p.SaltLen), p))
+	return h
+}
+
+func randomBytes(n uint32) []byte {
+	b := make([]byte, n)
+	rand.Read(b)
+	return b
+}
+
+func (h *Hasher) key(pw, salt []byte, p Params) []byte {
+	return argon2.IDKey(pw, salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+}
+
+// acquire waits for a hashing slot or ctx.
+func (h *Hasher) acquire(ctx context.Context) error {
+	select {
+	case h.sem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Hash returns the PHC string of pw with a fresh salt.
+func (h *Hasher) Hash(ctx context.Context, pw string) (string, error) {
+	if err := h.acquire(ctx); err != nil {
+		return "", err
+	}
+	defer func() { <-h.sem }()
+	salt := randomBytes(h.p.SaltLen)
+	return h.encode(salt, h.p, h.key([]byte(pw), salt, h.p)), nil
+}
+
+// Verify checks pw against a stored PHC hash in constant time. An empty
+// stored hash (unknown user) is verified against a fixed decoy hash, so
+// "no such user" costs the same as "wrong password", and fails.
+func (h *Hasher) Verify(ctx context.Context, stored, pw string) error {
+	decoy := stored == ""
+	if decoy {
+		stored = h.fake
+	}
+	p, salt, want, err := decode(stored)
+	if err != nil {
+		return err
+	}
+	if err := h.acquire(ctx); err != nil {
+		return err
+	}
+	got := h.key([]byte(pw), salt, p)
+	<-h.sem
+	if subtle.ConstantTimeCompare(got, want) != 1 || decoy {
+		return ErrMismatch
+	}
+	return nil
+}
+
+// NeedsRehash reports whether stored was made with other parameters than
+// the Hasher's (so a login can upgrade it).
+func (h *Hasher) NeedsRehash(stored string) bool {
+	p, _, _, err := decode(stored)
+	return err != nil || p.Memory != h.p.Memory || p.Time != h.p.Time || p.Threads != h.p.Threads
+}
+
+func (h *Hasher) encode(salt []byte, p Params, key []byte) string {
+	enc := base64.RawStdEncoding
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, p.Memory, p.Time, p.Threads,
+		enc.EncodeToString(salt), enc.EncodeToString(key))
+}
+
+// decode parses and bounds a PHC argon2id string.
+func decode(s string) (Params, []byte, []byte, error) {
+	parts := strings.Split(s, "$")
+	if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" {
+		return Params{}, nil, nil, ErrMalformed
+	}
+	var v int
+	if _, err := fmt.Sscanf(parts[2], "v=%d", &v); err != nil || v != argon2.Version {
+		return Params{}, nil, nil, ErrMalformed
+	}
+	var p Params
+	if n, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.Memory, &p.Time, &p.Threads); err != nil || n != 3 {
+		return Params{}, nil, nil, ErrMalformed
+	}
+	enc := base64.RawStdEncoding
+	salt, err1 := enc.DecodeString(parts[4])
+	key, err2 := enc.DecodeString(parts[5])
+	if err1 != nil || err2 != nil || p.Memory < 8 || p.Memory > maxMemory || p.Time < 1 || p.Time > maxTime ||
+		p.Threads < 1 || p.Threads > maxThreads || len(salt) < 8 || len(salt) > maxSalt || len(key) < 16 || len(key) > maxKey {
+		return Params{}, nil, nil, ErrMalformed
+	}
+	p.SaltLen, p.KeyLen = uint32(len(salt)), uint32(len(key))
+	return p, salt, key, nil
+}

@@ -1,0 +1,118 @@
+package password
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// fast parameters keep the tests quick; the production ones are OWASP.
+var fast = Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+
+func TestHashVerify(t *testing.T) {
+	h := New(fast, 2)
+	ctx := context.Background()
+	s, err := h.Hash(ctx, "correct horse")
+	if err != nil || !strings.HasPrefix(s, "$argon2id$v=19$m=64,t=1,p=1$") {
+		t.Fatalf("hash %q %v", s, err)
+	}
+	s2, _ := h.Hash(ctx, "correct horse")
+	if s == s2 {
+		t.Fatal("salt not random")
+	}
+	if err := h.Verify(ctx, s, "correct horse"); err != nil {
+		t.Fatal(err)
+	}
+	for _, wrong := range []string{"correct hors", "Correct horse", ""} {
+		if err := h.Verify(ctx, s, wrong); !errors.Is(err, ErrMismatch) {
+			t.Errorf("%q: %v", wrong, err)
+		}
+	}
+	if err := h.Verify(ctx, "", "anything"); !errors.Is(err, ErrMismatch) {
+		t.Errorf("decoy: %v", err)
+	}
+	if h.NeedsRehash(s) || !New(OWASP, 1).NeedsRehash(s) {
+		t.Error("NeedsRehash")
+	}
+}
+
+func TestMalformedAndOutOfBounds(t *testing.T) {
+	h := New(fast, 1)
+	good, _ := h.Hash(context.Background(), "pw")
+	parts := strings.Split(good, "$")
+	for name, s := range map[string]string{
+		"bcrypt":         "$2a$10$abcdefghijklmnopqrstuv",
+		"argon2i":        strings.Replace(good, "argon2id", "argon2i", 1),
+		"wrong version":  strings.Replace(good, "v=19", "v=16", 1),
+		"huge memory":    strings.Replace(good, "m=64", "m=4194304", 1),
+		"huge time":      strings.Replace(good, "t=1", "t=1000", 1),
+		"zero threads":   strings.Replace(good, "p=1", "p=0", 1),
+		"short key":      strings.Join(append(parts[:5:5], "AAAA"), "$"),
+		"bad base64":     strings.Join(append(parts[:5:5], "!!!!"), "$"),
+		"truncated":      "$argon2id$v=19",
+		"empty segments": "$$$$$",
+	} {
+		if err := h.Verify(context.Background(), s, "pw"); !errors.Is(err, ErrMalformed) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+// TestConcurrencyBounded: never more hashes at once than the limit.
+func TestConcurrencyBounded(t *testing.T) {
+	h := New(Params{Memory: 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 2)
+	var running, peak atomic.Int32
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() {
+			h.acquire(context.Background())
+			n := running.Add(1)
+			for {
+				p := peak.Load()
+				if n <= p || peak.CompareAndSwap(p, n) {
+					break
+				}
+			}
+			h.key([]byte("pw"), []byte("saltsaltsaltsalt"), h.p)
+			running.Add(-1)
+			<-h.sem
+		})
+	}
+	wg.Wait()
+	if peak.Load() > 2 {
+		t.Fatalf("peak %d concurrent hashes, limit 2", peak.Load())
+	}
+	// A caller whose context ends while queued gives up.
+	h.sem <- struct{}{}
+	h.sem <- struct{}{}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if _, err := h.Hash(ctx, "pw"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("queued hash: %v", err)
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	h := New(fast, 1)
+	good, _ := h.Hash(context.Background(), "pw")
+	for _, s := range []string{good, "", "$argon2id$v=19$m=1,t=1,p=1$$", "$argon2id$v=19$m=99999999999,t=1,p=1$AAAA$AAAA"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		p, _, _, err := decode(s)
+		if err == nil && (p.Memory > maxMemory || p.Time > maxTime || p.Threads > maxThreads) {
+			t.Fatalf("out-of-bounds params accepted: %+v", p)
+		}
+	})
+}
+
+func BenchmarkHashOWASP(b *testing.B) {
+	h := New(OWASP, 1)
+	for b.Loop() {
+		h.Hash(context.Background(), "correct horse battery staple")
+	}
+}
