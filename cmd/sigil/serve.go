@@ -20,6 +20,7 @@ import (
 	"github.com/sigil-auth/sigil/internal/config"
 	"github.com/sigil-auth/sigil/internal/fanout"
 	"github.com/sigil-auth/sigil/internal/httpapi"
+	"github.com/sigil-auth/sigil/internal/mail"
 	"github.com/sigil-auth/sigil/internal/ratelimit"
 	"github.com/sigil-auth/sigil/internal/store"
 	"github.com/sigil-auth/sigil/internal/store/postgres"
@@ -122,12 +123,19 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	defer bus.Close()
+	mailer, err := newMailer(cfg, log)
+	if err != nil {
+		return usageError{err}
+	}
+	sealer, _ := token.NewSealer(master) // master was checked by open
 	metrics := httpapi.NewMetrics()
 	auth := authn.New(b.store, keys, lim, bus, authn.Options{
 		Issuer: cfg.Issuer, AdminToken: cfg.AdminToken, Limits: rules,
 		RefreshKey: token.DeriveKey(master, "refresh-token derivation"),
-		Log:        log, OnAuth: metrics.ObserveAuth,
+		Sealer:     sealer, Mailer: mailer,
+		Log: log, OnAuth: metrics.ObserveAuth,
 	})
+	defer auth.Close() // after the HTTP server has drained: flush the audit log
 	if err := auth.Run(ctx); err != nil {
 		return fmt.Errorf("subscribe to revocations: %w", err)
 	}
@@ -137,6 +145,15 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		Issuer: cfg.Issuer, OpenAPI: api.Spec, Ready: b.store.Ping,
 	})
 	return listenAndServe(ctx, cfg, h, log, start)
+}
+
+// newMailer sends through SIGIL_SMTP_URL, or logs (whole messages only in
+// dev mode, since they carry reset tokens).
+func newMailer(cfg config.Config, log *slog.Logger) (mail.Mailer, error) {
+	if cfg.SMTPURL != "" {
+		return mail.NewSMTP(cfg.SMTPURL)
+	}
+	return mail.NewLog(log, cfg.Dev), nil
 }
 
 // sharedState picks the rate limiter and the revocation bus: Redis when

@@ -3,6 +3,8 @@ package authn
 import (
 	"context"
 	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"strings"
 
@@ -37,10 +39,44 @@ func (s *Service) Authenticate(ctx context.Context, c Credential) (Principal, er
 	if s.isAdminToken(raw) {
 		return Principal{Subject: "admin", Kind: KindAdmin, AuthMethod: "admin_token"}, nil
 	}
-	if strings.Count(raw, ".") == 2 {
+	if strings.HasPrefix(raw, "sk_") {
+		return s.apiKey(ctx, raw)
+	}
+	if strings.Count(raw, ".") != 2 {
+		return Principal{}, ErrInvalidToken
+	}
+	if c := s.tokens.get(raw, s.now()); c != nil {
+		return s.principalOf(ctx, c)
+	}
+	alg, kid := jwtHeader(raw)
+	switch alg {
+	case "HS256":
+		return s.customerJWT(ctx, raw, kid)
+	case token.AlgEdDSA, token.AlgES256:
 		return s.accessToken(ctx, raw)
 	}
 	return Principal{}, ErrInvalidToken
+}
+
+// jwtHeader reads alg and kid from a JWT's header without verifying
+// anything; it only routes the token to the verifier that will.
+func jwtHeader(raw string) (alg, kid string) {
+	seg, _, _ := strings.Cut(raw, ".")
+	if len(seg) > 1024 {
+		return "", ""
+	}
+	b, err := base64.RawURLEncoding.DecodeString(seg)
+	if err != nil {
+		return "", ""
+	}
+	var h struct {
+		Alg string `json:"alg"`
+		Kid string `json:"kid"`
+	}
+	if json.Unmarshal(b, &h) != nil {
+		return "", ""
+	}
+	return h.Alg, h.Kid
 }
 
 // Bearer returns the credential of an Authorization header value: the
@@ -62,17 +98,18 @@ func (s *Service) isAdminToken(raw string) bool {
 // accessToken verifies a Sigil access token (cached once verified) and
 // checks that its session is still live.
 func (s *Service) accessToken(ctx context.Context, raw string) (Principal, error) {
-	now := s.now()
-	c := s.tokens.get(raw, now)
-	if c == nil {
-		var err error
-		c, err = s.verify.Verify(ctx, raw)
-		if err != nil {
-			s.log.DebugContext(ctx, "access token refused", "reason", err)
-			return Principal{}, ErrInvalidToken
-		}
-		s.tokens.put(raw, c)
+	c, err := s.verify.Verify(ctx, raw)
+	if err != nil {
+		s.log.DebugContext(ctx, "access token refused", "reason", err)
+		return Principal{}, ErrInvalidToken
 	}
+	s.tokens.put(raw, c)
+	return s.principalOf(ctx, c)
+}
+
+// principalOf is the principal of verified Sigil access-token claims,
+// once its session is known to be live.
+func (s *Service) principalOf(ctx context.Context, c *token.Claims) (Principal, error) {
 	if c.SessionID != "" {
 		if err := s.checkLive(ctx, c.SessionID); err != nil {
 			return Principal{}, err
@@ -82,8 +119,12 @@ func (s *Service) accessToken(ctx context.Context, raw string) (Principal, error
 	if len(c.AMR) > 0 {
 		method = c.AMR[0]
 	}
+	kind := KindUser
+	if method == MethodAPIKey {
+		kind = KindAPIKey
+	}
 	return Principal{
-		Subject: c.Subject, Kind: KindUser, WorkspaceID: c.Workspace, Scopes: c.Scopes(),
+		Subject: c.Subject, Kind: kind, WorkspaceID: c.Workspace, Scopes: c.Scopes(),
 		SessionID: c.SessionID, AuthMethod: method,
 	}, nil
 }

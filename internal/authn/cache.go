@@ -129,3 +129,94 @@ func (c *liveCache) flush() {
 		c.shards[i].Unlock()
 	}
 }
+
+// recordCache remembers records read from the store for at most ttl, by
+// a string key, with an index from record id to keys so a revocation
+// announced by id drops every entry for it.
+type recordCache[T any] struct {
+	ttl time.Duration
+	now func() time.Time
+	mu  sync.RWMutex
+	m   map[string]cached[T]
+	ids map[string]string // record id → key
+	// epoch guards against caching a read that raced a forget.
+	epoch atomic.Uint64
+}
+
+type cached[T any] struct {
+	v  T
+	id string
+	at time.Time
+}
+
+func newRecordCache[T any](ttl time.Duration, now func() time.Time) *recordCache[T] {
+	return &recordCache[T]{ttl: ttl, now: now, m: map[string]cached[T]{}, ids: map[string]string{}}
+}
+
+func (c *recordCache[T]) get(key string) (T, bool) {
+	c.mu.RLock()
+	e, ok := c.m[key]
+	c.mu.RUnlock()
+	if !ok || c.now().Sub(e.at) >= c.ttl {
+		var zero T
+		return zero, false
+	}
+	return e.v, true
+}
+
+// put caches v under key unless a forget happened since epoch was read.
+func (c *recordCache[T]) put(key, id string, v T, epoch uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.epoch.Load() != epoch {
+		return
+	}
+	if len(c.m) >= tokenCacheSize {
+		clear(c.m)
+		clear(c.ids)
+	}
+	c.m[key] = cached[T]{v: v, id: id, at: c.now()}
+	c.ids[id] = key
+}
+
+// forget drops the entry of record id.
+func (c *recordCache[T]) forget(id string) {
+	c.epoch.Add(1)
+	c.mu.Lock()
+	if key, ok := c.ids[id]; ok {
+		delete(c.m, key)
+		delete(c.ids, id)
+	}
+	c.mu.Unlock()
+}
+
+func (c *recordCache[T]) flush() {
+	c.epoch.Add(1)
+	c.mu.Lock()
+	clear(c.m)
+	clear(c.ids)
+	c.mu.Unlock()
+}
+
+// touchSet rate-limits "last used" writes to one per id per minute per
+// replica.
+type touchSet struct {
+	mu sync.Mutex
+	m  map[string]time.Time
+}
+
+func newTouchSet() *touchSet { return &touchSet{m: map[string]time.Time{}} }
+
+// due reports whether id was not touched in the last minute, and marks it.
+func (t *touchSet) due(id string, now time.Time) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if last, ok := t.m[id]; ok && now.Sub(last) < time.Minute {
+		return false
+	}
+	if len(t.m) >= tokenCacheSize {
+		clear(t.m)
+	}
+	t.m[id] = now
+	return true
+}

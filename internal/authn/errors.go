@@ -18,6 +18,8 @@ const (
 	CodeRefreshReused      Code = "refresh_token_reused"
 	CodeInvalidJoinCode    Code = "invalid_join_code"
 	CodeUserExists         Code = "user_exists"
+	CodeEmailExists        Code = "email_exists"
+	CodeMissingKid         Code = "missing_kid"
 	CodeKeyExists          Code = "key_exists"
 	CodeLastKey            Code = "last_key"
 	CodeNotFound           Code = "not_found"
@@ -25,6 +27,7 @@ const (
 	CodeInsufficientScope  Code = "insufficient_scope"
 	CodeRateLimited        Code = "rate_limited"
 	CodeUnavailable        Code = "unavailable"
+	CodeConflict           Code = "conflict"
 )
 
 // Error is a domain error: a code, a sentence safe to show the client,
@@ -33,6 +36,7 @@ type Error struct {
 	Code       Code
 	Detail     string
 	RetryAfter time.Duration // rate_limited and unavailable only
+	Limit      int           // rate_limited: the limit that was hit
 }
 
 func (e *Error) Error() string { return string(e.Code) + ": " + e.Detail }
@@ -55,7 +59,10 @@ var (
 	ErrLastKey            = &Error{Code: CodeLastKey, Detail: "the last key of a keyring cannot be removed"}
 	ErrNotFound           = &Error{Code: CodeNotFound, Detail: "no such resource"}
 	ErrForbidden          = &Error{Code: CodeForbidden, Detail: "this credential may not do that"}
-	ErrUnavailable        = &Error{Code: CodeUnavailable, Detail: "the service cannot check this request right now; retry shortly", RetryAfter: 5 * time.Second}
+	// ErrUserCredentialRequired: management endpoints act for a person (or
+	// the instance admin), never for an API key or a customer JWT.
+	ErrUserCredentialRequired = &Error{Code: CodeInsufficientScope, Detail: "this endpoint needs a user session or the admin token"}
+	ErrUnavailable            = &Error{Code: CodeUnavailable, Detail: "the service cannot check this request right now; retry shortly", RetryAfter: 5 * time.Second}
 )
 
 // invalid reports a bad request field.

@@ -124,6 +124,7 @@ type RegisterInput struct {
 func (s *Service) Register(ctx context.Context, ip netip.Addr, in RegisterInput) (TokenResponse, error) {
 	resp, err := s.register(ctx, ip, in)
 	s.observe(MethodPubkey, err)
+	s.auditLogin(ctx, ip, MethodPubkey, in.UserID, err, AuditRegister)
 	return resp, err
 }
 
@@ -169,6 +170,7 @@ type LoginInput struct {
 func (s *Service) Login(ctx context.Context, ip netip.Addr, in LoginInput) (TokenResponse, error) {
 	resp, err := s.login(ctx, ip, in)
 	s.observe(MethodPubkey, err)
+	s.auditLogin(ctx, ip, MethodPubkey, in.UserID, err, AuditLoginSuccess)
 	return resp, err
 }
 
@@ -227,4 +229,22 @@ func ValidUserID(id string) error {
 		}
 	}
 	return nil
+}
+
+// auditLogin records a key-pair login or registration. Input errors are
+// not authentication attempts and are not recorded.
+func (s *Service) auditLogin(ctx context.Context, ip netip.Addr, method, userID string, err error, success string) {
+	ev := store.AuditEvent{Actor: userID, Target: userID, Method: method, Action: success}
+	if err != nil {
+		if errorCode(err) == string(CodeInvalidRequest) {
+			return
+		}
+		ev.Action, ev.Actor, ev.Details = AuditLoginFailure, "", map[string]string{"user_id": userID, "reason": errorCode(err)}
+	}
+	// Attribute the event (a failure too) to the user's workspace, so its
+	// admins see attacks on their accounts.
+	if u, gerr := s.store.GetUser(ctx, userID); gerr == nil {
+		ev.WorkspaceID = u.WorkspaceID
+	}
+	s.audit(ctx, ip, ev)
 }

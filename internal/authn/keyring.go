@@ -3,6 +3,7 @@ package authn
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"time"
 
 	"github.com/sigil-auth/sigil/internal/store"
@@ -66,6 +67,7 @@ func (s *Service) AddKey(ctx context.Context, p Principal, proof Proof) (KeyInfo
 	} else if err != nil {
 		return KeyInfo{}, err
 	}
+	s.audit(ctx, netip.Addr{}, store.AuditEvent{WorkspaceID: p.WorkspaceID, Actor: p.Subject, Action: AuditKeyAdd, Target: k.ID})
 	return keyInfo(k), nil
 }
 
@@ -79,7 +81,9 @@ func (s *Service) DeleteKey(ctx context.Context, p Principal, id string) error {
 		return ErrNotFound
 	case errors.Is(err, store.ErrConflict):
 		return ErrLastKey
-	default:
+	case err != nil:
 		return err
 	}
+	s.audit(ctx, netip.Addr{}, store.AuditEvent{WorkspaceID: p.WorkspaceID, Actor: p.Subject, Action: AuditKeyRemove, Target: id})
+	return nil
 }

@@ -10,6 +10,8 @@ import (
 const (
 	MethodPubkey = "pubkey"
 	MethodPwd    = "pwd"
+	MethodAPIKey = "apikey"
+	MethodJWT    = "jwt"
 )
 
 // Lifetimes of one session's tokens.
@@ -27,6 +29,8 @@ const defaultGrace = 10 * time.Second
 var methodDefaults = map[string]Lifetimes{
 	MethodPubkey: {Access: 25 * time.Minute, Refresh: 30 * time.Minute, MaxAge: 24 * time.Hour, Grace: defaultGrace},
 	MethodPwd:    {Access: 4 * time.Hour, Refresh: 30 * 24 * time.Hour, MaxAge: 30 * 24 * time.Hour, Grace: defaultGrace},
+	// API-key exchange tokens: 2 h, no refresh.
+	MethodAPIKey: {Access: 2 * time.Hour, Refresh: 2 * time.Hour, MaxAge: 2 * time.Hour},
 }
 
 // EffectiveLifetimes returns the lifetimes a session of method gets in w:
@@ -53,7 +57,7 @@ func EffectiveLifetimes(w store.Workspace, method string) Lifetimes {
 
 // Methods lists the login methods with their own defaults, for showing
 // effective lifetimes.
-func Methods() []string { return []string{MethodPubkey, MethodPwd} }
+func Methods() []string { return []string{MethodPubkey, MethodPwd, MethodAPIKey} }
 
 // earlier returns the earlier of a and b.
 func earlier(a, b time.Time) time.Time {

@@ -3,6 +3,7 @@ package authn
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -56,10 +57,19 @@ func (s *Service) Logout(ctx context.Context, p *Principal, in LogoutInput) erro
 	default:
 		return ErrMissingCredential
 	}
-	if in.All {
-		return s.endUserSessions(ctx, userID)
+	ev := store.AuditEvent{Actor: userID, Action: AuditLogout, Target: sessionID}
+	if p != nil {
+		ev.WorkspaceID = p.WorkspaceID
 	}
-	return s.endSession(ctx, sessionID)
+	err := s.endSession(ctx, sessionID)
+	if in.All && err == nil {
+		ev.Action, ev.Target = AuditLogoutAll, userID
+		err = s.endUserSessions(ctx, userID)
+	}
+	if err == nil {
+		s.audit(ctx, netip.Addr{}, ev)
+	}
+	return err
 }
 
 // endSession revokes one session and tells every replica.
@@ -81,11 +91,12 @@ func (s *Service) endUserSessions(ctx context.Context, userID string) error {
 	return nil
 }
 
-// announce forgets the sessions locally at once and publishes them. A
-// lost announcement is bounded by liveTTL, so failure is only logged.
+// announce forgets ended sessions, revoked API keys and deleted JWT keys
+// locally at once and publishes their ids. A lost announcement is bounded
+// by liveTTL, so failure is only logged.
 func (s *Service) announce(ctx context.Context, ids []string) {
 	for _, id := range ids {
-		s.live.forget(id)
+		s.forget(id)
 	}
 	if s.bus == nil || len(ids) == 0 {
 		return
@@ -112,9 +123,32 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	return s.bus.Subscribe(ctx, revocationTopic, func(msg string) {
 		for id := range strings.SplitSeq(msg, ",") {
-			s.live.forget(id)
+			s.forget(id)
 		}
-	}, s.live.flush)
+	}, func() {
+		s.live.flush()
+		s.apiKeys.flush()
+		s.jwtKeys.flush()
+		s.wsCache.flush()
+	})
+}
+
+// jwtKeyTag marks JWT key ids (UUIDs) in announcements.
+const jwtKeyTag = "jk_"
+
+// forget drops whatever is cached for an announced id; the prefix says
+// what kind of record it names.
+func (s *Service) forget(id string) {
+	switch {
+	case strings.HasPrefix(id, "ses_"):
+		s.live.forget(id)
+	case strings.HasPrefix(id, apiKeyIDPrefix+"_"):
+		s.apiKeys.forget(id)
+	case strings.HasPrefix(id, "ws_"):
+		s.wsCache.forget(id)
+	case strings.HasPrefix(id, jwtKeyTag):
+		s.jwtKeys.forget(strings.TrimPrefix(id, jwtKeyTag))
+	}
 }
 
 // SessionInfo is one entry of GET /v1/sessions.
@@ -144,8 +178,9 @@ func (s *Service) ListSessions(ctx context.Context, p Principal) ([]SessionInfo,
 	return out, nil
 }
 
-// EndSession ends one of the caller's sessions. Another user's session is
-// "not found", so ids cannot be probed.
+// EndSession ends one of the caller's sessions, or — for workspace
+// owners/admins and the instance admin — any session of their scope.
+// Anyone else's session is "not found", so ids cannot be probed.
 func (s *Service) EndSession(ctx context.Context, p Principal, id string) error {
 	sess, err := s.store.GetSession(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
@@ -153,11 +188,15 @@ func (s *Service) EndSession(ctx context.Context, p Principal, id string) error 
 	} else if err != nil {
 		return err
 	}
-	if !p.IsAdmin() && sess.UserID != p.Subject {
+	if !p.IsAdmin() && sess.UserID != p.Subject && s.canManage(ctx, p, sess.WorkspaceID) != nil {
 		return ErrNotFound
 	}
 	if sess.RevokedAt != nil {
 		return nil
 	}
-	return s.endSession(ctx, id)
+	if err := s.endSession(ctx, id); err != nil {
+		return err
+	}
+	s.audit(ctx, netip.Addr{}, store.AuditEvent{WorkspaceID: sess.WorkspaceID, Actor: p.Subject, Action: AuditSessionEnd, Target: id})
+	return nil
 }

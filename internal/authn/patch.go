@@ -44,6 +44,7 @@ func (in WorkspacePatch) apply(w *store.Workspace) error {
 		{"access_token_ttl", in.AccessTokenTTL, &w.AccessTTL, maxAccessTTL},
 		{"refresh_token_ttl", in.RefreshTokenTTL, &w.RefreshTTL, maxRefreshTTL},
 		{"session_max_age", in.SessionMaxAge, &w.SessionMaxAge, maxSessionAge},
+		{"jwt_max_lifetime", in.JWTMaxLifetime, &w.JWTMaxLifetime, maxSessionAge},
 	} {
 		if f.v == nil {
 			continue

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/sigil-auth/sigil/internal/fanout"
+	"github.com/sigil-auth/sigil/internal/mail"
+	"github.com/sigil-auth/sigil/internal/password"
 	"github.com/sigil-auth/sigil/internal/ratelimit"
 	"github.com/sigil-auth/sigil/internal/store"
 	"github.com/sigil-auth/sigil/internal/token"
@@ -24,8 +26,18 @@ type Options struct {
 	// RefreshKey keys the derivation of child refresh tokens (derived from
 	// the master key, so every replica derives the same child).
 	RefreshKey []byte
-	Now        func() time.Time
-	Log        *slog.Logger
+	// Sealer encrypts JWT-key secrets (under the master key).
+	Sealer *token.Sealer
+	// Passwords hashes passwords; nil uses argon2id at OWASP parameters.
+	Passwords *password.Hasher
+	// Mailer sends reset and verification mail; nil logs them (dev).
+	Mailer mail.Mailer
+	// LinkBase is where emailed links point (default: the issuer); the
+	// token is appended as "?token=…" to LinkBase+"/reset-password" or
+	// "/verify-email".
+	LinkBase string
+	Now      func() time.Time
+	Log      *slog.Logger
 	// OnAuth, if set, is told every authentication outcome, for metrics.
 	OnAuth func(method, outcome string)
 }
@@ -43,9 +55,15 @@ type Service struct {
 	now     func() time.Time
 	log     *slog.Logger
 
-	tokens *tokenCache
-	live   *liveCache
-	admin  []byte // SHA-256 of the admin token, for constant-time compares
+	tokens  *tokenCache
+	live    *liveCache
+	apiKeys *recordCache[store.APIKey]
+	jwtKeys *recordCache[jwtKeyEntry]
+	wsCache *recordCache[store.Workspace]
+	touched *touchSet
+	audits  *auditor
+	pw      *password.Hasher
+	admin   []byte // SHA-256 of the admin token, for constant-time compares
 }
 
 // New wires a Service. bus announces session revocations to the other
@@ -57,18 +75,38 @@ func New(st store.Store, keys *token.Keyring, lim ratelimit.Limiter, bus fanout.
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
+	if o.Passwords == nil {
+		o.Passwords = password.New(password.OWASP, 0)
+	}
+	if o.Mailer == nil {
+		o.Mailer = mail.NewLog(o.Log, false) // never log live reset tokens by default
+	}
+	if o.LinkBase == "" {
+		o.LinkBase = o.Issuer
+	}
 	s := &Service{
 		store: st, keys: keys, limiter: lim, bus: bus, opt: o, now: o.Now, log: o.Log,
-		verify: token.NewVerifier(keys, o.Issuer, o.Now, 0),
-		derive: token.NewDeriver(o.RefreshKey),
-		tokens: newTokenCache(tokenCacheSize),
-		live:   newLiveCache(liveTTL, o.Now),
+		verify:  token.NewVerifier(keys, o.Issuer, o.Now, 0),
+		derive:  token.NewDeriver(o.RefreshKey),
+		tokens:  newTokenCache(tokenCacheSize),
+		live:    newLiveCache(liveTTL, o.Now),
+		apiKeys: newRecordCache[store.APIKey](liveTTL, o.Now),
+		jwtKeys: newRecordCache[jwtKeyEntry](liveTTL, o.Now),
+		wsCache: newRecordCache[store.Workspace](liveTTL, o.Now),
+		touched: newTouchSet(),
+		audits:  newAuditor(st, o.Log, o.Now),
+		pw:      o.Passwords,
 	}
+	go s.audits.run()
 	if o.AdminToken != "" {
 		s.admin = token.Hash(o.AdminToken)
 	}
 	return s
 }
+
+// Close writes the audit events still queued. Call it at shutdown,
+// after the HTTP server has stopped.
+func (s *Service) Close() { s.audits.close() }
 
 // limit counts one attempt against rule for key. Over the limit it
 // returns a rate_limited error; if the limiter itself fails it fails
@@ -85,7 +123,7 @@ func (s *Service) limit(ctx context.Context, rule, key string) error {
 		return ErrUnavailable
 	}
 	if !d.Allowed {
-		return &Error{Code: CodeRateLimited, Detail: "too many requests; retry later", RetryAfter: d.RetryAfter}
+		return &Error{Code: CodeRateLimited, Detail: "too many requests; retry later", RetryAfter: d.RetryAfter, Limit: d.Limit}
 	}
 	return nil
 }
@@ -122,4 +160,19 @@ func ipKey(ip netip.Addr) string {
 		return p.String()
 	}
 	return ip.String()
+}
+
+// workspace reads a workspace through a cache of liveTTL; changes are
+// announced (UpdateWorkspace), so other replicas see them at once.
+func (s *Service) workspace(ctx context.Context, id string) (store.Workspace, error) {
+	if w, ok := s.wsCache.get(id); ok {
+		return w, nil
+	}
+	epoch := s.wsCache.epoch.Load()
+	w, err := s.store.GetWorkspace(ctx, id)
+	if err != nil {
+		return w, err
+	}
+	s.wsCache.put(id, id, w, epoch)
+	return w, nil
 }

@@ -35,7 +35,7 @@ type TokenResponse struct {
 
 // startSession creates a session for u and returns its first tokens.
 func (s *Service) startSession(ctx context.Context, u store.User, method string) (TokenResponse, error) {
-	ws, err := s.store.GetWorkspace(ctx, u.WorkspaceID)
+	ws, err := s.workspace(ctx, u.WorkspaceID)
 	if err != nil {
 		return TokenResponse{}, err
 	}
@@ -128,7 +128,7 @@ func (s *Service) refreshOnce(ctx context.Context, rt store.RefreshToken, refres
 	if sess.RevokedAt != nil || !now.Before(sess.ExpiresAt) {
 		return TokenResponse{}, ErrInvalidToken
 	}
-	ws, err := s.store.GetWorkspace(ctx, sess.WorkspaceID)
+	ws, err := s.workspace(ctx, sess.WorkspaceID)
 	if err != nil {
 		return TokenResponse{}, err
 	}
@@ -153,6 +153,8 @@ func (s *Service) refreshOnce(ctx context.Context, rt store.RefreshToken, refres
 		if err := s.endSession(ctx, sess.ID); err != nil {
 			return TokenResponse{}, err
 		}
+		s.audit(ctx, netip.Addr{}, store.AuditEvent{WorkspaceID: sess.WorkspaceID, Actor: sess.UserID, Action: AuditRefreshReuse,
+			Target: sess.ID, Method: sess.Method})
 		return TokenResponse{}, ErrRefreshReused
 	}
 }

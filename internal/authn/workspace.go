@@ -3,6 +3,7 @@ package authn
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -37,6 +38,7 @@ type WorkspaceSettings struct {
 	RefreshTokenTTL *string `json:"refresh_token_ttl"`
 	SessionMaxAge   *string `json:"session_max_age"`
 	RefreshGrace    *string `json:"refresh_grace"`
+	JWTMaxLifetime  *string `json:"jwt_max_lifetime"`
 }
 
 // EffectiveSeconds are the lifetimes a login method gets, in seconds.
@@ -59,6 +61,7 @@ func viewOf(w store.Workspace, joinCode string) WorkspaceView {
 		ID: w.ID, Name: w.Name, JoinCode: joinCode, DefaultScopes: w.DefaultScopes,
 		Settings: WorkspaceSettings{
 			AccessTokenTTL: dur(w.AccessTTL), RefreshTokenTTL: dur(w.RefreshTTL), SessionMaxAge: dur(w.SessionMaxAge),
+			JWTMaxLifetime: dur(w.JWTMaxLifetime),
 		},
 		Effective: map[string]EffectiveSeconds{},
 		CreatedAt: w.CreatedAt.UTC(), UpdatedAt: w.UpdatedAt.UTC(),
@@ -122,6 +125,7 @@ type WorkspacePatch struct {
 	RefreshTokenTTL *string   `json:"refresh_token_ttl"`
 	SessionMaxAge   *string   `json:"session_max_age"`
 	RefreshGrace    *string   `json:"refresh_grace"`
+	JWTMaxLifetime  *string   `json:"jwt_max_lifetime"`
 }
 
 // UpdateWorkspace applies a patch (workspace owners/admins, instance admin).
@@ -141,6 +145,8 @@ func (s *Service) UpdateWorkspace(ctx context.Context, p Principal, id string, i
 	} else if err != nil {
 		return WorkspaceView{}, err
 	}
+	s.announce(ctx, []string{id})
+	s.audit(ctx, netip.Addr{}, store.AuditEvent{WorkspaceID: id, Actor: p.Subject, Action: AuditWorkspace, Target: id})
 	return viewOf(w, ""), nil
 }
 
@@ -159,6 +165,7 @@ func (s *Service) RotateJoinCode(ctx context.Context, p Principal, id string) (W
 	} else if err != nil {
 		return WorkspaceView{}, err
 	}
+	s.audit(ctx, netip.Addr{}, store.AuditEvent{WorkspaceID: id, Actor: p.Subject, Action: AuditJoinCode, Target: id})
 	return viewOf(w, code), nil
 }
 
@@ -168,7 +175,10 @@ func (s *Service) canManage(ctx context.Context, p Principal, id string) error {
 	if p.IsAdmin() {
 		return nil
 	}
-	if p.Kind != KindUser || p.WorkspaceID != id {
+	if p.Kind != KindUser {
+		return ErrUserCredentialRequired
+	}
+	if p.WorkspaceID != id {
 		return ErrNotFound
 	}
 	u, err := s.store.GetUser(ctx, p.Subject)

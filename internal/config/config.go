@@ -36,6 +36,7 @@ type Config struct {
 	Addr        string // SIGIL_ADDR: listen address, host:port
 	DatabaseURL string // SIGIL_DATABASE_URL: sqlite://PATH or postgres://…
 	RedisURL    string // SIGIL_REDIS_URL: empty = no Redis
+	SMTPURL     string // SIGIL_SMTP_URL: empty = mail is logged (dev) or not sent
 	Issuer      string // SIGIL_ISSUER: token `iss` and discovery base
 	// IssuerDerived reports that Issuer was not given but derived from
 	// Addr (fine for one server; replicas must share an explicit issuer).

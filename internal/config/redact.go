@@ -66,6 +66,7 @@ func (c Config) attrs() []slog.Attr {
 		slog.String("addr", c.Addr),
 		slog.String("database_url", redactURL(c.DatabaseURL)),
 		slog.String("redis_url", redactURL(c.RedisURL)),
+		slog.String("smtp_url", redactURL(c.SMTPURL)),
 		slog.String("issuer", c.Issuer),
 		slog.String("master_key", secret(len(c.MasterKey) > 0)),
 		slog.String("master_key_file", c.MasterKeyFile),

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"github.com/sigil-auth/sigil/internal/mail"
+
 	"errors"
 	"fmt"
 	"net"
@@ -28,6 +30,13 @@ func (c Config) problems(skip map[string]bool) []error {
 		{"SIGIL_DATABASE_URL", func() error { return checkDatabaseURL(c) }},
 		{"SIGIL_REDIS_URL", func() error { return checkRedisURL(c.RedisURL) }},
 		{"SIGIL_ISSUER", func() error { return checkIssuer(c.Issuer) }},
+		{"SIGIL_SMTP_URL", func() error {
+			if c.SMTPURL == "" {
+				return nil
+			}
+			_, err := mail.NewSMTP(c.SMTPURL)
+			return err
+		}},
 		{"SIGIL_MASTER_KEY", c.checkMasterKey},
 		{"SIGIL_MASTER_KEY_FILE", c.checkMasterKeyFile},
 		{"SIGIL_ADMIN_TOKEN", func() error { return checkAdminToken(c.AdminToken) }},

@@ -18,6 +18,9 @@ var statusOf = map[authn.Code]int{
 	authn.CodeRefreshReused:      http.StatusUnauthorized,
 	authn.CodeInvalidJoinCode:    http.StatusUnauthorized,
 	authn.CodeUserExists:         http.StatusConflict,
+	authn.CodeEmailExists:        http.StatusConflict,
+	authn.CodeConflict:           http.StatusConflict,
+	authn.CodeMissingKid:         http.StatusUnauthorized,
 	authn.CodeKeyExists:          http.StatusConflict,
 	authn.CodeLastKey:            http.StatusConflict,
 	authn.CodeNotFound:           http.StatusNotFound,
@@ -56,8 +59,13 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		status = http.StatusBadRequest
 	}
 	if e.RetryAfter > 0 {
-		secs := int((e.RetryAfter + 999_999_999) / 1_000_000_000)
-		w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
+		secs := strconv.Itoa(max(int((e.RetryAfter+999_999_999)/1_000_000_000), 1))
+		w.Header().Set("Retry-After", secs)
+		if e.Limit > 0 { // IETF RateLimit header fields
+			w.Header().Set("RateLimit-Limit", strconv.Itoa(e.Limit))
+			w.Header().Set("RateLimit-Remaining", "0")
+			w.Header().Set("RateLimit-Reset", secs)
+		}
 	}
 	if status == http.StatusUnauthorized && e.Code != authn.CodeInvalidCredentials && e.Code != authn.CodeInvalidJoinCode {
 		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)

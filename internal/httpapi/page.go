@@ -19,14 +19,11 @@ const (
 // (a user's keys and sessions) are small and read whole from the store;
 // the cursor is the offset of the next item, opaque to clients.
 func page[T any](r *http.Request, items []T) (list[T], error) {
-	limit, offset := defaultLimit, 0
-	if v := r.URL.Query().Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > maxLimit {
-			return list[T]{}, &authn.Error{Code: authn.CodeInvalidRequest, Detail: "limit must be an integer from 1 to 200"}
-		}
-		limit = n
+	limit, err := limitParam(r)
+	if err != nil {
+		return list[T]{}, err
 	}
+	offset := 0
 	if v := r.URL.Query().Get("cursor"); v != "" {
 		b, err := base64.RawURLEncoding.DecodeString(v)
 		n, err2 := strconv.Atoi(string(b))

@@ -56,3 +56,40 @@ func TestReplicas(t *testing.T) {
 		})
 	}
 }
+
+// TestReplicasCredentials: with Redis, the 16th wrong password for one
+// email across two replicas is 429, and an API key revoked on one is
+// refused by the other within 1 s.
+func TestReplicasCredentials(t *testing.T) {
+	db := testenv.NewDatabase(t, "postgres")
+	clock := testenv.NewClock()
+	o := testenv.Options{Clock: clock, Limits: ratelimit.DefaultRules(), TrustProxy: true, Redis: true, Passwords: fastPasswords}
+	_, o.Prefix = testenv.Redis(t)
+	a, b := testenv.Start(t, db, o), testenv.Start(t, db, o)
+	_, join := workspace(t, a.URL)
+	signup(t, a.URL, join, "ada@example.com", "correct horse battery")
+	for i := range 15 {
+		srv := []*testenv.Server{a, b}[i%2]
+		r := call(t, "POST", srv.URL+"/v1/auth/login", map[string]string{"email": "ada@example.com", "password": "wrong password"},
+			xff(fmt.Sprintf("10.8.0.%d", i)))
+		want(t, r, 401, "invalid_credentials")
+	}
+	r := call(t, "POST", b.URL+"/v1/auth/login", map[string]string{"email": "ada@example.com", "password": "correct horse battery"}, xff("10.8.1.1"))
+	want(t, r, 429, "rate_limited")
+	if r.Header.Get("RateLimit-Limit") != "15" || r.Header.Get("Retry-After") == "" {
+		t.Errorf("headers: %v", r.Header)
+	}
+
+	u := userToken(t, a.URL, join, "olivia")
+	key := "X-API-KEY: " + createKey(t, a.URL, u, map[string]any{"name": "svc"}).str("key")
+	want(t, call(t, "GET", b.URL+"/", nil, key), 200, "") // B caches it
+	id := call(t, "GET", a.URL+"/v1/whoami", nil, key).str("subject")
+	want(t, call(t, "DELETE", a.URL+"/v1/api-keys/"+id, nil, u), 204, "")
+	deadline := time.Now().Add(time.Second)
+	for call(t, "GET", b.URL+"/", nil, key).Status != 401 {
+		if time.Now().After(deadline) {
+			t.Fatal("replica B still accepts the revoked API key after 1 s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -25,6 +25,20 @@ func (s *Server) routes() []route {
 		{"POST /v1/auth/token", s.h(s.token)},
 		{"POST /v1/auth/refresh", s.h(s.refresh)},
 		{"POST /v1/auth/logout", s.h(s.logout)},
+		{"POST /v1/auth/signup", s.h(s.signup)},
+		{"POST /v1/auth/login", s.h(s.login)},
+		{"POST /v1/auth/password/forgot", s.h(s.forgotPassword)},
+		{"POST /v1/auth/password/reset", s.h(s.resetPassword)},
+		{"POST /v1/auth/email/verify", s.h(s.verifyEmail)},
+
+		{"POST /v1/api-keys", s.authed(s.createAPIKey)},
+		{"GET /v1/api-keys", s.authed(s.listAPIKeys)},
+		{"DELETE /v1/api-keys/{id}", s.authed(s.revokeAPIKey)},
+		{"POST /v1/api-keys/{id}/rotate", s.authed(s.rotateAPIKey)},
+		{"POST /v1/jwt-keys", s.authed(s.createJWTKey)},
+		{"GET /v1/jwt-keys", s.authed(s.listJWTKeys)},
+		{"DELETE /v1/jwt-keys/{id}", s.authed(s.deleteJWTKey)},
+		{"GET /v1/audit", s.authed(s.audit)},
 
 		{"GET /v1/users/me/keys", s.authed(s.listKeys)},
 		{"POST /v1/users/me/keys", s.authed(s.addKey)},
@@ -37,5 +51,7 @@ func (s *Server) routes() []route {
 		{"GET /v1/workspaces/{id}", s.authed(s.getWorkspace)},
 		{"PATCH /v1/workspaces/{id}", s.authed(s.updateWorkspace)},
 		{"POST /v1/workspaces/{id}/join-code", s.authed(s.rotateJoinCode)},
+		{"GET /v1/workspaces/{id}/members", s.authed(s.listMembers)},
+		{"PATCH /v1/workspaces/{id}/members/{user}", s.authed(s.updateMember)},
 	}
 }

@@ -22,6 +22,8 @@ var forbidden = map[string][]string{
 	"internal/ratelimit": {"internal/authn", "internal/httpapi", "internal/store"},
 	"internal/fanout":    {"internal/authn", "internal/httpapi", "internal/store"},
 	"internal/clientip":  {"internal/"},
+	"internal/mail":      {"internal/"},
+	"internal/password":  {"internal/"},
 	"internal/config":    {"internal/authn", "internal/httpapi", "internal/store"},
 	"client":             {"internal/"},
 }

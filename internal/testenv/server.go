@@ -16,6 +16,8 @@ import (
 	"github.com/sigil-auth/sigil/internal/clientip"
 	"github.com/sigil-auth/sigil/internal/fanout"
 	"github.com/sigil-auth/sigil/internal/httpapi"
+	"github.com/sigil-auth/sigil/internal/mail"
+	"github.com/sigil-auth/sigil/internal/password"
 	"github.com/sigil-auth/sigil/internal/ratelimit"
 	"github.com/sigil-auth/sigil/internal/store"
 	"github.com/sigil-auth/sigil/internal/store/postgres"
@@ -89,6 +91,11 @@ type Options struct {
 	// present many client IPs.
 	TrustProxy bool
 	Log        *slog.Logger
+	// Mailer receives reset and verification mail (default: an Outbox,
+	// returned as Server.Outbox when it is one).
+	Mailer mail.Mailer
+	// Passwords hashes passwords (default: argon2id at OWASP parameters).
+	Passwords *password.Hasher
 }
 
 // Server is one running replica.
@@ -98,6 +105,8 @@ type Server struct {
 	Store store.Store
 	Auth  *authn.Service
 	Keys  *token.Keyring
+	// Outbox holds the mail the server sent, when Options.Mailer was nil.
+	Outbox *Outbox
 }
 
 // Start runs a replica on db with the whole production stack.
@@ -128,10 +137,14 @@ func Start(tb testing.TB, db Database, o Options) *Server {
 		bus = fanout.NewPostgres(pg.Pool())
 	}
 	metrics := httpapi.NewMetrics()
+	if o.Mailer == nil {
+		o.Mailer = &Outbox{}
+	}
 	auth := authn.New(st, keys, lim, bus, authn.Options{
 		Issuer: "http://sigil.test", AdminToken: AdminToken, Limits: o.Limits,
 		RefreshKey: token.DeriveKey(MasterKey, "refresh-token derivation"),
-		Now:        o.Clock.Now, Log: o.Log, OnAuth: metrics.ObserveAuth,
+		Sealer:     sealer, Mailer: o.Mailer, Passwords: o.Passwords,
+		Now: o.Clock.Now, Log: o.Log, OnAuth: metrics.ObserveAuth,
 	})
 	if err := auth.Run(ctx); err != nil {
 		tb.Fatalf("revocation listener: %v", err)
@@ -149,6 +162,11 @@ func Start(tb testing.TB, db Database, o Options) *Server {
 		srv.Close()
 		cancel()
 		bus.Close()
+		auth.Close()
 	})
-	return &Server{URL: srv.URL, Clock: o.Clock, Store: st, Auth: auth, Keys: keys}
+	outbox, _ := o.Mailer.(*Outbox)
+	return &Server{URL: srv.URL, Clock: o.Clock, Store: st, Auth: auth, Keys: keys, Outbox: outbox}
 }
+
+// LocalIP is the client address in-process callers pass to the domain.
+var LocalIP = netip.MustParseAddr("127.0.0.1")

@@ -1,0 +1,133 @@
+package httpapi_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sigil-auth/sigil/internal/testenv"
+)
+
+func TestMembersAndRoles(t *testing.T) {
+	eachBackend(t, func(t *testing.T, db testenv.Database) {
+		s := testenv.Start(t, db, testenv.Options{})
+		ws, join := workspace(t, s.URL)
+		owner := userToken(t, s.URL, join, "olivia")
+		mike := newUser("mike")
+		member := bearer(register(t, s.URL, join, mike).str("access_token"))
+		nina := userToken(t, s.URL, join, "nina")
+		_, otherJoin := workspace(t, s.URL)
+		outsider := userToken(t, s.URL, otherJoin, "oscar")
+
+		l := call(t, "GET", s.URL+"/v1/workspaces/"+ws+"/members?limit=2", nil, owner)
+		want(t, l, 200, "")
+		l2 := call(t, "GET", s.URL+"/v1/workspaces/"+ws+"/members?limit=2&cursor="+l.str("next_cursor"), nil, owner)
+		roles := map[string]string{}
+		for _, page := range []resp{l, l2} {
+			for _, it := range page.Body["items"].([]any) {
+				m := it.(map[string]any)
+				roles[m["user_id"].(string)] = m["role"].(string)
+			}
+		}
+		if len(l.Body["items"].([]any)) != 2 || l2.Body["next_cursor"] != nil ||
+			len(roles) != 3 || roles["olivia"] != "owner" || roles["mike"] != "member" {
+			t.Fatalf("members pages: %s / %s", l.Raw, l2.Raw)
+		}
+		want(t, call(t, "GET", s.URL+"/v1/workspaces/"+ws+"/members", nil, member), 403, "forbidden")
+		want(t, call(t, "GET", s.URL+"/v1/workspaces/"+ws+"/members?cursor=nobody", nil, owner), 400, "invalid_request")
+		want(t, call(t, "GET", s.URL+"/v1/workspaces/"+ws+"/members", nil, outsider), 404, "not_found")
+
+		// Roles and scopes.
+		p := call(t, "PATCH", s.URL+"/v1/workspaces/"+ws+"/members/mike", map[string]any{"role": "admin", "scopes": []string{"read", "geofences:read"}}, owner)
+		want(t, p, 200, "")
+		if p.str("role") != "admin" || len(p.Body["scopes"].([]any)) != 2 {
+			t.Fatalf("patch: %s", p.Raw)
+		}
+		// The member's next session carries the new scopes.
+		who := call(t, "GET", s.URL+"/v1/whoami", nil, bearer(login(t, s.URL, mike).str("access_token")))
+		if !strings.Contains(string(who.Raw), "geofences:read") {
+			t.Errorf("new scopes missing: %s", who.Raw)
+		}
+		// An admin (not owner) may manage members but not owners.
+		want(t, call(t, "PATCH", s.URL+"/v1/workspaces/"+ws+"/members/nina", map[string]any{"scopes": []string{"read"}}, member), 200, "")
+		want(t, call(t, "PATCH", s.URL+"/v1/workspaces/"+ws+"/members/nina", map[string]any{"role": "owner"}, member), 403, "forbidden")
+		want(t, call(t, "PATCH", s.URL+"/v1/workspaces/"+ws+"/members/olivia", map[string]any{"role": "member"}, member), 403, "forbidden")
+		want(t, call(t, "PATCH", s.URL+"/v1/workspaces/"+ws+"/members/olivia", map[string]any{"role": "admin"}, owner), 409, "conflict")
+		want(t, call(t, "PATCH", s.URL+"/v1/workspaces/"+ws+"/members/mike", map[string]any{"role": "boss"}, owner), 400, "invalid_request")
+		want(t, call(t, "PATCH", s.URL+"/v1/workspaces/"+ws+"/members/oscar", map[string]any{"role": "admin"}, owner), 404, "not_found")
+		want(t, call(t, "PATCH", s.URL+"/v1/workspaces/"+ws+"/members/mike", map[string]any{"role": "member"}, nina), 403, "forbidden")
+		// The admin token may do anything.
+		want(t, call(t, "PATCH", s.URL+"/v1/workspaces/"+ws+"/members/nina", map[string]any{"role": "owner"}, admin), 200, "")
+
+		// Workspace admins manage every session of their workspace.
+		ninaSession := call(t, "GET", s.URL+"/v1/whoami", nil, nina).str("session_id")
+		want(t, call(t, "DELETE", s.URL+"/v1/sessions/"+ninaSession, nil, member), 204, "")
+		want(t, call(t, "GET", s.URL+"/", nil, nina), 401, "invalid_token")
+	})
+}
+
+func TestAuditLog(t *testing.T) {
+	eachBackend(t, func(t *testing.T, db testenv.Database) {
+		s := testenv.Start(t, db, testenv.Options{TrustProxy: true})
+		ws, join := workspace(t, s.URL)
+		owner := userToken(t, s.URL, join, "olivia")
+		mike := newUser("mike")
+		member := bearer(register(t, s.URL, join, mike).str("access_token"))
+		// A failed login from a known IP, a key created and revoked, a member changed.
+		p := mike.proof(t, s.URL)
+		p["signature"] = newUser("xavier").proof(t, s.URL)["signature"]
+		want(t, call(t, "POST", s.URL+"/v1/auth/token", p, xff("203.0.113.9")), 401, "invalid_credentials")
+		k := createKey(t, s.URL, member, map[string]any{"name": "ci"})
+		want(t, call(t, "DELETE", s.URL+"/v1/api-keys/"+k.str("id"), nil, member), 204, "")
+		want(t, call(t, "PATCH", s.URL+"/v1/workspaces/"+ws+"/members/mike", map[string]any{"scopes": []string{"read"}}, owner), 200, "")
+
+		var events []map[string]any
+		deadline := time.Now().Add(2 * time.Second) // the audit writer batches every 50 ms
+		for {
+			r := call(t, "GET", s.URL+"/v1/audit?limit=200", nil, owner)
+			want(t, r, 200, "")
+			events = nil
+			for _, it := range r.Body["items"].([]any) {
+				events = append(events, it.(map[string]any))
+			}
+			if len(events) >= 6 || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		has := func(action, target string, check func(map[string]any) bool) {
+			t.Helper()
+			for _, e := range events {
+				if e["action"] == action && (target == "" || e["target"] == target) && (check == nil || check(e)) {
+					return
+				}
+			}
+			t.Errorf("no %s event for %q in %v", action, target, events)
+		}
+		has("user.register", "olivia", nil)
+		has("login.failure", "mike", func(e map[string]any) bool { return e["client_ip"] == "203.0.113.9" && e["method"] == "pubkey" })
+		has("api_key.create", k.str("id"), func(e map[string]any) bool { return e["actor"] == "mike" })
+		has("api_key.revoke", k.str("id"), nil)
+		has("member.update", "mike", func(e map[string]any) bool { return e["actor"] == "olivia" })
+		for i := 1; i < len(events); i++ {
+			if events[i-1]["id"].(string) <= events[i]["id"].(string) {
+				t.Fatalf("not newest first: %v", events)
+			}
+		}
+		// Filters and paging.
+		f := call(t, "GET", s.URL+"/v1/audit?action=api_key.", nil, owner)
+		if n := len(f.Body["items"].([]any)); n != 2 {
+			t.Errorf("action prefix filter: %s", f.Raw)
+		}
+		pg := call(t, "GET", s.URL+"/v1/audit?limit=1", nil, owner)
+		next := pg.str("next_cursor")
+		pg2 := call(t, "GET", s.URL+"/v1/audit?limit=1&cursor="+next, nil, owner)
+		if next == "" || pg2.Body["items"].([]any)[0].(map[string]any)["id"] == pg.Body["items"].([]any)[0].(map[string]any)["id"] {
+			t.Errorf("paging: %s / %s", pg.Raw, pg2.Raw)
+		}
+		// Members and API keys may not read it; the admin token reads any.
+		want(t, call(t, "GET", s.URL+"/v1/audit", nil, member), 403, "forbidden")
+		want(t, call(t, "GET", s.URL+"/v1/audit", nil, "X-API-KEY: "+createKey(t, s.URL, owner, map[string]any{"name": "x"}).str("key")), 403, "insufficient_scope")
+		want(t, call(t, "GET", s.URL+"/v1/audit?workspace_id="+ws, nil, admin), 200, "")
+	})
+}
