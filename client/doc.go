@@ -1,10 +1,14 @@
 // Package client is the public Go SDK for a Sigil server: the key-pair
-// (Ed25519) challenge-response logins of API.md §3, the session calls of
-// §4 (refresh, logout), whoami and the caller's keyring.
+// (Ed25519) challenge-response logins of API.md §3, the password and
+// API-key logins and session calls of §4 (signup, login, refresh, logout,
+// password reset), whoami, the caller's keyring, and the API manager of
+// §5 (API keys and JWT keys).
 //
 // A Client is safe for concurrent use. It holds no tokens: every call that
 // needs a credential takes it as an argument, so the caller decides where
-// tokens live (the sigil CLI keeps them in a 0600 file).
+// tokens live (the sigil CLI keeps them in a 0600 file). The API-manager
+// calls take a "credential": a user's access token, an API key or the
+// admin token, all sent as "Authorization: Bearer".
 //
 // Errors: every non-2xx answer is returned as *Error, which carries the
 // HTTP status, the server's stable machine code (e.g.

@@ -137,11 +137,46 @@ func TestMissingArguments(t *testing.T) {
 		"ListKeys":          func() error { _, err := c.ListKeys(ctx, ""); return err },
 		"AddKey":            func() error { _, err := c.AddKey(ctx, "", "alice", key); return err },
 		"RemoveKey":         func() error { return c.RemoveKey(ctx, "tok", "") },
+		"Signup email":      func() error { _, err := c.Signup(ctx, "", "pw", "jc"); return err },
+		"Signup password":   func() error { _, err := c.Signup(ctx, "a@b.c", "", "jc"); return err },
+		"Signup join":       func() error { _, err := c.Signup(ctx, "a@b.c", "pw", ""); return err },
+		"LoginPassword":     func() error { _, err := c.LoginPassword(ctx, "a@b.c", ""); return err },
+		"ExchangeAPIKey":    func() error { _, err := c.ExchangeAPIKey(ctx, "", "s1"); return err },
+		"ForgotPassword":    func() error { return c.ForgotPassword(ctx, "") },
+		"ResetPassword":     func() error { return c.ResetPassword(ctx, "tok", "") },
+		"VerifyEmail":       func() error { return c.VerifyEmail(ctx, "") },
+		"CreateAPIKey cred": func() error { _, err := c.CreateAPIKey(ctx, "", APIKeyRequest{Name: "ci"}); return err },
+		"CreateAPIKey name": func() error { _, err := c.CreateAPIKey(ctx, "tok", APIKeyRequest{}); return err },
+		"ListAPIKeys":       func() error { _, err := c.ListAPIKeys(ctx, "", ""); return err },
+		"RevokeAPIKey":      func() error { return c.RevokeAPIKey(ctx, "tok", "") },
+		"RotateAPIKey":      func() error { _, err := c.RotateAPIKey(ctx, "", "ak_1", 0); return err },
+		"CreateJWTKey":      func() error { _, err := c.CreateJWTKey(ctx, "tok", JWTKeyRequest{}); return err },
+		"ListJWTKeys":       func() error { _, err := c.ListJWTKeys(ctx, "", "ws_1"); return err },
+		"DeleteJWTKey":      func() error { return c.DeleteJWTKey(ctx, "", "id") },
 	}
 	for name, call := range calls {
 		t.Run(name, func(t *testing.T) {
 			if err := call(); err == nil || !strings.Contains(err.Error(), "is required") {
 				t.Errorf("err = %v, want an \"is required\" error", err)
+			}
+		})
+	}
+	bad := map[string]func() error{
+		"negative expiry": func() error {
+			_, err := c.CreateAPIKey(ctx, "tok", APIKeyRequest{Name: "ci", ExpiresIn: -time.Hour})
+			return err
+		},
+		"sub-second expiry": func() error {
+			_, err := c.CreateAPIKey(ctx, "tok", APIKeyRequest{Name: "ci", ExpiresIn: time.Millisecond})
+			return err
+		},
+		"negative grace": func() error { _, err := c.RotateAPIKey(ctx, "tok", "ak_1", -time.Second); return err },
+	}
+	for name, call := range bad {
+		t.Run(name, func(t *testing.T) {
+			var e *Error
+			if err := call(); err == nil || errors.As(err, &e) || strings.Contains(err.Error(), "connect") {
+				t.Errorf("err = %v, want a local argument error", err)
 			}
 		})
 	}

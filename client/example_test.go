@@ -87,3 +87,29 @@ func ExampleClient_AddKey() {
 		fmt.Println(k.ID, k.PublicKey, k.LastUsedAt)
 	}
 }
+
+// A service holding an API key trades it for a short-lived bearer token
+// per job; the same job id gets the same token while it is valid.
+func ExampleClient_ExchangeAPIKey() {
+	ctx := context.Background()
+	c := client.New("https://auth.example.com")
+	tok, err := c.ExchangeAPIKey(ctx, os.Getenv("SIGIL_API_KEY"), "nightly-report")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("Authorization: Bearer", tok.AccessToken, "for", time.Duration(tok.ExpiresIn)*time.Second)
+}
+
+// Create a read-only key for CI that expires in 30 days; its secret is
+// shown only in this answer.
+func ExampleClient_CreateAPIKey() {
+	ctx := context.Background()
+	c := client.New("https://auth.example.com")
+	k, err := c.CreateAPIKey(ctx, os.Getenv("ACCESS_TOKEN"), client.APIKeyRequest{
+		Name: "ci", Scopes: []string{"read"}, ExpiresIn: 30 * 24 * time.Hour,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(k.ID, k.Key) // store k.Key in the CI's secret store now
+}

@@ -3,7 +3,6 @@ package client
 import (
 	"context"
 	"crypto/ed25519"
-	"errors"
 	"net/http"
 	"net/url"
 	"time"
@@ -17,37 +16,13 @@ type Key struct {
 	LastUsedAt *time.Time `json:"last_used_at"` // nil if never used to log in
 }
 
-// maxPages bounds how many pages ListKeys follows, so a server that keeps
-// returning a cursor cannot loop the client forever. A keyring is small.
-const maxPages = 100
-
 // ListKeys returns the keyring of the user accessToken belongs to (GET
 // /v1/users/me/keys), newest first, following every page.
 func (c *Client) ListKeys(ctx context.Context, accessToken string) ([]Key, error) {
 	if accessToken == "" {
 		return nil, errMissing("access token")
 	}
-	var keys []Key
-	cursor := ""
-	for range maxPages {
-		path := "/v1/users/me/keys?limit=200"
-		if cursor != "" {
-			path += "&cursor=" + url.QueryEscape(cursor)
-		}
-		var page struct {
-			Items      []Key   `json:"items"`
-			NextCursor *string `json:"next_cursor"`
-		}
-		if err := c.call(ctx, http.MethodGet, path, accessToken, nil, &page); err != nil {
-			return nil, err
-		}
-		keys = append(keys, page.Items...)
-		if page.NextCursor == nil || *page.NextCursor == "" || *page.NextCursor == cursor {
-			return keys, nil
-		}
-		cursor = *page.NextCursor
-	}
-	return nil, errors.New("sigil client: keyring listing did not end")
+	return listAll[Key](ctx, c, "/v1/users/me/keys", nil, accessToken, "keyring")
 }
 
 // AddKey adds newKey's public half to the keyring of userID, the user

@@ -27,6 +27,9 @@ func clientCommands() []*cobra.Command {
 		newLogoutCmd(),
 		newWhoamiCmd(),
 		newKeysCmd(),
+		newSignupCmd(),
+		newAPIKeyCmd(),
+		newJWTKeyCmd(),
 	}
 }
 
@@ -35,6 +38,7 @@ func clientCommands() []*cobra.Command {
 type cli struct {
 	env         cliEnv
 	sessionFile string
+	stdin       io.Reader // a piped password (never a terminal: see password)
 	stdout      io.Writer
 	stderr      io.Writer // progress lines and hints; never secrets
 }
@@ -48,22 +52,31 @@ func newCLI(cmd *cobra.Command) (*cli, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &cli{env: env, sessionFile: path, stdout: cmd.OutOrStdout(), stderr: cmd.ErrOrStderr()}, nil
+	return &cli{env: env, sessionFile: path, stdin: cmd.InOrStdin(), stdout: cmd.OutOrStdout(), stderr: cmd.ErrOrStderr()}, nil
+}
+
+// server is a client for SIGIL_URL.
+func (c *cli) server() (*client.Client, error) {
+	base, err := c.env.require("SIGIL_URL", "the Sigil server, e.g. http://127.0.0.1:8080")
+	if err != nil {
+		return nil, err
+	}
+	api := client.New(base)
+	if api.BaseURL() == "" {
+		return nil, usageError{fmt.Errorf("SIGIL_URL %q is not an http(s) URL", base)}
+	}
+	return api, nil
 }
 
 // loginSettings are what logging in needs: the server and the key.
 func (c *cli) loginSettings() (*client.Client, ed25519.PrivateKey, error) {
-	base, err := c.env.require("SIGIL_URL", "the Sigil server, e.g. http://127.0.0.1:8080")
+	api, err := c.server()
 	if err != nil {
 		return nil, nil, err
 	}
 	key, err := c.privateKey()
 	if err != nil {
 		return nil, nil, err
-	}
-	api := client.New(base)
-	if api.BaseURL() == "" {
-		return nil, nil, usageError{fmt.Errorf("SIGIL_URL %q is not an http(s) URL", base)}
 	}
 	return api, key, nil
 }
@@ -110,11 +123,15 @@ func (c *cli) refresh(ctx context.Context, api *client.Client, s *session) error
 
 // start saves a new session for userID and reports where it went.
 func (c *cli) start(api *client.Client, userID string, t *client.Tokens) error {
-	s := &session{BaseURL: api.BaseURL(), UserID: userID, Tokens: *t}
+	return c.save(&session{BaseURL: api.BaseURL(), UserID: userID, Tokens: *t})
+}
+
+// save saves a new session and reports where it went.
+func (c *cli) save(s *session) error {
 	if err := saveSession(c.sessionFile, s); err != nil {
 		return err
 	}
-	fmt.Fprintf(c.stderr, "Session %s saved to %s\n", t.SessionID, c.sessionFile)
+	fmt.Fprintf(c.stderr, "Session %s saved to %s\n", s.SessionID, c.sessionFile)
 	return nil
 }
 
@@ -122,23 +139,30 @@ func (c *cli) start(api *client.Client, userID string, t *client.Tokens) error {
 const (
 	opLogin    = "logging in"
 	opRegister = "registering"
+	opSignup   = "signing up"
 )
 
 // cliError is a failure of one step, printed as "step: server's reason".
 // The client's own "sigil: " prefixes are dropped: main adds one.
 type cliError struct {
-	op  string
-	err error
+	op   string
+	err  error
+	hint string // what to do about a 401; empty: the session has ended
 }
 
 func (e cliError) Error() string {
 	msg := reason(e.err)
 	// A 401 on a session's token means the session has ended (expired,
 	// logged out elsewhere, revoked): say what to do about it. A refused
-	// login is a different matter.
+	// login is a different matter, and a refused SIGIL_API_KEY is not
+	// cured by logging in.
 	var ce *client.Error
-	if errors.As(e.err, &ce) && ce.Status == 401 && e.op != opLogin && e.op != opRegister {
-		msg += "; run `sigil login`"
+	if errors.As(e.err, &ce) && ce.Status == 401 && e.op != opLogin && e.op != opRegister && e.op != opSignup {
+		if e.hint != "" {
+			msg += "; " + e.hint
+		} else {
+			msg += "; run `sigil login`"
+		}
 	}
 	return e.op + ": " + msg
 }
@@ -150,7 +174,7 @@ func reason(err error) string {
 	return strings.TrimPrefix(strings.TrimPrefix(err.Error(), "sigil client: "), "sigil: ")
 }
 
-func failed(op string, err error) error { return cliError{op, err} }
+func failed(op string, err error) error { return cliError{op: op, err: err} }
 
 // expiry renders an instant for humans, in UTC.
 func expiry(t time.Time) string { return t.UTC().Format(time.RFC3339) }

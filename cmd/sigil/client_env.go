@@ -48,6 +48,17 @@ func (e cliEnv) get(name string) string {
 	return strings.TrimSpace(e.dotenv[name])
 }
 
+// getExact is get without trimming, for values where spaces count (a
+// password). An empty environment variable still falls back to the file.
+func (e cliEnv) getExact(name string) string {
+	if e.getenv != nil {
+		if v := e.getenv(name); v != "" {
+			return v
+		}
+	}
+	return e.dotenv[name]
+}
+
 // require returns the setting's value; a missing one is a usage error
 // (like a missing required flag).
 func (e cliEnv) require(name, why string) (string, error) {

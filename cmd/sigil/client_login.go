@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/ed25519"
 	"errors"
 	"fmt"
@@ -95,41 +96,56 @@ func (c *cli) register(cmd *cobra.Command, userID string) error {
 }
 
 func newLoginCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "login [<user_id>]",
-		Short: "Log in with your key pair and save the session",
+	var email string
+	cmd := &cobra.Command{
+		Use:   "login [<user_id> | --email <email>]",
+		Short: "Log in with your key pair (or email and password) and save the session",
 		Long: `Login signs a fresh challenge with SIGIL_PRIVATE_KEY for the user id given
 (or SIGIL_USER_ID) at SIGIL_URL, and saves the session for the other commands.
+With --email it logs in with a password instead, read from SIGIL_PASSWORD or,
+when stdin is not a terminal, from the first line of stdin; never from a flag.
 It does not print the tokens; ` + "`sigil register`" + ` does.`,
 		Args: args(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, a []string) error {
+			if email != "" && len(a) == 1 {
+				return usageError{errors.New("give a user id or --email, not both")}
+			}
 			c, err := newCLI(cmd)
 			if err != nil {
 				return err
+			}
+			if email != "" {
+				return c.loginPassword(cmd.Context(), email)
 			}
 			userID := c.env.get("SIGIL_USER_ID")
 			if len(a) == 1 {
 				userID = a[0]
 			}
 			if userID == "" {
-				return usageError{errors.New("no user id: pass it as an argument or set SIGIL_USER_ID")}
+				return usageError{errors.New("no user id: pass it as an argument or set SIGIL_USER_ID (or log in with --email)")}
 			}
-			api, key, err := c.loginSettings()
-			if err != nil {
-				return err
-			}
-			tok, err := api.LoginKeyPair(cmd.Context(), userID, key)
-			if err != nil {
-				return failed(opLogin, err)
-			}
-			if err := c.start(api, userID, tok); err != nil {
-				return err
-			}
-			fmt.Fprintf(c.stdout, "Logged in as %s (session %s); access token valid until %s\n",
-				userID, tok.SessionID, expiry(tok.AccessExpiry()))
-			return nil
+			return c.loginKeyPair(cmd.Context(), userID)
 		},
 	}
+	cmd.Flags().StringVar(&email, "email", "", "log in with this email and a password instead of a key pair")
+	return cmd
+}
+
+func (c *cli) loginKeyPair(ctx context.Context, userID string) error {
+	api, key, err := c.loginSettings()
+	if err != nil {
+		return err
+	}
+	tok, err := api.LoginKeyPair(ctx, userID, key)
+	if err != nil {
+		return failed(opLogin, err)
+	}
+	if err := c.start(api, userID, tok); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "Logged in as %s (session %s); access token valid until %s\n",
+		userID, tok.SessionID, expiry(tok.AccessExpiry()))
+	return nil
 }
 
 func newKeygenCmd() *cobra.Command {

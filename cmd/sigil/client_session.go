@@ -24,6 +24,7 @@ const refreshMargin = 60 * time.Second
 type session struct {
 	BaseURL string `json:"base_url"`
 	UserID  string `json:"user_id"`
+	Email   string `json:"email,omitempty"` // set by password logins
 	client.Tokens
 }
 
