@@ -114,6 +114,10 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err != nil {
 		return usageError{err}
 	}
+	tiers, err := ratelimit.ParseTiers(cfg.Tiers)
+	if err != nil {
+		return usageError{err}
+	}
 	trusted, err := clientip.ParseTrusted(cfg.TrustedProxies)
 	if err != nil {
 		return usageError{err}
@@ -130,7 +134,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	sealer, _ := token.NewSealer(master) // master was checked by open
 	metrics := httpapi.NewMetrics()
 	auth := authn.New(b.store, keys, lim, bus, authn.Options{
-		Issuer: cfg.Issuer, AdminToken: cfg.AdminToken, Limits: rules,
+		Issuer: cfg.Issuer, AdminToken: cfg.AdminToken, Limits: rules, Tiers: tiers,
 		RefreshKey: token.DeriveKey(master, "refresh-token derivation"),
 		Sealer:     sealer, Mailer: mailer,
 		Log: log, OnAuth: metrics.ObserveAuth,

@@ -19,6 +19,7 @@ import (
 type APIKeyLogin struct {
 	APIKey    string `json:"api_key"`
 	SessionID string `json:"session_id"`
+	scopes    []string // narrowed scopes (client_credentials); nil: the key's
 }
 
 // ExchangeResponse is the answer of an API-key login: a bearer token and
@@ -82,8 +83,12 @@ func (s *Service) exchange(ctx context.Context, ip netip.Addr, in APIKeyLogin) (
 		if k.ExpiresAt != nil {
 			exp = earlier(exp, *k.ExpiresAt)
 		}
+		scopes := k.Scopes
+		if in.scopes != nil {
+			scopes = in.scopes
+		}
 		sess = store.Session{ID: sid, UserID: k.UserID, WorkspaceID: k.WorkspaceID, Method: MethodAPIKey,
-			Scopes: k.Scopes, CreatedAt: now, ExpiresAt: exp, RefreshExpiresAt: exp, RotatedAt: now, APIKeyID: k.ID}
+			Scopes: scopes, CreatedAt: now, ExpiresAt: exp, RefreshExpiresAt: exp, RotatedAt: now, APIKeyID: k.ID}
 		if err := s.store.PutAPIKeySession(ctx, sess); err != nil {
 			return ExchangeResponse{}, k, err
 		}

@@ -139,6 +139,7 @@ const jwtKeyTag = "jk_"
 // forget drops whatever is cached for an announced id; the prefix says
 // what kind of record it names.
 func (s *Service) forget(id string) {
+	s.revoked.add(id)
 	switch {
 	case strings.HasPrefix(id, "ses_"):
 		s.live.forget(id)

@@ -23,6 +23,8 @@ type Options struct {
 	AdminToken string // the static instance-admin token; "" disables it
 	// Limits maps rule names to rules; a missing rule is not enforced.
 	Limits map[string]ratelimit.Rule
+	// Tiers are forward-auth's per-credential request rates by tier name.
+	Tiers map[string]ratelimit.Rule
 	// RefreshKey keys the derivation of child refresh tokens (derived from
 	// the master key, so every replica derives the same child).
 	RefreshKey []byte
@@ -61,6 +63,7 @@ type Service struct {
 	jwtKeys *recordCache[jwtKeyEntry]
 	wsCache *recordCache[store.Workspace]
 	touched *touchSet
+	revoked *feed
 	audits  *auditor
 	pw      *password.Hasher
 	admin   []byte // SHA-256 of the admin token, for constant-time compares
@@ -94,6 +97,7 @@ func New(st store.Store, keys *token.Keyring, lim ratelimit.Limiter, bus fanout.
 		jwtKeys: newRecordCache[jwtKeyEntry](liveTTL, o.Now),
 		wsCache: newRecordCache[store.Workspace](liveTTL, o.Now),
 		touched: newTouchSet(),
+		revoked: newFeed(o.Now),
 		audits:  newAuditor(st, o.Log, o.Now),
 		pw:      o.Passwords,
 	}
@@ -114,9 +118,18 @@ func (s *Service) Close() { s.audits.close() }
 // login flood through unchecked.
 func (s *Service) limit(ctx context.Context, rule, key string) error {
 	r, ok := s.opt.Limits[rule]
-	if !ok || s.limiter == nil {
+	if !ok {
 		return nil
 	}
+	return s.limitRule(ctx, rule, key, r)
+}
+
+// limitRule counts one attempt for key under rule r, named name.
+func (s *Service) limitRule(ctx context.Context, name, key string, r ratelimit.Rule) error {
+	if s.limiter == nil {
+		return nil
+	}
+	rule := name
 	d, err := s.limiter.Allow(ctx, rule+":"+key, r)
 	if err != nil {
 		s.log.ErrorContext(ctx, "rate limiter unavailable; refusing request", "rule", rule, "err", err)

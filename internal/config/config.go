@@ -52,6 +52,7 @@ type Config struct {
 
 	TrustedProxies string // SIGIL_TRUSTED_PROXIES: raw; see ParseTrustedProxies
 	RateLimits     string // SIGIL_RATE_LIMITS: raw; parsed by the rate limiter
+	Tiers          string // SIGIL_TIERS: raw; parsed by ratelimit.ParseTiers
 
 	SigningAlg      string        // SIGIL_SIGNING_ALG: AlgEdDSA or AlgES256
 	LogLevel        string        // SIGIL_LOG_LEVEL: debug|info|warn|error

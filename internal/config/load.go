@@ -67,6 +67,7 @@ var settings = []setting{
 	{"SIGIL_LOG_LEVEL", "log-level", stringFlag, "debug, info, warn or error", lower(func(c *Config) *string { return &c.LogLevel })},
 	{"SIGIL_LOG_FORMAT", "log-format", stringFlag, "json or text", lower(func(c *Config) *string { return &c.LogFormat })},
 	{"SIGIL_SHUTDOWN_TIMEOUT", "shutdown-timeout", durationFlag, "graceful shutdown limit", setDuration},
+	{"SIGIL_TIERS", "tiers", stringFlag, "forward-auth request tiers, e.g. free=60/m,pro=1000/m (a credential's tier is its tier:<name> scope)", str(func(c *Config) *string { return &c.Tiers })},
 	// The SMTP URL may hold a password: environment only, like the other secrets.
 	{"SIGIL_SMTP_URL", "", noFlag, "", str(func(c *Config) *string { return &c.SMTPURL })},
 	{"SIGIL_DEV", "dev", boolFlag, "development mode (mails are logged, not sent)", setDev},

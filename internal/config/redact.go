@@ -73,6 +73,7 @@ func (c Config) attrs() []slog.Attr {
 		slog.String("admin_token", secret(c.AdminToken != "")),
 		slog.String("trusted_proxies", c.TrustedProxies),
 		slog.String("rate_limits", c.RateLimits),
+		slog.String("tiers", c.Tiers),
 		slog.String("signing_alg", c.SigningAlg),
 		slog.String("log_level", c.LogLevel),
 		slog.String("log_format", c.LogFormat),

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"github.com/sigil-auth/sigil/internal/ratelimit"
+
 	"github.com/sigil-auth/sigil/internal/mail"
 
 	"errors"
@@ -30,6 +32,7 @@ func (c Config) problems(skip map[string]bool) []error {
 		{"SIGIL_DATABASE_URL", func() error { return checkDatabaseURL(c) }},
 		{"SIGIL_REDIS_URL", func() error { return checkRedisURL(c.RedisURL) }},
 		{"SIGIL_ISSUER", func() error { return checkIssuer(c.Issuer) }},
+		{"SIGIL_TIERS", func() error { _, err := ratelimit.ParseTiers(c.Tiers); return err }},
 		{"SIGIL_SMTP_URL", func() error {
 			if c.SMTPURL == "" {
 				return nil

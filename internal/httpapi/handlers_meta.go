@@ -60,12 +60,19 @@ func (s *Server) discovery(w http.ResponseWriter, r *http.Request) error {
 	base := strings.TrimRight(s.Issuer, "/")
 	w.Header().Set("Cache-Control", "public, max-age=300")
 	writeJSON(w, http.StatusOK, map[string]any{
-		"issuer":                                base,
-		"jwks_uri":                              base + "/.well-known/jwks.json",
-		"id_token_signing_alg_values_supported": []string{"EdDSA", "ES256"},
-		"subject_types_supported":               []string{"public"},
-		"response_types_supported":              []string{"token"},
-		"claims_supported":                      []string{"iss", "sub", "aud", "exp", "iat", "jti", "sid", "ws", "scope", "amr"},
+		"issuer":                                        base,
+		"jwks_uri":                                      base + "/.well-known/jwks.json",
+		"id_token_signing_alg_values_supported":         []string{"EdDSA", "ES256"},
+		"subject_types_supported":                       []string{"public"},
+		"response_types_supported":                      []string{"token"},
+		"token_endpoint":                                base + "/oauth2/token",
+		"introspection_endpoint":                        base + "/oauth2/introspect",
+		"revocation_endpoint":                           base + "/oauth2/revoke",
+		"grant_types_supported":                         []string{"client_credentials", "refresh_token"},
+		"token_endpoint_auth_methods_supported":         []string{"client_secret_basic", "client_secret_post"},
+		"introspection_endpoint_auth_methods_supported": []string{"bearer"},
+		"revocation_endpoint_auth_methods_supported":    []string{"bearer"},
+		"claims_supported":                              []string{"iss", "sub", "aud", "exp", "iat", "jti", "sid", "ws", "scope", "amr"},
 	})
 	return nil
 }

@@ -17,7 +17,17 @@ func (s *Server) routes() []route {
 		{"GET /openapi.yaml", s.h(s.openapi)},
 		{"GET /.well-known/jwks.json", s.h(s.jwks)},
 		{"GET /.well-known/openid-configuration", s.h(s.discovery)},
+		{"GET /.well-known/oauth-authorization-server", s.h(s.discovery)},
+		{"POST /oauth2/token", http.HandlerFunc(s.oauthToken)},
+		{"POST /oauth2/introspect", http.HandlerFunc(s.introspect)},
+		{"POST /oauth2/revoke", http.HandlerFunc(s.revoke)},
 		{"GET /v1/whoami", s.authed(s.whoami)},
+		// Forward-auth answers for the original request's method.
+		{"GET /v1/authorize", s.h(s.authorize)},
+		{"POST /v1/authorize", s.h(s.authorize)},
+		{"PUT /v1/authorize", s.h(s.authorize)},
+		{"PATCH /v1/authorize", s.h(s.authorize)},
+		{"DELETE /v1/authorize", s.h(s.authorize)},
 
 		{"GET /v1/auth/idexists/{user_id}", s.h(s.idExists)},
 		{"POST /v1/auth/code", s.h(s.code)},
@@ -39,6 +49,7 @@ func (s *Server) routes() []route {
 		{"GET /v1/jwt-keys", s.authed(s.listJWTKeys)},
 		{"DELETE /v1/jwt-keys/{id}", s.authed(s.deleteJWTKey)},
 		{"GET /v1/audit", s.authed(s.audit)},
+		{"GET /v1/revocations", s.authed(s.revocations)},
 
 		{"GET /v1/users/me/keys", s.authed(s.listKeys)},
 		{"POST /v1/users/me/keys", s.authed(s.addKey)},

@@ -83,6 +83,7 @@ func (db Database) Open(tb testing.TB) store.Store {
 type Options struct {
 	Clock  *Clock                    // nil: a fresh NewClock
 	Limits map[string]ratelimit.Rule // nil: rate limits off
+	Tiers  map[string]ratelimit.Rule // nil: ratelimit.DefaultTiers
 	// Redis shares rate limits and revocations through SIGIL_TEST_REDIS
 	// under Prefix (replicas of one test must share it).
 	Redis  bool
@@ -140,8 +141,11 @@ func Start(tb testing.TB, db Database, o Options) *Server {
 	if o.Mailer == nil {
 		o.Mailer = &Outbox{}
 	}
+	if o.Tiers == nil {
+		o.Tiers, _ = ratelimit.ParseTiers("")
+	}
 	auth := authn.New(st, keys, lim, bus, authn.Options{
-		Issuer: "http://sigil.test", AdminToken: AdminToken, Limits: o.Limits,
+		Issuer: "http://sigil.test", AdminToken: AdminToken, Limits: o.Limits, Tiers: o.Tiers,
 		RefreshKey: token.DeriveKey(MasterKey, "refresh-token derivation"),
 		Sealer:     sealer, Mailer: o.Mailer, Passwords: o.Passwords,
 		Now: o.Clock.Now, Log: o.Log, OnAuth: metrics.ObserveAuth,

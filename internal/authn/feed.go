@@ -1,0 +1,115 @@
+package authn
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// The revocation feed lets resource servers (the verify package) drop
+// cached sessions and API keys within a second of their revocation on any
+// replica. Each replica keeps the last feedKeep of events in memory, so a
+// reconnecting client resumes from its cursor; a cursor from another
+// replica, or older than the window, gets a reset (drop every cache).
+const (
+	feedKeep = 10 * time.Minute
+	feedMax  = 8192
+)
+
+// Revocation is one feed event: a session or an API key that died.
+type Revocation struct {
+	Cursor    string `json:"-"`
+	SessionID string `json:"sid,omitempty"`
+	APIKeyID  string `json:"api_key,omitempty"`
+}
+
+type feedEntry struct {
+	seq uint64
+	at  time.Time
+	ev  Revocation
+}
+
+type feed struct {
+	replica string // cursors are "<replica>-<seq>"
+	now     func() time.Time
+	mu      sync.Mutex
+	seq     uint64
+	entries []feedEntry
+	wake    chan struct{} // closed and replaced on every append
+}
+
+func newFeed(now func() time.Time) *feed {
+	b := make([]byte, 4)
+	rand.Read(b)
+	return &feed{replica: hex.EncodeToString(b), now: now, wake: make(chan struct{})}
+}
+
+// add records a revoked id ("ses_…" or "ak_…"); other ids are ignored.
+func (f *feed) add(id string) {
+	var ev Revocation
+	switch {
+	case strings.HasPrefix(id, "ses_"):
+		ev.SessionID = id
+	case strings.HasPrefix(id, apiKeyIDPrefix+"_"):
+		ev.APIKeyID = id
+	default:
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.seq++
+	now := f.now()
+	f.entries = append(f.entries, feedEntry{seq: f.seq, at: now, ev: ev})
+	drop := 0
+	for drop < len(f.entries) && (len(f.entries)-drop > feedMax || now.Sub(f.entries[drop].at) > feedKeep) {
+		drop++
+	}
+	f.entries = f.entries[drop:]
+	close(f.wake)
+	f.wake = make(chan struct{})
+}
+
+// since returns the events after cursor ("" = from now), whether the
+// client must reset its caches, the cursor to resume from, and a channel
+// closed when more events arrive.
+func (f *feed) since(cursor string) (events []Revocation, reset bool, next string, wake <-chan struct{}) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	from := f.seq // "" means: only what happens from now on
+	if cursor != "" {
+		rep, n, ok := strings.Cut(cursor, "-")
+		seq, err := strconv.ParseUint(n, 10, 64)
+		oldest := f.seq + 1
+		if len(f.entries) > 0 {
+			oldest = f.entries[0].seq
+		}
+		if !ok || err != nil || rep != f.replica || seq > f.seq || seq+1 < oldest {
+			reset = true
+		} else {
+			from = seq
+		}
+	}
+	for _, e := range f.entries {
+		if e.seq > from {
+			ev := e.ev
+			ev.Cursor = f.cursor(e.seq)
+			events = append(events, ev)
+		}
+	}
+	return events, reset, f.cursor(f.seq), f.wake
+}
+
+func (f *feed) cursor(seq uint64) string { return f.replica + "-" + strconv.FormatUint(seq, 10) }
+
+// Revocations serves the feed to a resource server (an API key or the
+// instance admin): see feed.since.
+func (s *Service) Revocations(p Principal, cursor string) ([]Revocation, bool, string, <-chan struct{}, error) {
+	if err := resourceServer(p); err != nil {
+		return nil, false, "", nil, err
+	}
+	ev, reset, next, wake := s.revoked.since(cursor)
+	return ev, reset, next, wake, nil
+}

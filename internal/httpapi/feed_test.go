@@ -1,0 +1,99 @@
+package httpapi_test
+
+import (
+	"bufio"
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sigil-auth/sigil/internal/testenv"
+)
+
+// sseEvent is one server-sent event.
+type sseEvent struct{ id, event, data string }
+
+// openFeed connects to the revocation feed and streams its events.
+func openFeed(t *testing.T, base, cred, lastID string) <-chan sseEvent {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	req, _ := http.NewRequestWithContext(ctx, "GET", base+"/v1/revocations", nil)
+	k, v, _ := strings.Cut(cred, ": ")
+	req.Header.Set(k, v)
+	if lastID != "" {
+		req.Header.Set("Last-Event-ID", lastID)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil || res.StatusCode != 200 || res.Header.Get("Content-Type") != "text/event-stream" {
+		t.Fatalf("feed: %v %v", res, err)
+	}
+	out := make(chan sseEvent, 16)
+	go func() {
+		defer res.Body.Close()
+		defer close(out)
+		sc := bufio.NewScanner(res.Body)
+		var ev sseEvent
+		for sc.Scan() {
+			line := sc.Text()
+			switch {
+			case line == "":
+				if ev.event != "" {
+					out <- ev
+				}
+				ev = sseEvent{}
+			case strings.HasPrefix(line, "id: "):
+				ev.id = line[4:]
+			case strings.HasPrefix(line, "event: "):
+				ev.event = line[7:]
+			case strings.HasPrefix(line, "data: "):
+				ev.data = line[6:]
+			}
+		}
+	}()
+	return out
+}
+
+func next(t *testing.T, ch <-chan sseEvent) sseEvent {
+	t.Helper()
+	select {
+	case ev := <-ch:
+		return ev
+	case <-time.After(time.Second):
+		t.Fatal("no feed event within 1 s")
+	}
+	return sseEvent{}
+}
+
+func TestRevocationFeed(t *testing.T) {
+	s := testenv.Start(t, testenv.NewDatabase(t, "sqlite"), testenv.Options{})
+	_, join := workspace(t, s.URL)
+	u := userToken(t, s.URL, join, "olivia")
+	rs := "X-API-KEY: " + createKey(t, s.URL, u, map[string]any{"name": "rs"}).str("key")
+	want(t, call(t, "GET", s.URL+"/v1/revocations", nil, u), 403, "insufficient_scope")
+
+	feed := openFeed(t, s.URL, rs, "")
+	a := register(t, s.URL, join, newUser("alice"))
+	want(t, call(t, "POST", s.URL+"/v1/auth/logout", nil, bearer(a.str("access_token"))), 204, "")
+	ev := next(t, feed)
+	if ev.event != "revoke" || !strings.Contains(ev.data, a.str("session_id")) || ev.id == "" {
+		t.Fatalf("event %+v", ev)
+	}
+	k := createKey(t, s.URL, u, map[string]any{"name": "doomed"})
+	want(t, call(t, "DELETE", s.URL+"/v1/api-keys/"+k.str("id"), nil, u), 204, "")
+	var sawKey bool
+	for !sawKey {
+		ev2 := next(t, feed)
+		sawKey = strings.Contains(ev2.data, k.str("id"))
+	}
+	// Resuming from the first event replays what came after it.
+	resumed := openFeed(t, s.URL, rs, ev.id)
+	if r := next(t, resumed); r.event != "revoke" || r.id == ev.id {
+		t.Fatalf("resume: %+v", r)
+	}
+	// A cursor this replica never issued means: drop every cache.
+	if r := next(t, openFeed(t, s.URL, rs, "elsewhere-7")); r.event != "reset" {
+		t.Fatalf("foreign cursor: %+v", r)
+	}
+}

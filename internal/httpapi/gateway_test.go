@@ -1,0 +1,58 @@
+package httpapi_test
+
+import (
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/sigil-auth/sigil/internal/ratelimit"
+	"github.com/sigil-auth/sigil/internal/testenv"
+)
+
+// TestForwardAuth: the /v1/authorize matrix of API.md §7.
+func TestForwardAuth(t *testing.T) {
+	eachBackend(t, func(t *testing.T, db testenv.Database) {
+		s := testenv.Start(t, db, testenv.Options{Tiers: map[string]ratelimit.Rule{"free": {Limit: 3, Window: time.Minute}}})
+		ws, join := workspace(t, s.URL)
+		u := newUser("olivia")
+		register(t, s.URL, join, u)
+		want(t, call(t, "PATCH", s.URL+"/v1/workspaces/"+ws+"/members/olivia",
+			map[string]any{"scopes": []string{"read", "write", "tier:free"}}, admin), 200, "")
+		at := bearer(login(t, s.URL, u).str("access_token"))
+		readKey := createKey(t, s.URL, at, map[string]any{"name": "r", "scopes": []string{"read"}})
+		freeKey := createKey(t, s.URL, at, map[string]any{"name": "f", "scopes": []string{"read", "tier:free"}}).str("key")
+
+		want(t, call(t, "GET", s.URL+"/v1/authorize", nil), 401, "missing_credential")
+		r := call(t, "GET", s.URL+"/v1/authorize?scope=read", nil, "X-API-KEY: "+readKey.str("key"), "X-Original-URI: /read/x")
+		want(t, r, 200, "")
+		if r.Header.Get("X-Sigil-Subject") != readKey.str("id") || r.Header.Get("X-Sigil-Workspace") != ws ||
+			r.Header.Get("X-Sigil-Scopes") != "read" || r.Header.Get("X-Sigil-Kind") != "api_key" || r.Header.Get("X-Sigil-Session") != "" {
+			t.Errorf("identity headers: %v", r.Header)
+		}
+		// Every method; access tokens carry their session.
+		r = call(t, "POST", s.URL+"/v1/authorize?scope=read,write", nil, at)
+		want(t, r, 200, "")
+		if r.Header.Get("X-Sigil-Session") == "" || r.Header.Get("X-Sigil-Subject") != "olivia" {
+			t.Errorf("user headers: %v", r.Header)
+		}
+		want(t, call(t, "DELETE", s.URL+"/v1/authorize?scope=read&scope=admin", nil, "X-API-KEY: "+readKey.str("key")), 403, "insufficient_scope")
+		want(t, call(t, "GET", s.URL+"/v1/authorize", nil, bearer("garbage")), 401, "invalid_token")
+
+		// Tier limits count per credential.
+		for range 3 {
+			want(t, call(t, "GET", s.URL+"/v1/authorize", nil, "X-API-KEY: "+freeKey), 200, "")
+		}
+		lim := call(t, "GET", s.URL+"/v1/authorize", nil, "X-API-KEY: "+freeKey)
+		want(t, lim, 429, "rate_limited")
+		if ra, err := strconv.Atoi(lim.Header.Get("Retry-After")); err != nil || ra < 1 {
+			t.Errorf("Retry-After %q", lim.Header.Get("Retry-After"))
+		}
+		want(t, call(t, "GET", s.URL+"/v1/authorize", nil, "X-API-KEY: "+readKey.str("key")), 200, "")
+		s.Clock.Add(time.Minute)
+		want(t, call(t, "GET", s.URL+"/v1/authorize", nil, "X-API-KEY: "+freeKey), 200, "")
+
+		// Revocation is seen at once.
+		want(t, call(t, "DELETE", s.URL+"/v1/api-keys/"+readKey.str("id"), nil, at), 204, "")
+		want(t, call(t, "GET", s.URL+"/v1/authorize", nil, "X-API-KEY: "+readKey.str("key")), 401, "invalid_token")
+	})
+}

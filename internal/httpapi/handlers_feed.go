@@ -1,0 +1,60 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/sigil-auth/sigil/internal/authn"
+)
+
+// feedPing keeps idle feed connections (and proxies in between) alive.
+const feedPing = 15 * time.Second
+
+// revocations is GET /v1/revocations: a server-sent-events stream of
+// revoked sessions and API keys, resumable with Last-Event-ID or ?after=.
+func (s *Server) revocations(w http.ResponseWriter, r *http.Request, p authn.Principal) error {
+	cursor := r.Header.Get("Last-Event-ID")
+	if cursor == "" {
+		cursor = r.URL.Query().Get("after")
+	}
+	events, reset, next, wake, err := s.auth.Revocations(p, cursor)
+	if err != nil {
+		return err
+	}
+	rc := http.NewResponseController(w)
+	_ = rc.SetWriteDeadline(time.Time{}) // a stream outlives the server's write timeout
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	if reset {
+		fmt.Fprintf(w, "id: %s\nevent: reset\ndata: {}\n\n", next)
+	}
+	ping := time.NewTicker(feedPing)
+	defer ping.Stop()
+	for {
+		for _, ev := range events {
+			data, _ := json.Marshal(ev)
+			fmt.Fprintf(w, "id: %s\nevent: revoke\ndata: %s\n\n", ev.Cursor, data)
+		}
+		if err := rc.Flush(); err != nil {
+			return nil // client gone
+		}
+		select {
+		case <-r.Context().Done():
+			return nil
+		case <-ping.C:
+			if _, err := fmt.Fprint(w, ": ping\n\n"); err != nil {
+				return nil
+			}
+			events = nil
+			continue
+		case <-wake:
+		}
+		// next is the cursor of everything sent so far.
+		events, _, next, wake, _ = s.auth.Revocations(p, next)
+	}
+}

@@ -1,0 +1,146 @@
+package httpapi
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/sigil-auth/sigil/internal/authn"
+)
+
+// oauthBody is an RFC 6749 §5.2 error with Sigil's detail field too.
+type oauthBody struct {
+	Error       string `json:"error"`
+	Description string `json:"error_description"`
+	Detail      string `json:"detail"`
+}
+
+// oauthFail writes err in RFC 6749 form: OAuth errors by their code
+// (invalid_client is 401 with a Basic challenge), domain errors with
+// their own status and code plus error_description.
+func (s *Server) oauthFail(w http.ResponseWriter, r *http.Request, err error) {
+	var oe *authn.OAuthError
+	var de *authn.Error
+	switch {
+	case errors.As(err, &oe):
+		status := http.StatusBadRequest
+		if oe.Code == "invalid_client" {
+			status = http.StatusUnauthorized
+			w.Header().Set("WWW-Authenticate", `Basic realm="sigil"`)
+		}
+		writeJSON(w, status, oauthBody{oe.Code, oe.Description, oe.Description})
+	case errors.Is(err, errTooLarge):
+		writeJSON(w, http.StatusRequestEntityTooLarge, oauthBody{codeTooLarge, "the request body is larger than 64 KiB", "the request body is larger than 64 KiB"})
+	case errors.As(err, &de):
+		rec := &bodyCapture{ResponseWriter: w}
+		writeError(rec, r, s.log, err) // status and headers (Retry-After, WWW-Authenticate)
+		writeJSONBody(w, oauthBody{string(de.Code), de.Detail, de.Detail})
+	default:
+		writeError(w, r, s.log, err)
+	}
+}
+
+// bodyCapture lets writeError set headers and status but drops its body,
+// so oauthFail can write the RFC 6749 one.
+type bodyCapture struct{ http.ResponseWriter }
+
+func (b *bodyCapture) Write(p []byte) (int, error) { return len(p), nil }
+
+// form parses a form-encoded body (the OAuth2 endpoints only).
+func form(r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return errTooLarge
+		}
+		return &authn.OAuthError{Code: "invalid_request", Description: "the body must be application/x-www-form-urlencoded"}
+	}
+	return nil
+}
+
+// oauthToken is POST /oauth2/token.
+func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request) {
+	if err := s.oauthTokenErr(w, r); err != nil {
+		s.oauthFail(w, r, err)
+	}
+}
+
+func (s *Server) oauthTokenErr(w http.ResponseWriter, r *http.Request) error {
+	if err := form(r); err != nil {
+		return err
+	}
+	switch r.PostForm.Get("grant_type") {
+	case "client_credentials":
+		id, secret, ok := r.BasicAuth()
+		if !ok {
+			id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
+		}
+		resp, scopes, err := s.auth.ClientCredentials(r.Context(), clientIP(r), id, secret, r.PostForm.Get("scope"))
+		if errors.Is(err, authn.ErrInvalidCredentials) {
+			return &authn.OAuthError{Code: "invalid_client", Description: "client authentication failed"}
+		} else if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"access_token": resp.AccessToken, "token_type": "Bearer",
+			"expires_in": resp.ExpiresIn, "scope": strings.Join(scopes, " ")})
+		return nil
+	case "refresh_token":
+		resp, err := s.auth.Refresh(r.Context(), clientIP(r), r.PostForm.Get("refresh_token"))
+		var de *authn.Error
+		if errors.As(err, &de) && (de.Code == authn.CodeInvalidToken || de.Code == authn.CodeRefreshReused) {
+			return &authn.OAuthError{Code: "invalid_grant", Description: de.Detail}
+		} else if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"access_token": resp.AccessToken, "token_type": "Bearer",
+			"expires_in": resp.ExpiresIn, "refresh_token": resp.RefreshToken, "session_id": resp.SessionID})
+		return nil
+	case "":
+		return &authn.OAuthError{Code: "invalid_request", Description: "grant_type is required"}
+	default:
+		return &authn.OAuthError{Code: "unsupported_grant_type", Description: "supported: client_credentials, refresh_token"}
+	}
+}
+
+// oauthCaller authenticates the resource server calling introspection
+// or revocation.
+func (s *Server) oauthCaller(r *http.Request) (authn.Principal, string, error) {
+	p, err := s.auth.Authenticate(r.Context(), credential(r))
+	if err != nil {
+		return p, "", err
+	}
+	if err := form(r); err != nil {
+		return p, "", err
+	}
+	tok := r.PostForm.Get("token")
+	if tok == "" {
+		return p, "", &authn.OAuthError{Code: "invalid_request", Description: "token is required"}
+	}
+	return p, tok, nil
+}
+
+// introspect is POST /oauth2/introspect (RFC 7662).
+func (s *Server) introspect(w http.ResponseWriter, r *http.Request) {
+	p, tok, err := s.oauthCaller(r)
+	if err == nil {
+		var in authn.Introspection
+		if in, err = s.auth.Introspect(r.Context(), p, tok); err == nil {
+			writeJSON(w, http.StatusOK, in)
+			return
+		}
+	}
+	s.oauthFail(w, r, err)
+}
+
+// revoke is POST /oauth2/revoke (RFC 7009): 200 whether or not the token
+// was known.
+func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
+	p, tok, err := s.oauthCaller(r)
+	if err == nil {
+		if err = s.auth.Revoke(r.Context(), clientIP(r), p, tok); err == nil {
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+	}
+	s.oauthFail(w, r, err)
+}

@@ -1,0 +1,182 @@
+package httpapi_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2/clientcredentials"
+
+	"github.com/sigil-auth/sigil/internal/testenv"
+)
+
+func postForm(t *testing.T, u string, v url.Values, hdr ...string) resp {
+	t.Helper()
+	return call(t, "POST", u, v.Encode(), append(hdr, "Content-Type: application/x-www-form-urlencoded")...)
+}
+
+// TestOAuth2StockClients: golang.org/x/oauth2/clientcredentials gets a
+// token with an API key as client secret and calls a protected route;
+// go-oidc verifies Sigil access tokens from the discovery document.
+func TestOAuth2StockClients(t *testing.T) {
+	eachBackend(t, func(t *testing.T, db testenv.Database) {
+		s := testenv.Start(t, db, testenv.Options{})
+		_, join := workspace(t, s.URL)
+		u := userToken(t, s.URL, join, "olivia")
+		k := createKey(t, s.URL, u, map[string]any{"name": "svc", "scopes": []string{"read", "write"}})
+		ctx := context.Background()
+
+		cc := clientcredentials.Config{ClientID: k.str("id"), ClientSecret: k.str("key"), TokenURL: s.URL + "/oauth2/token",
+			Scopes: []string{"read"}}
+		tok, err := cc.Token(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tok.TokenType != "Bearer" || tok.Extra("scope") != "read" {
+			t.Errorf("token %+v scope %v", tok, tok.Extra("scope"))
+		}
+		res, err := cc.Client(ctx).Get(s.URL + "/v1/whoami")
+		if err != nil || res.StatusCode != 200 {
+			t.Fatalf("protected route with the stock client: %v %v", res, err)
+		}
+		res.Body.Close()
+		// Client secret in the form (client_secret_post) works too; a wrong one does not.
+		cc.AuthStyle = 1 // oauth2.AuthStyleInParams
+		if _, err := cc.Token(ctx); err != nil {
+			t.Errorf("client_secret_post: %v", err)
+		}
+		cc.ClientSecret = createKey(t, s.URL, u, map[string]any{"name": "other"}).str("key")
+		if _, err := cc.Token(ctx); err == nil {
+			t.Error("another key's secret accepted for this client_id")
+		}
+
+		// go-oidc: discovery, JWKS, EdDSA verification of the access token.
+		pctx := oidc.InsecureIssuerURLContext(ctx, "http://sigil.test")
+		pctx = oidc.ClientContext(pctx, &http.Client{Transport: rewriteHost{s.URL}})
+		prov, err := oidc.NewProvider(pctx, "http://sigil.test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := prov.Verifier(&oidc.Config{SkipClientIDCheck: true, SupportedSigningAlgs: []string{"EdDSA"}, Now: s.Clock.Now})
+		idt, err := v.Verify(pctx, tok.AccessToken)
+		if err != nil || idt.Subject != k.str("id") {
+			t.Fatalf("go-oidc verify: %v %+v", err, idt)
+		}
+		if _, err := v.Verify(pctx, tok.AccessToken[:len(tok.AccessToken)-4]+"AAAA"); err == nil {
+			t.Error("go-oidc accepted a tampered token")
+		}
+	})
+}
+
+// rewriteHost sends the issuer's requests to the test server.
+type rewriteHost struct{ base string }
+
+func (h rewriteHost) RoundTrip(r *http.Request) (*http.Response, error) {
+	u, _ := url.Parse(h.base + r.URL.Path)
+	r = r.Clone(r.Context())
+	r.URL, r.Host = u, u.Host
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+func TestOAuth2TokenErrorsAndRefresh(t *testing.T) {
+	s := testenv.Start(t, testenv.NewDatabase(t, "sqlite"), testenv.Options{})
+	_, join := workspace(t, s.URL)
+	reg := register(t, s.URL, join, newUser("olivia"))
+	tokURL := s.URL + "/oauth2/token"
+
+	r := postForm(t, tokURL, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {reg.str("refresh_token")}})
+	want(t, r, 200, "")
+	if r.str("refresh_token") == "" || r.str("refresh_token") == reg.str("refresh_token") || r.str("token_type") != "Bearer" {
+		t.Fatalf("refresh grant: %s", r.Raw)
+	}
+	tests := []struct {
+		name   string
+		v      url.Values
+		hdr    []string
+		status int
+		code   string
+	}{
+		{"no grant", url.Values{}, nil, 400, "invalid_request"},
+		{"unknown grant", url.Values{"grant_type": {"password"}}, nil, 400, "unsupported_grant_type"},
+		{"stale refresh", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"rt_nope"}}, nil, 400, "invalid_grant"},
+		{"no client", url.Values{"grant_type": {"client_credentials"}}, nil, 401, "invalid_client"},
+		{"bad client", url.Values{"grant_type": {"client_credentials"}}, []string{"Authorization: Basic YWtfeDpza194"}, 401, "invalid_client"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := postForm(t, tokURL, tt.v, tt.hdr...)
+			if r.Status != tt.status || r.str("error") != tt.code || r.str("error_description") == "" || r.str("detail") == "" {
+				t.Fatalf("%d %s", r.Status, r.Raw)
+			}
+			if tt.status == 401 && !strings.HasPrefix(r.Header.Get("WWW-Authenticate"), "Basic") {
+				t.Errorf("WWW-Authenticate %q", r.Header.Get("WWW-Authenticate"))
+			}
+		})
+	}
+	// JSON bodies are not OAuth2 requests.
+	r = call(t, "POST", tokURL, map[string]string{"grant_type": "client_credentials"})
+	if r.Status != 400 || r.str("error") != "invalid_request" {
+		t.Errorf("JSON body: %d %s", r.Status, r.Raw)
+	}
+}
+
+func TestIntrospectAndRevoke(t *testing.T) {
+	eachBackend(t, func(t *testing.T, db testenv.Database) {
+		s := testenv.Start(t, db, testenv.Options{})
+		ws, join := workspace(t, s.URL)
+		u := userToken(t, s.URL, join, "olivia")
+		rs := "X-API-KEY: " + createKey(t, s.URL, u, map[string]any{"name": "resource server"}).str("key")
+		alice := register(t, s.URL, join, newUser("alice"))
+		other := createKey(t, s.URL, u, map[string]any{"name": "victim", "scopes": []string{"read"}})
+		_, join2 := workspace(t, s.URL)
+		foreign := register(t, s.URL, join2, newUser("mallory"))
+		in := func(tok string, hdr string) resp {
+			r := postForm(t, s.URL+"/oauth2/introspect", url.Values{"token": {tok}}, hdr)
+			want(t, r, 200, "")
+			return r
+		}
+		a := in(alice.str("access_token"), rs)
+		if a.Body["active"] != true || a.str("sub") != "alice" || a.str("ws") != ws || a.str("token_type") != "access_token" ||
+			a.Body["exp"] == nil || a.str("sid") != alice.str("session_id") {
+			t.Errorf("access token: %s", a.Raw)
+		}
+		if r := in(alice.str("refresh_token"), rs); r.Body["active"] != true || r.str("token_type") != "refresh_token" {
+			t.Errorf("refresh token: %s", r.Raw)
+		}
+		if r := in(other.str("key"), rs); r.Body["active"] != true || r.str("token_type") != "api_key" || r.str("scope") != "read" {
+			t.Errorf("api key: %s", r.Raw)
+		}
+		for _, tok := range []string{"garbage", foreign.str("access_token"), "rt_nope"} {
+			if r := in(tok, rs); string(r.Raw) != "{\"active\":false}\n" {
+				t.Errorf("%.20s…: %s", tok, r.Raw)
+			}
+		}
+		if r := in(foreign.str("access_token"), admin); r.Body["active"] != true {
+			t.Errorf("admin sees every workspace: %s", r.Raw)
+		}
+		// Callers: an API key or the admin token; not a user token.
+		r := postForm(t, s.URL+"/oauth2/introspect", url.Values{"token": {"x"}}, u)
+		if r.Status != 403 || r.str("error_description") == "" {
+			t.Errorf("user caller: %d %s", r.Status, r.Raw)
+		}
+		if r := postForm(t, s.URL+"/oauth2/introspect", url.Values{"token": {"x"}}); r.Status != 401 {
+			t.Errorf("no caller: %d", r.Status)
+		}
+
+		// Revocation: access token ends the session; API key is revoked; unknown is fine.
+		want(t, postForm(t, s.URL+"/oauth2/revoke", url.Values{"token": {alice.str("access_token")}}, rs), 200, "")
+		want(t, call(t, "GET", s.URL+"/", nil, bearer(alice.str("access_token"))), 401, "invalid_token")
+		if r := in(alice.str("refresh_token"), rs); r.Body["active"] != false {
+			t.Errorf("refresh after revoke: %s", r.Raw)
+		}
+		want(t, postForm(t, s.URL+"/oauth2/revoke", url.Values{"token": {other.str("key")}}, rs), 200, "")
+		want(t, call(t, "GET", s.URL+"/", nil, "X-API-KEY: "+other.str("key")), 401, "invalid_token")
+		want(t, postForm(t, s.URL+"/oauth2/revoke", url.Values{"token": {"nope"}}, rs), 200, "")
+		// A foreign workspace's token is not revoked by this resource server.
+		want(t, postForm(t, s.URL+"/oauth2/revoke", url.Values{"token": {foreign.str("access_token")}}, rs), 200, "")
+		want(t, call(t, "GET", s.URL+"/", nil, bearer(foreign.str("access_token"))), 200, "")
+	})
+}
