@@ -107,23 +107,34 @@ func (m manager) grantable(want []string) error {
 	return nil
 }
 
-// CreateAPIKey creates a key; the secret is in the answer only.
-func (s *Service) CreateAPIKey(ctx context.Context, ip netip.Addr, p Principal, in NewAPIKeyInput) (APIKeyView, error) {
-	m, err := s.managerOf(ctx, p, in.WorkspaceID)
+// newCredential checks what every new API key or JWT key needs: who may
+// create it in which workspace, a name, and scopes (default: the
+// creator's) that the creator holds.
+func (s *Service) newCredential(ctx context.Context, p Principal, ws, name string, want *[]string) (manager, string, []string, error) {
+	m, err := s.managerOf(ctx, p, ws)
 	if err != nil {
-		return APIKeyView{}, err
+		return manager{}, "", nil, err
 	}
-	name := strings.TrimSpace(in.Name)
+	name = strings.TrimSpace(name)
 	if name == "" || len(name) > 200 {
-		return APIKeyView{}, invalid("name is required (at most 200 characters)")
+		return manager{}, "", nil, invalid("name is required (at most 200 characters)")
 	}
 	scopes := m.scopes
-	if in.Scopes != nil {
-		if scopes, err = cleanScopes(*in.Scopes); err != nil {
-			return APIKeyView{}, err
+	if want != nil {
+		if scopes, err = cleanScopes(*want); err != nil {
+			return manager{}, "", nil, err
 		}
 	}
 	if err := m.grantable(scopes); err != nil {
+		return manager{}, "", nil, err
+	}
+	return m, name, scopes, nil
+}
+
+// CreateAPIKey creates a key; the secret is in the answer only.
+func (s *Service) CreateAPIKey(ctx context.Context, ip netip.Addr, p Principal, in NewAPIKeyInput) (APIKeyView, error) {
+	m, name, scopes, err := s.newCredential(ctx, p, in.WorkspaceID, in.Name, in.Scopes)
+	if err != nil {
 		return APIKeyView{}, err
 	}
 	now := s.now()

@@ -56,21 +56,8 @@ func jwtKeyView(k store.JWTKey, secret string) JWTKeyView {
 // secret (256 random bits, 43 URL-safe characters; the HMAC key is its
 // UTF-8 bytes) is stored sealed under the master key and shown once.
 func (s *Service) CreateJWTKey(ctx context.Context, ip netip.Addr, p Principal, in NewJWTKeyInput) (JWTKeyView, error) {
-	m, err := s.managerOf(ctx, p, in.WorkspaceID)
+	m, name, scopes, err := s.newCredential(ctx, p, in.WorkspaceID, in.Name, in.Scopes)
 	if err != nil {
-		return JWTKeyView{}, err
-	}
-	name := strings.TrimSpace(in.Name)
-	if name == "" || len(name) > 200 {
-		return JWTKeyView{}, invalid("name is required (at most 200 characters)")
-	}
-	scopes := m.scopes
-	if in.Scopes != nil {
-		if scopes, err = cleanScopes(*in.Scopes); err != nil {
-			return JWTKeyView{}, err
-		}
-	}
-	if err := m.grantable(scopes); err != nil {
 		return JWTKeyView{}, err
 	}
 	secret := token.NewSecret()

@@ -135,13 +135,8 @@ func (s *Service) register(ctx context.Context, ip netip.Addr, in RegisterInput)
 	if err := ValidUserID(in.UserID); err != nil {
 		return TokenResponse{}, err
 	}
-	if in.JoinCode == "" {
-		return TokenResponse{}, invalid("join_code is required")
-	}
-	ws, err := s.store.GetWorkspaceByJoinCode(ctx, token.Hash(in.JoinCode))
-	if errors.Is(err, store.ErrNotFound) {
-		return TokenResponse{}, ErrInvalidJoinCode
-	} else if err != nil {
+	ws, err := s.joinCodeWorkspace(ctx, in.JoinCode)
+	if err != nil {
 		return TokenResponse{}, err
 	}
 	pub, err := s.check(ctx, in.UserID, in.Proof)
@@ -247,4 +242,16 @@ func (s *Service) auditLogin(ctx context.Context, ip netip.Addr, method, userID 
 		ev.WorkspaceID = u.WorkspaceID
 	}
 	s.audit(ctx, ip, ev)
+}
+
+// joinCodeWorkspace is the workspace a join code admits to.
+func (s *Service) joinCodeWorkspace(ctx context.Context, code string) (store.Workspace, error) {
+	if code == "" {
+		return store.Workspace{}, invalid("join_code is required")
+	}
+	ws, err := s.store.GetWorkspaceByJoinCode(ctx, token.Hash(code))
+	if errors.Is(err, store.ErrNotFound) {
+		return ws, ErrInvalidJoinCode
+	}
+	return ws, err
 }

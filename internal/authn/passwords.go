@@ -71,13 +71,8 @@ func (s *Service) Signup(ctx context.Context, ip netip.Addr, in SignupInput) (To
 	if err := checkPassword(in.Password); err != nil {
 		return TokenResponse{}, err
 	}
-	if in.JoinCode == "" {
-		return TokenResponse{}, invalid("join_code is required")
-	}
-	ws, err := s.store.GetWorkspaceByJoinCode(ctx, token.Hash(in.JoinCode))
-	if errors.Is(err, store.ErrNotFound) {
-		return TokenResponse{}, ErrInvalidJoinCode
-	} else if err != nil {
+	ws, err := s.joinCodeWorkspace(ctx, in.JoinCode)
+	if err != nil {
 		return TokenResponse{}, err
 	}
 	hash, err := s.pw.Hash(ctx, in.Password)
