@@ -24,7 +24,9 @@ func (s *Service) Authorize(ctx context.Context, c Credential, required []string
 	}
 	if tier := Tier(p); tier != "" {
 		if r, ok := s.opt.Tiers[tier]; ok {
-			if err := s.limitRule(ctx, "tier_"+tier, p.Kind+":"+p.Subject, r); err != nil {
+			// Subjects are only unique within a kind and a workspace (a
+			// customer JWT's sub is the customer's own string).
+			if err := s.limitRule(ctx, "tier_"+tier, p.Kind+":"+p.WorkspaceID+":"+p.Subject, r); err != nil {
 				return Principal{}, err
 			}
 		}

@@ -62,7 +62,10 @@ var (
 	// ErrUserCredentialRequired: management endpoints act for a person (or
 	// the instance admin), never for an API key or a customer JWT.
 	ErrUserCredentialRequired = &Error{Code: CodeInsufficientScope, Detail: "this endpoint needs a user session or the admin token"}
-	ErrUnavailable            = &Error{Code: CodeUnavailable, Detail: "the service cannot check this request right now; retry shortly", RetryAfter: 5 * time.Second}
+	// ErrResourceServerCredential: introspection, revocation and the feed
+	// answer resource servers (an API key) and the instance admin only.
+	ErrResourceServerCredential = &Error{Code: CodeInsufficientScope, Detail: "this endpoint needs an API key or the admin token"}
+	ErrUnavailable              = &Error{Code: CodeUnavailable, Detail: "the service cannot check this request right now; retry shortly", RetryAfter: 5 * time.Second}
 )
 
 // invalid reports a bad request field.

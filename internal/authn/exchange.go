@@ -17,8 +17,8 @@ import (
 
 // APIKeyLogin is the API-key form of POST /v1/auth/login.
 type APIKeyLogin struct {
-	APIKey    string `json:"api_key"`
-	SessionID string `json:"session_id"`
+	APIKey    string   `json:"api_key"`
+	SessionID string   `json:"session_id"`
 	scopes    []string // narrowed scopes (client_credentials); nil: the key's
 }
 

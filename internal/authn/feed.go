@@ -22,8 +22,10 @@ const (
 // Revocation is one feed event: a session or an API key that died.
 type Revocation struct {
 	Cursor    string `json:"-"`
+	Reset     bool   `json:"-"` // drop every cached decision (announcements may have been lost)
 	SessionID string `json:"sid,omitempty"`
 	APIKeyID  string `json:"api_key,omitempty"`
+	JWTKeyID  string `json:"jwt_key,omitempty"`
 }
 
 type feedEntry struct {
@@ -47,7 +49,11 @@ func newFeed(now func() time.Time) *feed {
 	return &feed{replica: hex.EncodeToString(b), now: now, wake: make(chan struct{})}
 }
 
-// add records a revoked id ("ses_…" or "ak_…"); other ids are ignored.
+// dedupeWindow: an id already among the last events is not repeated (a
+// local revocation comes back as the bus's echo).
+const dedupeWindow = 64
+
+// add records a revoked id ("ses_…", "ak_…", "jk_…"); others are ignored.
 func (f *feed) add(id string) {
 	var ev Revocation
 	switch {
@@ -55,11 +61,27 @@ func (f *feed) add(id string) {
 		ev.SessionID = id
 	case strings.HasPrefix(id, apiKeyIDPrefix+"_"):
 		ev.APIKeyID = id
+	case strings.HasPrefix(id, jwtKeyTag):
+		ev.JWTKeyID = strings.TrimPrefix(id, jwtKeyTag)
 	default:
 		return
 	}
+	f.append(ev)
+}
+
+// reset tells every client to drop its caches.
+func (f *feed) reset() { f.append(Revocation{Reset: true}) }
+
+func (f *feed) append(ev Revocation) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if !ev.Reset {
+		for i := len(f.entries) - 1; i >= 0 && i >= len(f.entries)-dedupeWindow; i-- {
+			if f.entries[i].ev == ev {
+				return
+			}
+		}
+	}
 	f.seq++
 	now := f.now()
 	f.entries = append(f.entries, feedEntry{seq: f.seq, at: now, ev: ev})

@@ -126,6 +126,7 @@ func (s *Service) Run(ctx context.Context) error {
 			s.forget(id)
 		}
 	}, func() {
+		s.revoked.reset()
 		s.live.flush()
 		s.apiKeys.flush()
 		s.jwtKeys.flush()

@@ -2,6 +2,8 @@ package authn
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"net/netip"
 	"slices"
@@ -33,17 +35,22 @@ func (s *Service) ClientCredentials(ctx context.Context, ip netip.Addr, clientID
 	} else if err != nil {
 		return ExchangeResponse{}, nil, err
 	}
-	scopes := k.Scopes
+	scopes := slices.Clone(k.Scopes)
 	if want := strings.Fields(scope); len(want) > 0 {
 		for _, sc := range want {
 			if !slices.Contains(k.Scopes, sc) {
 				return ExchangeResponse{}, nil, &OAuthError{"invalid_scope", "scope " + sc + " is not granted to this client"}
 			}
 		}
-		slices.Sort(want)
-		scopes = slices.Compact(want)
+		scopes = want
 	}
-	resp, err := s.ExchangeAPIKey(ctx, ip, APIKeyLogin{APIKey: secret, SessionID: "oauth2:" + strings.Join(scopes, " "), scopes: scopes})
+	slices.Sort(scopes)
+	scopes = slices.Compact(scopes)
+	// One exchange session per (key, scope set), whatever the order or
+	// number of scopes asked for.
+	h := sha256.Sum256([]byte(strings.Join(scopes, " ")))
+	sid := "oauth2:" + hex.EncodeToString(h[:12])
+	resp, err := s.ExchangeAPIKey(ctx, ip, APIKeyLogin{APIKey: secret, SessionID: sid, scopes: scopes})
 	return resp, scopes, err
 }
 
@@ -68,7 +75,7 @@ func resourceServer(p Principal) error {
 	if p.Kind == KindAPIKey || p.IsAdmin() {
 		return nil
 	}
-	return ErrUserCredentialRequired
+	return ErrResourceServerCredential
 }
 
 // Introspect tells a resource server whether tok is active. Tokens of

@@ -37,6 +37,10 @@ func (s *Server) revocations(w http.ResponseWriter, r *http.Request, p authn.Pri
 	defer ping.Stop()
 	for {
 		for _, ev := range events {
+			if ev.Reset {
+				fmt.Fprintf(w, "id: %s\nevent: reset\ndata: {}\n\n", ev.Cursor)
+				continue
+			}
 			data, _ := json.Marshal(ev)
 			fmt.Fprintf(w, "id: %s\nevent: revoke\ndata: %s\n\n", ev.Cursor, data)
 		}
