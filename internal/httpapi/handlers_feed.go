@@ -32,6 +32,9 @@ func (s *Server) revocations(w http.ResponseWriter, r *http.Request, p authn.Pri
 	w.WriteHeader(http.StatusOK)
 	if reset {
 		fmt.Fprintf(w, "id: %s\nevent: reset\ndata: {}\n\n", next)
+	} else {
+		// The current cursor, so even an idle client can resume.
+		fmt.Fprintf(w, "id: %s\n\n", next)
 	}
 	ping := time.NewTicker(feedPing)
 	defer ping.Stop()

@@ -26,6 +26,7 @@ var forbidden = map[string][]string{
 	"internal/password":  {"internal/"},
 	"internal/config":    {"internal/authn", "internal/httpapi", "internal/store"},
 	"client":             {"internal/"},
+	"verify":             {"internal/"},
 }
 
 // TestLayout: every package has a doc.go (or, for commands, a package
