@@ -54,6 +54,7 @@ func newRootCmd() *cobra.Command {
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newServeCmd())
+	root.AddCommand(newProxyCmd())
 	for _, c := range clientCommands() {
 		root.AddCommand(c)
 	}

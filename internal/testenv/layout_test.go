@@ -27,6 +27,7 @@ var forbidden = map[string][]string{
 	"internal/config":    {"internal/authn", "internal/httpapi", "internal/store"},
 	"client":             {"internal/"},
 	"verify":             {"internal/"},
+	"internal/gateway":   {"internal/authn", "internal/httpapi", "internal/store", "internal/config"},
 }
 
 // TestLayout: every package has a doc.go (or, for commands, a package
