@@ -1,0 +1,139 @@
+package integrations
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sigil-auth/sigil/internal/ratelimit"
+	"github.com/sigil-auth/sigil/internal/testenv"
+)
+
+// reply is a response read whole.
+type reply struct {
+	Status int
+	Header http.Header
+	Raw    []byte
+	Body   map[string]any // Raw as a JSON object, when it is one
+}
+
+func (r reply) str(k string) string { s, _ := r.Body[k].(string); return s }
+
+// client never follows redirects and never waits long: a hung gateway
+// must fail the test, not stall it.
+var client = &http.Client{
+	Timeout:       10 * time.Second,
+	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+}
+
+// send makes one request; body is JSON-encoded unless it is a string.
+// hdr are "Name: value" pairs, added (not set), so a test can repeat one.
+func send(t testing.TB, method, url string, body any, hdr ...string) reply {
+	t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	default:
+		j, _ := json.Marshal(b)
+		rd = bytes.NewReader(j)
+	}
+	req, err := http.NewRequestWithContext(context.Background(), method, url, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for _, h := range hdr {
+		k, v, _ := strings.Cut(h, ": ")
+		req.Header.Add(k, v)
+	}
+	res, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	r := reply{Status: res.StatusCode, Header: res.Header, Raw: raw}
+	json.Unmarshal(raw, &r.Body)
+	return r
+}
+
+// must fails unless r has status.
+func must(t testing.TB, r reply, status int) reply {
+	t.Helper()
+	if r.Status != status {
+		t.Fatalf("status %d, want %d; body %s", r.Status, status, r.Raw)
+	}
+	return r
+}
+
+// freeTier is the tier the tests exceed: 5 requests a minute. The test
+// clock never moves, so the sixth request in a row is always over.
+var freeTier = ratelimit.Rule{Limit: 5, Window: time.Minute}
+
+// fixture is a running Sigil with one workspace, one user holding the
+// scopes read, admin and tier:free, and that user's access token.
+type fixture struct {
+	sigil     *testenv.Server
+	workspace string
+	user      string // the user's Authorization header value
+}
+
+// newFixture starts Sigil (auth rate limits off, tiers {free: 5/m}) and
+// sets up the workspace and user through the HTTP API.
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	s := testenv.Start(t, testenv.NewDatabase(t, "sqlite"), testenv.Options{
+		Tiers: map[string]ratelimit.Rule{"free": freeTier},
+	})
+	admin := "Authorization: " + testenv.AdminToken
+	ws := must(t, send(t, "POST", s.URL+"/v1/workspaces", map[string]string{"name": "Acme"}, admin), 201)
+	_, priv, _ := ed25519.GenerateKey(nil)
+	reg := proof(t, s.URL, "alice", priv)
+	reg["join_code"] = ws.str("join_code")
+	must(t, send(t, "POST", s.URL+"/v1/auth/register", reg), 201)
+	// A key never carries more scopes than its creator: give alice every
+	// scope the keys below need, then log in again to hold them.
+	must(t, send(t, "PATCH", s.URL+"/v1/workspaces/"+ws.str("id")+"/members/alice",
+		map[string]any{"scopes": []string{"read", "admin", "tier:free"}}, admin), 200)
+	tok := must(t, send(t, "POST", s.URL+"/v1/auth/token", proof(t, s.URL, "alice", priv)), 200)
+	return &fixture{sigil: s, workspace: ws.str("id"), user: "Bearer " + tok.str("access_token")}
+}
+
+// proof is a key-pair login body for user: a fresh auth code, signed.
+func proof(t *testing.T, base, user string, priv ed25519.PrivateKey) map[string]any {
+	t.Helper()
+	code := must(t, send(t, "POST", base+"/v1/auth/code", map[string]string{"user_id": user}), 200).str("auth_code")
+	return map[string]any{
+		"user_id": user, "auth_code": code, "scheme": "ed25519",
+		"public_key": base64.StdEncoding.EncodeToString(priv.Public().(ed25519.PublicKey)),
+		"signature":  base64.StdEncoding.EncodeToString(ed25519.Sign(priv, []byte(code))),
+	}
+}
+
+// apiKey is a created key: its id (the subject Sigil reports) and secret.
+type apiKey struct{ id, secret string }
+
+// newKey creates an API key with scopes as the fixture's user.
+func (f *fixture) newKey(t *testing.T, name string, scopes ...string) apiKey {
+	t.Helper()
+	r := must(t, send(t, "POST", f.sigil.URL+"/v1/api-keys",
+		map[string]any{"name": name, "scopes": scopes}, "Authorization: "+f.user), 201)
+	return apiKey{id: r.str("id"), secret: r.str("key")}
+}
+
+// revoke revokes k through the API.
+func (f *fixture) revoke(t *testing.T, k apiKey) {
+	t.Helper()
+	must(t, send(t, "DELETE", f.sigil.URL+"/v1/api-keys/"+k.id, nil, "Authorization: "+f.user), 204)
+}
