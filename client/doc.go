@@ -10,6 +10,16 @@
 // calls take a "credential": a user's access token, an API key or the
 // admin token, all sent as "Authorization: Bearer".
 //
+// To have tokens kept fresh for you, use a TokenSource (tokensource.go,
+// refresh.go): Client.TokenSource from a login's tokens,
+// Client.KeyPairTokenSource (logs in again when it must) or
+// Client.APIKeyTokenSource. It refreshes 60 s before expiry, keeps each
+// rotated refresh token (WithOnRefresh persists them), runs one refresh at
+// a time for all callers, and implements golang.org/x/oauth2.TokenSource.
+// Transport (transport.go) is an http.RoundTripper that sends its token,
+// refreshes and retries once on 401, and waits out a short Retry-After
+// on 429.
+//
 // Errors: every non-2xx answer is returned as *Error, which carries the
 // HTTP status, the server's stable machine code (e.g.
 // "invalid_credentials", "refresh_token_reused", "rate_limited") and, for
