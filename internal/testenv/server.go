@@ -92,8 +92,8 @@ type Options struct {
 	// present many client IPs.
 	TrustProxy bool
 	Log        *slog.Logger
-	// Mailer receives reset and verification mail (default: an Outbox,
-	// returned as Server.Outbox when it is one).
+	// Mailer sends reset and verification mail (default: the production
+	// SMTP mailer, delivering to a real SMTP server: Server.Outbox).
 	Mailer mail.Mailer
 	// Passwords hashes passwords (default: argon2id at OWASP parameters).
 	Passwords *password.Hasher
@@ -106,8 +106,9 @@ type Server struct {
 	Store store.Store
 	Auth  *authn.Service
 	Keys  *token.Keyring
-	// Outbox holds the mail the server sent, when Options.Mailer was nil.
-	Outbox *Outbox
+	// Outbox is the SMTP server that received the mail, when
+	// Options.Mailer was nil.
+	Outbox *Mailbox
 }
 
 // Start runs a replica on db with the whole production stack.
@@ -138,8 +139,14 @@ func Start(tb testing.TB, db Database, o Options) *Server {
 		bus = fanout.NewPostgres(pg.Pool())
 	}
 	metrics := httpapi.NewMetrics()
+	var box *Mailbox
 	if o.Mailer == nil {
-		o.Mailer = &Outbox{}
+		box = NewMailbox(tb)
+		smtp, err := mail.NewSMTP(box.URL)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		o.Mailer = smtp
 	}
 	if o.Tiers == nil {
 		o.Tiers, _ = ratelimit.ParseTiers("")
@@ -168,8 +175,7 @@ func Start(tb testing.TB, db Database, o Options) *Server {
 		bus.Close()
 		auth.Close()
 	})
-	outbox, _ := o.Mailer.(*Outbox)
-	return &Server{URL: srv.URL, Clock: o.Clock, Store: st, Auth: auth, Keys: keys, Outbox: outbox}
+	return &Server{URL: srv.URL, Clock: o.Clock, Store: st, Auth: auth, Keys: keys, Outbox: box}
 }
 
 // LocalIP is the client address in-process callers pass to the domain.
