@@ -3,6 +3,8 @@ package authn
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/hmac"
+	"crypto/sha256"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -40,10 +42,12 @@ type Challenge struct {
 	ExpiresIn int    `json:"expires_in"`
 }
 
-// IssueCode creates a single-use challenge bound to userID. The text
-// follows the spirit of EIP-4361: it names the issuer, the user id, a
-// random nonce and the expiry, so a signature over it is useless against
-// another service, another user or after 30 s.
+// IssueCode creates a challenge bound to userID. The text follows the
+// spirit of EIP-4361: it names the issuer, the user id, a random nonce and
+// the expiry, so a signature over it is useless against another service,
+// another user or after 30 s. Its last line is an HMAC over the rest under
+// a key derived from the master key, so issuing stores nothing: the code
+// authenticates itself, and only a used code is recorded (single use).
 func (s *Service) IssueCode(ctx context.Context, ip netip.Addr, userID string) (Challenge, error) {
 	if err := s.limit(ctx, ratelimit.LoginIP, ipKey(ip)); err != nil {
 		return Challenge{}, err
@@ -57,11 +61,34 @@ func (s *Service) IssueCode(ctx context.Context, ip netip.Addr, userID string) (
 	text := fmt.Sprintf("%s wants you to sign in with your Ed25519 key as:\n%s\n\nURI: %s\nVersion: 1\nNonce: %s\nIssued At: %s\nExpiration Time: %s",
 		issuerHost(s.opt.Issuer), userID, s.opt.Issuer, base64.RawURLEncoding.EncodeToString(nonce),
 		now.Format(time.RFC3339), now.Add(CodeTTL).Format(time.RFC3339))
-	err := s.store.CreateAuthCode(ctx, store.AuthCode{Hash: token.Hash(text), UserID: userID, ExpiresAt: now.Add(CodeTTL)})
-	if err != nil {
-		return Challenge{}, err
+	return Challenge{AuthCode: text + codeMACLine + s.codeMAC(text), ExpiresIn: int(CodeTTL / time.Second)}, nil
+}
+
+// codeMACLine introduces an auth code's authenticator.
+const codeMACLine = "\nRequest ID: "
+
+func (s *Service) codeMAC(text string) string {
+	m := hmac.New(sha256.New, s.codeKey)
+	m.Write([]byte(text))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// openCode checks that code is one this server issued for userID and
+// that it has not expired, and returns its expiry.
+func (s *Service) openCode(code, userID string) (time.Time, bool) {
+	i := strings.LastIndex(code, codeMACLine)
+	if i < 0 || !hmac.Equal([]byte(code[i+len(codeMACLine):]), []byte(s.codeMAC(code[:i]))) {
+		return time.Time{}, false
 	}
-	return Challenge{AuthCode: text, ExpiresIn: int(CodeTTL / time.Second)}, nil
+	lines := strings.Split(code[:i], "\n")
+	if len(lines) < 2 || lines[1] != userID {
+		return time.Time{}, false
+	}
+	exp, err := time.Parse(time.RFC3339, strings.TrimPrefix(lines[len(lines)-1], "Expiration Time: "))
+	if err != nil || !s.now().Before(exp) {
+		return time.Time{}, false
+	}
+	return exp, true
 }
 
 func issuerHost(issuer string) string {
@@ -80,9 +107,10 @@ type Proof struct {
 	Scheme    string `json:"scheme"`
 }
 
-// check consumes the code (single use, whatever happens next) and
-// verifies the signature, returning the raw public key. Every failure is
-// the same invalid_credentials, so the answer reveals nothing about which
+// check verifies a proof for userID: the code is this server's, for this
+// user and unexpired; the signature is the key's; and the code was not
+// used before — it is recorded as used here, so it works once. Every
+// failure is the same invalid_credentials, revealing nothing about which
 // part was wrong.
 func (s *Service) check(ctx context.Context, userID string, p Proof) (ed25519.PublicKey, error) {
 	if p.AuthCode == "" || p.Signature == "" || p.PublicKey == "" {
@@ -99,15 +127,15 @@ func (s *Service) check(ctx context.Context, userID string, p Proof) (ed25519.Pu
 	if err != nil {
 		return nil, err
 	}
-	code, err := s.store.ConsumeAuthCode(ctx, token.Hash(p.AuthCode))
-	if errors.Is(err, store.ErrNotFound) {
+	exp, ok := s.openCode(p.AuthCode, userID)
+	if !ok || !ed25519.Verify(pub, []byte(p.AuthCode), sig) {
 		return nil, ErrInvalidCredentials
 	}
-	if err != nil {
+	err = s.store.CreateAuthCode(ctx, store.AuthCode{Hash: token.Hash(p.AuthCode), UserID: userID, ExpiresAt: exp})
+	if errors.Is(err, store.ErrConflict) {
+		return nil, ErrInvalidCredentials // replayed
+	} else if err != nil {
 		return nil, err
-	}
-	if code.UserID != userID || !s.now().Before(code.ExpiresAt) || !ed25519.Verify(pub, []byte(p.AuthCode), sig) {
-		return nil, ErrInvalidCredentials
 	}
 	return pub, nil
 }
@@ -122,37 +150,38 @@ type RegisterInput struct {
 // Register creates a user in the workspace of the join code, with the
 // proven public key as its first key, and starts a session.
 func (s *Service) Register(ctx context.Context, ip netip.Addr, in RegisterInput) (TokenResponse, error) {
-	resp, err := s.register(ctx, ip, in)
+	resp, ws, err := s.register(ctx, ip, in)
 	s.observe(MethodPubkey, err)
-	s.auditLogin(ctx, ip, MethodPubkey, in.UserID, err, AuditRegister)
+	s.auditLogin(ctx, ip, MethodPubkey, in.UserID, ws, err, AuditRegister)
 	return resp, err
 }
 
-func (s *Service) register(ctx context.Context, ip netip.Addr, in RegisterInput) (TokenResponse, error) {
+func (s *Service) register(ctx context.Context, ip netip.Addr, in RegisterInput) (TokenResponse, string, error) {
 	if err := s.limit(ctx, ratelimit.LoginIP, ipKey(ip)); err != nil {
-		return TokenResponse{}, err
+		return TokenResponse{}, "", err
 	}
 	if err := ValidUserID(in.UserID); err != nil {
-		return TokenResponse{}, err
+		return TokenResponse{}, "", err
 	}
 	ws, err := s.joinCodeWorkspace(ctx, in.JoinCode)
 	if err != nil {
-		return TokenResponse{}, err
+		return TokenResponse{}, "", err
 	}
 	pub, err := s.check(ctx, in.UserID, in.Proof)
 	if err != nil {
-		return TokenResponse{}, err
+		return TokenResponse{}, "", err
 	}
 	now := s.now()
 	u := store.User{ID: in.UserID, WorkspaceID: ws.ID, Role: store.RoleMember, Scopes: ws.DefaultScopes, CreatedAt: now}
 	key := store.PublicKey{ID: newID("key"), UserID: in.UserID, Key: pub, CreatedAt: now, LastUsedAt: &now}
 	u, err = s.store.CreateUser(ctx, u, &key)
 	if errors.Is(err, store.ErrConflict) {
-		return TokenResponse{}, ErrUserExists
+		return TokenResponse{}, "", ErrUserExists
 	} else if err != nil {
-		return TokenResponse{}, err
+		return TokenResponse{}, "", err
 	}
-	return s.startSession(ctx, u, MethodPubkey)
+	resp, err := s.startSession(ctx, u, MethodPubkey)
+	return resp, u.WorkspaceID, err
 }
 
 // LoginInput is POST /v1/auth/token.
@@ -163,38 +192,39 @@ type LoginInput struct {
 
 // Login authenticates a registered user by a signed challenge.
 func (s *Service) Login(ctx context.Context, ip netip.Addr, in LoginInput) (TokenResponse, error) {
-	resp, err := s.login(ctx, ip, in)
+	resp, ws, err := s.login(ctx, ip, in)
 	s.observe(MethodPubkey, err)
-	s.auditLogin(ctx, ip, MethodPubkey, in.UserID, err, AuditLoginSuccess)
+	s.auditLogin(ctx, ip, MethodPubkey, in.UserID, ws, err, AuditLoginSuccess)
 	return resp, err
 }
 
-func (s *Service) login(ctx context.Context, ip netip.Addr, in LoginInput) (TokenResponse, error) {
+func (s *Service) login(ctx context.Context, ip netip.Addr, in LoginInput) (TokenResponse, string, error) {
 	if err := s.limit(ctx, ratelimit.LoginIP, ipKey(ip)); err != nil {
-		return TokenResponse{}, err
+		return TokenResponse{}, "", err
 	}
 	if err := ValidUserID(in.UserID); err != nil {
-		return TokenResponse{}, err
+		return TokenResponse{}, "", err
 	}
 	if err := s.limit(ctx, ratelimit.LoginAccount, in.UserID); err != nil {
-		return TokenResponse{}, err
+		return TokenResponse{}, "", err
 	}
 	pub, err := s.check(ctx, in.UserID, in.Proof)
 	if err != nil {
-		return TokenResponse{}, err
+		return TokenResponse{}, "", err
 	}
 	key, err := s.store.GetPublicKeyByValue(ctx, in.UserID, pub)
 	if errors.Is(err, store.ErrNotFound) {
-		return TokenResponse{}, ErrInvalidCredentials
+		return TokenResponse{}, "", ErrInvalidCredentials
 	} else if err != nil {
-		return TokenResponse{}, err
+		return TokenResponse{}, "", err
 	}
 	u, err := s.store.GetUser(ctx, in.UserID)
 	if err != nil {
-		return TokenResponse{}, err
+		return TokenResponse{}, "", err
 	}
 	s.touchKey(ctx, key)
-	return s.startSession(ctx, u, MethodPubkey)
+	resp, err := s.startSession(ctx, u, MethodPubkey)
+	return resp, u.WorkspaceID, err
 }
 
 // touchKey records the key's use at most once a minute, so a login burst
@@ -228,18 +258,20 @@ func ValidUserID(id string) error {
 
 // auditLogin records a key-pair login or registration. Input errors are
 // not authentication attempts and are not recorded.
-func (s *Service) auditLogin(ctx context.Context, ip netip.Addr, method, userID string, err error, success string) {
-	ev := store.AuditEvent{Actor: userID, Target: userID, Method: method, Action: success}
+func (s *Service) auditLogin(ctx context.Context, ip netip.Addr, method, userID, ws string, err error, success string) {
+	ev := store.AuditEvent{Actor: userID, Target: userID, Method: method, Action: success, WorkspaceID: ws}
 	if err != nil {
 		if errorCode(err) == string(CodeInvalidRequest) {
 			return
 		}
 		ev.Action, ev.Actor, ev.Details = AuditLoginFailure, "", map[string]string{"user_id": userID, "reason": errorCode(err)}
 	}
-	// Attribute the event (a failure too) to the user's workspace, so its
-	// admins see attacks on their accounts.
-	if u, gerr := s.store.GetUser(ctx, userID); gerr == nil {
-		ev.WorkspaceID = u.WorkspaceID
+	// Attribute a failure to the user's workspace too, so its admins see
+	// attacks on their accounts.
+	if ws == "" {
+		if u, gerr := s.store.GetUser(ctx, userID); gerr == nil {
+			ev.WorkspaceID = u.WorkspaceID
+		}
 	}
 	s.audit(ctx, ip, ev)
 }

@@ -66,6 +66,7 @@ type Service struct {
 	revoked *feed
 	audits  *auditor
 	pw      *password.Hasher
+	codeKey []byte // authenticates issued auth codes
 	admin   []byte // SHA-256 of the admin token, for constant-time compares
 }
 
@@ -100,6 +101,7 @@ func New(st store.Store, keys *token.Keyring, lim ratelimit.Limiter, bus fanout.
 		revoked: newFeed(o.Now),
 		audits:  newAuditor(st, o.Log, o.Now),
 		pw:      o.Passwords,
+		codeKey: token.DeriveKey(o.RefreshKey, "auth codes"),
 	}
 	go s.audits.run()
 	if o.AdminToken != "" {
