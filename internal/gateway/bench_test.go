@@ -4,7 +4,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/sigil-auth/sigil/internal/gateway"
 )
@@ -48,11 +50,37 @@ func BenchmarkProxy(b *testing.B) {
 		b.Run(c.name, func(b *testing.B) {
 			get(b, c.url, c.key) // warm the connection and the cache
 			b.ReportAllocs()
+			var lat []time.Duration
 			for b.Loop() {
+				start := time.Now()
 				get(b, c.url, c.key)
+				lat = append(lat, time.Since(start))
 			}
+			reportPercentiles(b, lat)
+		})
+		// Throughput with concurrent clients, as a proxy serves them.
+		b.Run(c.name+"/parallel", func(b *testing.B) {
+			get(b, c.url, c.key)
+			start := time.Now()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					get(b, c.url, c.key)
+				}
+			})
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "req/s")
 		})
 	}
+}
+
+// reportPercentiles adds p50 and p99 latency (µs) to the benchmark line.
+func reportPercentiles(b *testing.B, lat []time.Duration) {
+	if len(lat) == 0 {
+		return
+	}
+	slices.Sort(lat)
+	at := func(q float64) float64 { return float64(lat[int(q*float64(len(lat)-1))].Microseconds()) }
+	b.ReportMetric(at(0.50), "p50-µs")
+	b.ReportMetric(at(0.99), "p99-µs")
 }
 
 // BenchmarkGatewayHandler is the handler alone (no client or server
