@@ -108,36 +108,39 @@ type Proof struct {
 }
 
 // check verifies a proof for userID: the code is this server's, for this
-// user and unexpired; the signature is the key's; and the code was not
-// used before — it is recorded as used here, so it works once. Every
-// failure is the same invalid_credentials, revealing nothing about which
-// part was wrong.
-func (s *Service) check(ctx context.Context, userID string, p Proof) (ed25519.PublicKey, error) {
+// user and unexpired, and the signature is the key's. It returns the key
+// and the code to record as used: logins record it in their session's own
+// write (one write per login), AddKey by itself — either way a replay then
+// fails. Every failure is the same invalid_credentials, revealing nothing
+// about which part was wrong.
+func (s *Service) check(userID string, p Proof) (ed25519.PublicKey, store.AuthCode, error) {
 	if p.AuthCode == "" || p.Signature == "" || p.PublicKey == "" {
-		return nil, invalid("auth_code, signature and public_key are required")
+		return nil, store.AuthCode{}, invalid("auth_code, signature and public_key are required")
 	}
 	if p.Scheme != "" && !strings.EqualFold(p.Scheme, SchemeEd25519) {
-		return nil, invalid("scheme must be %q", SchemeEd25519)
+		return nil, store.AuthCode{}, invalid("scheme must be %q", SchemeEd25519)
 	}
 	pub, err := ParsePublicKey(p.PublicKey)
 	if err != nil {
-		return nil, err
+		return nil, store.AuthCode{}, err
 	}
 	sig, err := ParseSignature(p.Signature)
 	if err != nil {
-		return nil, err
+		return nil, store.AuthCode{}, err
 	}
 	exp, ok := s.openCode(p.AuthCode, userID)
 	if !ok || !ed25519.Verify(pub, []byte(p.AuthCode), sig) {
-		return nil, ErrInvalidCredentials
+		return nil, store.AuthCode{}, ErrInvalidCredentials
 	}
-	err = s.store.CreateAuthCode(ctx, store.AuthCode{Hash: token.Hash(p.AuthCode), UserID: userID, ExpiresAt: exp})
+	return pub, store.AuthCode{Hash: token.Hash(p.AuthCode), UserID: userID, ExpiresAt: exp}, nil
+}
+
+// replayed maps the store's conflict on a used code to the login error.
+func replayed(err error) error {
 	if errors.Is(err, store.ErrConflict) {
-		return nil, ErrInvalidCredentials // replayed
-	} else if err != nil {
-		return nil, err
+		return ErrInvalidCredentials
 	}
-	return pub, nil
+	return err
 }
 
 // RegisterInput is POST /v1/auth/register.
@@ -167,7 +170,7 @@ func (s *Service) register(ctx context.Context, ip netip.Addr, in RegisterInput)
 	if err != nil {
 		return TokenResponse{}, "", err
 	}
-	pub, err := s.check(ctx, in.UserID, in.Proof)
+	pub, code, err := s.check(in.UserID, in.Proof)
 	if err != nil {
 		return TokenResponse{}, "", err
 	}
@@ -180,8 +183,8 @@ func (s *Service) register(ctx context.Context, ip netip.Addr, in RegisterInput)
 	} else if err != nil {
 		return TokenResponse{}, "", err
 	}
-	resp, err := s.startSession(ctx, u, MethodPubkey)
-	return resp, u.WorkspaceID, err
+	resp, err := s.startSession(ctx, u, MethodPubkey, code)
+	return resp, u.WorkspaceID, replayed(err)
 }
 
 // LoginInput is POST /v1/auth/token.
@@ -208,7 +211,7 @@ func (s *Service) login(ctx context.Context, ip netip.Addr, in LoginInput) (Toke
 	if err := s.limit(ctx, ratelimit.LoginAccount, in.UserID); err != nil {
 		return TokenResponse{}, "", err
 	}
-	pub, err := s.check(ctx, in.UserID, in.Proof)
+	pub, code, err := s.check(in.UserID, in.Proof)
 	if err != nil {
 		return TokenResponse{}, "", err
 	}
@@ -223,8 +226,8 @@ func (s *Service) login(ctx context.Context, ip netip.Addr, in LoginInput) (Toke
 		return TokenResponse{}, "", err
 	}
 	s.touchKey(ctx, key)
-	resp, err := s.startSession(ctx, u, MethodPubkey)
-	return resp, u.WorkspaceID, err
+	resp, err := s.startSession(ctx, u, MethodPubkey, code)
+	return resp, u.WorkspaceID, replayed(err)
 }
 
 // touchKey records the key's use at most once a minute, so a login burst

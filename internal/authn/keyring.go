@@ -57,9 +57,12 @@ func (s *Service) AddKey(ctx context.Context, p Principal, proof Proof) (KeyInfo
 	if err := userOnly(p); err != nil {
 		return KeyInfo{}, err
 	}
-	pub, err := s.check(ctx, p.Subject, proof)
+	pub, code, err := s.check(p.Subject, proof)
 	if err != nil {
 		return KeyInfo{}, err
+	}
+	if err := s.store.CreateAuthCode(ctx, code); err != nil {
+		return KeyInfo{}, replayed(err)
 	}
 	k := store.PublicKey{ID: newID("key"), UserID: p.Subject, Key: pub, CreatedAt: s.now()}
 	if err := s.store.AddPublicKey(ctx, k); errors.Is(err, store.ErrConflict) {

@@ -33,8 +33,9 @@ type TokenResponse struct {
 	SessionID        string `json:"session_id"`
 }
 
-// startSession creates a session for u and returns its first tokens.
-func (s *Service) startSession(ctx context.Context, u store.User, method string) (TokenResponse, error) {
+// startSession creates a session for u and returns its first tokens;
+// usedCodes (a key-pair login's challenge) are recorded in the same write.
+func (s *Service) startSession(ctx context.Context, u store.User, method string, usedCodes ...store.AuthCode) (TokenResponse, error) {
 	ws, err := s.workspace(ctx, u.WorkspaceID)
 	if err != nil {
 		return TokenResponse{}, err
@@ -47,7 +48,7 @@ func (s *Service) startSession(ctx context.Context, u store.User, method string)
 	}
 	sess.RefreshExpiresAt = earlier(now.Add(lt.Refresh), sess.ExpiresAt)
 	refresh := refreshPrefix + token.NewSecret()
-	if err := s.store.CreateSession(ctx, sess, token.Hash(refresh)); err != nil {
+	if err := s.store.CreateSession(ctx, sess, token.Hash(refresh), usedCodes...); err != nil {
 		return TokenResponse{}, err
 	}
 	return s.issue(ctx, sess, refresh, lt)

@@ -60,17 +60,21 @@ type Store interface {
 	DeletePublicKey(ctx context.Context, userID, keyID string) error
 	TouchPublicKey(ctx context.Context, keyID string, at time.Time) error
 
-	// Auth codes (key-pair challenges). ConsumeAuthCode deletes the code
-	// with that hash and returns it, so a code works once; a missing code is
-	// ErrNotFound. Expiry is the caller's check (it has the clock).
+	// Auth codes (key-pair challenges). Codes authenticate themselves, so
+	// the store records the used ones: CreateAuthCode of a hash already
+	// recorded is ErrConflict. ConsumeAuthCode deletes the code with that
+	// hash and returns it; a missing code is ErrNotFound. Expiry is the
+	// caller's check (it has the clock).
 	CreateAuthCode(ctx context.Context, c AuthCode) error
 	ConsumeAuthCode(ctx context.Context, hash []byte) (AuthCode, error)
 
 	// Sessions and refresh tokens.
 	//
 	// CreateSession stores s and its first refresh token (generation 0)
-	// atomically.
-	CreateSession(ctx context.Context, s Session, refreshHash []byte) error
+	// atomically, and records usedCodes (the challenges the login
+	// consumed) as used in the same transaction: a code already recorded
+	// is ErrConflict and nothing is stored. One write per login.
+	CreateSession(ctx context.Context, s Session, refreshHash []byte, usedCodes ...AuthCode) error
 	GetSession(ctx context.Context, id string) (Session, error)
 	// ListSessions returns the user's live (not revoked, not past
 	// ExpiresAt at now) sessions, newest first.

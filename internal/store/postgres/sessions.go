@@ -51,12 +51,26 @@ func sessionArgs(s store.Session) []any {
 // session's generation, 0 for a new one, created at s.CreatedAt) in one
 // statement, so in one round trip and atomically. A taken session id or
 // refresh hash is ErrConflict.
-func (s *Store) CreateSession(ctx context.Context, sess store.Session, refreshHash []byte) error {
-	_, err := s.pool.Exec(ctx, `WITH s AS (`+sessionInsert+`
+func (s *Store) CreateSession(ctx context.Context, sess store.Session, refreshHash []byte, usedCodes ...store.AuthCode) error {
+	const q = `WITH s AS (` + sessionInsert + `
 			RETURNING id, generation, created_at)
 		INSERT INTO refresh_tokens (hash, session_id, generation, created_at)
-		SELECT $13, id, generation, created_at FROM s`,
-		append(sessionArgs(sess), refreshHash)...)
+		SELECT $13, id, generation, created_at FROM s`
+	args := append(sessionArgs(sess), refreshHash)
+	if len(usedCodes) == 0 {
+		_, err := s.pool.Exec(ctx, q, args...)
+		return mapErr("create session", err)
+	}
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		for _, c := range usedCodes {
+			if _, err := tx.Exec(ctx, `INSERT INTO auth_codes (hash, user_id, expires_at) VALUES ($1, $2, $3)`,
+				c.Hash, c.UserID, c.ExpiresAt); err != nil {
+				return err
+			}
+		}
+		_, err := tx.Exec(ctx, q, args...)
+		return err
+	})
 	return mapErr("create session", err)
 }
 

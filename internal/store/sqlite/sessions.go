@@ -84,8 +84,13 @@ func sessionArgs(sess store.Session, userID any) []any {
 // Generation (0 for a new session) and created at sess.CreatedAt, in one
 // transaction. A taken session id or token hash is ErrConflict and stores
 // nothing; an unknown user or workspace is ErrNotFound.
-func (s *Store) CreateSession(ctx context.Context, sess store.Session, refreshHash []byte) error {
+func (s *Store) CreateSession(ctx context.Context, sess store.Session, refreshHash []byte, usedCodes ...store.AuthCode) error {
 	err := s.write(ctx, func(t tx) error {
+		for _, c := range usedCodes {
+			if _, err := t.exec(qCreateCode, c.Hash, c.UserID, micros(c.ExpiresAt)); err != nil {
+				return err
+			}
+		}
 		_, err := t.exec(qCreateSession, sessionArgs(sess, sess.UserID)...)
 		if err != nil {
 			return err

@@ -51,6 +51,7 @@ var sessionTests = []test{
 	{"CreateGetRoundTrip", testSessionRoundTrip},
 	{"CreateDuplicate", testSessionDuplicate},
 	{"CreateUnknownUser", testSessionUnknownUser},
+	{"CreateRecordsUsedCode", testSessionUsedCode},
 	{"GetUnknown", testSessionGetUnknown},
 	{"ListLiveNewestFirst", testSessionList},
 	{"Revoke", testSessionRevoke},
@@ -171,4 +172,20 @@ func testSessionRevokeUser(t *testing.T, s store.Store) {
 	if len(ids) != 0 {
 		t.Errorf("RevokeUserSessions of unknown user = %v, want none", ids)
 	}
+}
+
+// testSessionUsedCode: a login's challenge is recorded as used in the
+// session's own transaction; replaying it refuses the whole session.
+func testSessionUsedCode(t *testing.T, s store.Store) {
+	fixture(t, s)
+	code := store.AuthCode{Hash: hash("code"), UserID: "alice", ExpiresAt: t0.Add(30 * time.Second)}
+	ok(t, "CreateSession with code", s.CreateSession(t.Context(), newSession("s1", "alice", "ws", t0), hash("rt1"), code))
+	err := s.CreateSession(t.Context(), newSession("s2", "alice", "ws", t0), hash("rt2"), code)
+	wantErr(t, "CreateSession replaying the code", err, store.ErrConflict)
+	_, err = s.GetSession(t.Context(), "s2")
+	wantErr(t, "GetSession of refused session", err, store.ErrNotFound)
+	_, err = s.GetRefreshToken(t.Context(), hash("rt2"))
+	wantErr(t, "GetRefreshToken of refused session", err, store.ErrNotFound)
+	// The recorded code also refuses a standalone record of it.
+	wantErr(t, "CreateAuthCode of a used code", s.CreateAuthCode(t.Context(), code), store.ErrConflict)
 }
