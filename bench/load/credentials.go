@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// The calls behind the credential scenarios (API keys, customer JWTs,
+// passwords, OAuth2). Each checks the answer's status and, where a wrong
+// 200 is conceivable, the one field that shows the server did the work.
+
+// apiKey is a created API key: the id is the OAuth2 client_id.
+type apiKey struct {
+	ID  string `json:"id"`
+	Key string `json:"key"`
+}
+
+// createAPIKey creates a read/write API key in the workspace of the user
+// whose access token is accessToken.
+func (a *api) createAPIKey(ctx context.Context, accessToken string) (apiKey, error) {
+	var k apiKey
+	body := map[string]any{"name": "bench", "scopes": []string{"read", "write"}}
+	err := a.do(ctx, http.MethodPost, "/v1/api-keys", body, "Bearer "+accessToken, http.StatusCreated, &k)
+	if err == nil && (k.ID == "" || k.Key == "") {
+		err = fmt.Errorf("api key answer lacks id or key")
+	}
+	return k, err
+}
+
+// customerJWT creates a JWT key with accessToken and mints what a customer
+// would: HS256 keyed with the secret's bytes, kid = the key's id, exp in
+// an hour (longer than any run).
+func (a *api) customerJWT(ctx context.Context, accessToken string) (string, error) {
+	var k struct{ ID, Secret string }
+	err := a.do(ctx, http.MethodPost, "/v1/jwt-keys", map[string]string{"name": "bench"}, "Bearer "+accessToken, http.StatusCreated, &k)
+	if err != nil {
+		return "", err
+	}
+	now := time.Now()
+	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
+		"sub": "bench-customer", "iat": now.Unix(), "exp": now.Add(time.Hour).Unix(),
+	})
+	tok.Header["kid"] = k.ID
+	return tok.SignedString([]byte(k.Secret))
+}
+
+// signup creates a password user with joinCode.
+func (a *api) signup(ctx context.Context, email, pw, joinCode string) error {
+	body := map[string]string{"email": email, "password": pw, "join_code": joinCode}
+	return a.do(ctx, http.MethodPost, "/v1/auth/signup", body, "", http.StatusCreated, nil)
+}
+
+// passwordLogin is one email + password login (a new session).
+func (a *api) passwordLogin(ctx context.Context, email, pw string) error {
+	var t tokens
+	err := a.do(ctx, http.MethodPost, "/v1/auth/login", map[string]string{"email": email, "password": pw}, "", http.StatusOK, &t)
+	if err == nil && t.AccessToken == "" {
+		err = fmt.Errorf("login answer has no access_token")
+	}
+	return err
+}
+
+// get is GET path with one extra header (name "" for none).
+func (a *api) get(ctx context.Context, path, name, value string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, a.base+path, nil)
+	if err != nil {
+		return err
+	}
+	if name != "" {
+		req.Header.Set(name, value)
+	}
+	return a.send(req, http.StatusOK, nil)
+}
+
+// formRequest is a form-encoded POST to path.
+func (a *api) formRequest(ctx context.Context, path string, form url.Values) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.base+path, strings.NewReader(form.Encode()))
+	if err == nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	return req, err
+}
+
+// clientCredentials is POST /oauth2/token, grant_type=client_credentials,
+// with the key as HTTP Basic client secret.
+func (a *api) clientCredentials(ctx context.Context, k apiKey) error {
+	req, err := a.formRequest(ctx, "/oauth2/token", url.Values{"grant_type": {"client_credentials"}})
+	if err != nil {
+		return err
+	}
+	req.SetBasicAuth(k.ID, k.Key)
+	var t tokens
+	if err := a.send(req, http.StatusOK, &t); err != nil {
+		return err
+	}
+	if t.AccessToken == "" {
+		return fmt.Errorf("token answer has no access_token")
+	}
+	return nil
+}
+
+// introspect is POST /oauth2/introspect of token, the caller
+// authenticated with the API key key; the token must come back active.
+func (a *api) introspect(ctx context.Context, key, token string) error {
+	req, err := a.formRequest(ctx, "/oauth2/introspect", url.Values{"token": {token}})
+	if err != nil {
+		return err
+	}
+	req.Header.Set("X-API-KEY", key)
+	var in struct{ Active bool }
+	if err := a.send(req, http.StatusOK, &in); err != nil {
+		return err
+	}
+	if !in.Active {
+		return fmt.Errorf("introspection: token not active")
+	}
+	return nil
+}

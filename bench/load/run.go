@@ -1,0 +1,147 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+)
+
+// run is one whole measurement: binaries, start-up figures, the
+// scenarios against a server at o.logLevel, the info-level reruns, and the
+// raw-verify baseline before and after. progress gets one line per step.
+func run(ctx context.Context, o options, progress io.Writer) (*report, error) {
+	tmp, err := os.MkdirTemp("", "sigil-load-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	bin, plainBin, err := binaries(o, tmp)
+	if err != nil {
+		return nil, err
+	}
+	r := newReport(o)
+	r.LoadBefore = loadAvg()
+	r.VerifyBefore, r.VerifyWallBefore = rawVerify(o.verifyTime / 2)
+	progressf(progress, "load average %s; raw ed25519.Verify %v CPU, %v wall", r.LoadBefore, r.VerifyBefore, r.VerifyWallBefore)
+	if o.wantsHash() {
+		r.HashBefore, r.HashWallBefore = rawHash(o.hashTime / 2)
+		progressf(progress, "argon2id hash %v CPU, %v wall", r.HashBefore, r.HashWallBefore)
+	}
+
+	if err := r.mainRun(ctx, o, bin, plainBin, tmp, progress); err != nil {
+		return nil, err
+	}
+	if len(o.infoScenarios) > 0 {
+		if err := r.infoRun(ctx, o, bin, tmp, progress); err != nil {
+			return nil, err
+		}
+	}
+	r.VerifyAfter, r.VerifyWallAfter = rawVerify(o.verifyTime / 2)
+	if o.wantsHash() {
+		r.HashAfter, r.HashWallAfter = rawHash(o.hashTime / 2)
+		progressf(progress, "argon2id hash %v CPU, %v wall", r.HashAfter, r.HashWallAfter)
+	}
+	r.LoadAfter = loadAvg()
+	progressf(progress, "load average %s; raw ed25519.Verify %v CPU, %v wall", r.LoadAfter, r.VerifyAfter, r.VerifyWallAfter)
+	return r, nil
+}
+
+// mainRun measures start to ready on a fresh and on an existing database,
+// idle RSS, then every scenario of o.scenarios.
+func (r *report) mainRun(ctx context.Context, o options, bin, plainBin, tmp string, progress io.Writer) (err error) {
+	db, err := newDatabase(ctx, o.db, o.databaseURL, tmp, "main")
+	if err != nil {
+		return err
+	}
+	defer db.cleanup()
+	admin := adminToken()
+	srv, err := startSigil(ctx, bin, db, admin, o.logLevel, tmp, "sigil")
+	if err != nil {
+		return err
+	}
+	r.ReadyFresh = srv.ready
+	if err := srv.stop(); err != nil {
+		return fmt.Errorf("stop sigil: %w", err)
+	}
+	if srv, err = startSigil(ctx, bin, db, admin, o.logLevel, tmp, "sigil"); err != nil {
+		return err
+	}
+	defer stopInto(srv, &err)
+	r.ReadyRestart = srv.ready
+	plain, err := startPlain(ctx, plainBin, tmp)
+	if err != nil {
+		return err
+	}
+	defer stopInto(plain, &err)
+	r.ReadyPlain = plain.ready
+	time.Sleep(o.idle) // let start-up garbage be collected before reading RSS
+	if r.IdleRSS, _, err = srv.memory(); err != nil {
+		return err
+	}
+	if r.PlainIdleRSS, _, err = plain.memory(); err != nil {
+		return err
+	}
+	progressf(progress, "start to ready %v (fresh), %v (existing database); idle RSS %d kB",
+		r.ReadyFresh, r.ReadyRestart, r.IdleRSS>>10)
+	srv.name = "sigil (log=" + o.logLevel + ")"
+	if err := r.scenarios(ctx, o, o.scenarios, srv, plain, admin, progress); err != nil {
+		return err
+	}
+	_, r.PeakRSS, err = srv.memory()
+	return err
+}
+
+// infoRun reruns o.infoScenarios against a fresh server that logs every
+// request (SIGIL_LOG_LEVEL=info), to show what request logs cost.
+func (r *report) infoRun(ctx context.Context, o options, bin, tmp string, progress io.Writer) (err error) {
+	db, err := newDatabase(ctx, o.db, o.databaseURL, tmp, "info")
+	if err != nil {
+		return err
+	}
+	defer db.cleanup()
+	admin := adminToken()
+	srv, err := startSigil(ctx, bin, db, admin, "info", tmp, "sigil-info")
+	if err != nil {
+		return err
+	}
+	defer stopInto(srv, &err)
+	srv.name = "sigil (log=info)"
+	return r.scenarios(ctx, o, o.infoScenarios, srv, nil, admin, progress)
+}
+
+// scenarios creates a workspace on srv and runs names in order.
+func (r *report) scenarios(ctx context.Context, o options, names []string, srv, plain *child, admin string, progress io.Writer) error {
+	sigil := newAPI(srv.base, o.conc)
+	defer sigil.close()
+	join, err := sigil.createWorkspace(ctx, admin)
+	if err != nil {
+		return err
+	}
+	for _, name := range names {
+		sc := scenarios[name]
+		target, tsrv := sigil, srv
+		if sc.plain {
+			target, tsrv = newAPI(plain.base, o.conc), plain
+			defer target.close()
+		}
+		res, err := sc.run(ctx, sigil, target, tsrv, join, o.conc, o.duration)
+		if err != nil {
+			return err
+		}
+		r.Results = append(r.Results, res)
+		progressf(progress, "%s on %s: %.0f ops/s, p50 %v, p99 %v, server CPU/op %v, errors %d",
+			res.Scenario, res.Server, res.opsPerSec(), res.P50, res.P99, res.cpuPerOp(), res.Errors)
+	}
+	return nil
+}
+
+// stopInto stops c and, if the caller had no error yet, reports a failed
+// stop as its error.
+func stopInto(c *child, err *error) {
+	if e := c.stop(); e != nil && *err == nil {
+		*err = errors.Join(fmt.Errorf("stop %s", c.name), e)
+	}
+}

@@ -1,0 +1,163 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// worker is one load-generating goroutine's state: its own user and
+// session, so workers never contend on one refresh chain.
+type worker struct {
+	join            string
+	u               user
+	t               tokens
+	key             apiKey // apikey-hello, client-credentials, introspect
+	jwt             string // jwt-hello: a customer-minted HS256 JWT
+	email, password string // password-login
+}
+
+// scenario is one load pattern. setup prepares a worker against the Sigil
+// server (outside the measured window, and again after a failed op); op is
+// one measured operation against the target server.
+type scenario struct {
+	name      string
+	reqsPerOp int  // HTTP requests per operation
+	plain     bool // op goes to the hello-baseline server
+	setup     func(ctx context.Context, sigil *api, w *worker) error
+	op        func(ctx context.Context, target *api, w *worker) error
+}
+
+// registerWorker gives w its own user and first session.
+func registerWorker(ctx context.Context, sigil *api, w *worker) (err error) {
+	w.u, w.t, err = sigil.register(ctx, w.join)
+	return err
+}
+
+// warmWorker registers w and makes one GET /, so the server's verified-
+// token cache already holds the token when measuring starts.
+func warmWorker(ctx context.Context, sigil *api, w *worker) error {
+	if err := registerWorker(ctx, sigil, w); err != nil {
+		return err
+	}
+	return sigil.hello(ctx, w.t.AccessToken)
+}
+
+var scenarios = map[string]scenario{
+	"login": {name: "login", reqsPerOp: 2, setup: registerWorker,
+		op: func(ctx context.Context, a *api, w *worker) (err error) {
+			_, err = a.login(ctx, w.u)
+			return err
+		}},
+	"refresh": {name: "refresh", reqsPerOp: 1, setup: registerWorker,
+		op: func(ctx context.Context, a *api, w *worker) (err error) {
+			w.t, err = a.refresh(ctx, w.t.RefreshToken)
+			return err
+		}},
+	"hello": {name: "hello", reqsPerOp: 1, setup: warmWorker,
+		op: func(ctx context.Context, a *api, w *worker) error { return a.hello(ctx, w.t.AccessToken) }},
+	// The baseline sends the same request (a real access token included)
+	// to the plain server.
+	"hello-baseline": {name: "hello-baseline", reqsPerOp: 1, plain: true, setup: registerWorker,
+		op: func(ctx context.Context, a *api, w *worker) error { return a.hello(ctx, w.t.AccessToken) }},
+	// Credential scenarios (scenarios_creds.go).
+	"apikey-hello":       {name: "apikey-hello", reqsPerOp: 1, setup: warmAPIKey, op: apiKeyHello},
+	"jwt-hello":          {name: "jwt-hello", reqsPerOp: 1, setup: warmJWT, op: jwtHello},
+	"jwks":               {name: "jwks", reqsPerOp: 1, setup: warmJWKS, op: jwks},
+	"client-credentials": {name: "client-credentials", reqsPerOp: 1, setup: warmClientCredentials, op: clientCredentials},
+	"introspect":         {name: "introspect", reqsPerOp: 1, setup: warmIntrospect, op: introspect},
+	"password-login":     {name: "password-login", reqsPerOp: 1, setup: signupWorker, op: passwordLogin},
+}
+
+// result is one scenario's measurement.
+type result struct {
+	Scenario  string
+	Server    string // which child served it, e.g. "sigil (log=warn)"
+	ReqsPerOp int
+	Ops       int // successful operations in the window
+	Errors    int
+	FirstErr  string
+	Elapsed   time.Duration
+	ServerCPU time.Duration // utime+stime of the server over the window
+	DriverCPU time.Duration // the driver's own utime+stime over the window
+	OtherCPU  time.Duration // every other process's CPU over the window
+	P50, P99  time.Duration
+}
+
+func (r result) opsPerSec() float64 { return float64(r.Ops) / r.Elapsed.Seconds() }
+
+// cpuPerOp is server CPU per successful operation (0 when none).
+func (r result) cpuPerOp() time.Duration {
+	if r.Ops == 0 {
+		return 0
+	}
+	return r.ServerCPU / time.Duration(r.Ops)
+}
+
+// selfCPU is the driver's user+system CPU time so far.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// run measures sc with conc workers for d: setup first, then the window,
+// whose start and end bracket the server's CPU reading.
+func (sc scenario) run(ctx context.Context, sigil, target *api, srv *child, join string, conc int, d time.Duration) (result, error) {
+	workers := make([]*worker, conc)
+	for i := range workers {
+		workers[i] = &worker{join: join}
+		if err := sc.setup(ctx, sigil, workers[i]); err != nil {
+			return result{}, fmt.Errorf("%s: worker setup: %w", sc.name, err)
+		}
+	}
+	lat := make([][]time.Duration, conc)
+	errs := make([]int, conc)
+	var firstErr sync.Once
+	res := result{Scenario: sc.name, Server: srv.name, ReqsPerOp: sc.reqsPerOp}
+	cpu0, err := srv.cpu()
+	if err != nil {
+		return result{}, err
+	}
+	drv0, busy0, start := selfCPU(), machineBusy(), time.Now()
+	deadline := start.Add(d)
+	var wg sync.WaitGroup
+	for i, w := range workers {
+		wg.Go(func() {
+			for time.Now().Before(deadline) {
+				t0 := time.Now()
+				err := sc.op(ctx, target, w)
+				if err == nil {
+					lat[i] = append(lat[i], time.Since(t0))
+					continue
+				}
+				errs[i]++
+				firstErr.Do(func() { res.FirstErr = err.Error() })
+				if sc.setup(ctx, sigil, w) != nil || ctx.Err() != nil {
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	res.Elapsed, res.DriverCPU = time.Since(start), selfCPU()-drv0
+	cpu1, err := srv.cpu()
+	if err != nil {
+		return result{}, err
+	}
+	res.ServerCPU = cpu1 - cpu0
+	res.OtherCPU = max(0, machineBusy()-busy0-res.ServerCPU-res.DriverCPU)
+	all := slices.Concat(lat...)
+	slices.Sort(all)
+	res.Ops = len(all)
+	for _, n := range errs {
+		res.Errors += n
+	}
+	if len(all) > 0 {
+		res.P50, res.P99 = all[len(all)*50/100], all[len(all)*99/100]
+	}
+	return res, nil
+}
