@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/pressly/goose/v3"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
@@ -28,6 +29,15 @@ var migrations embed.FS
 const dsnParams = "_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)" +
 	"&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_txlock=immediate"
 
+// writerParams turn off automatic checkpoints on the writer: they would
+// run (and fsync) inside a commit, stalling every write queued behind it.
+// A separate connection checkpoints instead (checkpointer).
+const writerParams = dsnParams + "&_pragma=wal_autocheckpoint(0)"
+
+// checkpointEvery is how often the checkpointer copies the WAL into the
+// database file.
+const checkpointEvery = 200 * time.Millisecond
+
 // readerParams additionally make reader connections refuse writes, so a
 // write routed to the wrong pool fails loudly instead of racing the writer.
 const readerParams = dsnParams + "&_pragma=query_only(1)"
@@ -40,11 +50,13 @@ const readerParams = dsnParams + "&_pragma=query_only(1)"
 // writer. Every statement is prepared once per connection.
 type Store struct {
 	w, r  *sql.DB
+	ckpt  *sql.DB     // one connection for PASSIVE checkpoints, off the writer's path
 	stmts []*sql.Stmt // indexed by query.id
 
 	reqs       chan *writeReq // unbuffered: a send is a caller waiting
 	quit       chan struct{}  // closed by Close
 	writerDone chan struct{}  // closed when the writer goroutine ends
+	ckptDone   chan struct{}  // closed when the checkpointer ends
 	closeOnce  sync.Once
 	closeErr   error
 }
@@ -61,7 +73,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	s := &Store{}
 	var err error
-	if s.w, err = openPool(ctx, path+"?"+dsnParams, 1); err != nil {
+	if s.w, err = openPool(ctx, path+"?"+writerParams, 1); err != nil {
 		return nil, err
 	}
 	if err = migrate(ctx, s.w); err != nil {
@@ -70,12 +82,34 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if s.r, err = openPool(ctx, path+"?"+readerParams, readerConns()); err != nil {
 		return nil, errors.Join(err, s.w.Close())
 	}
+	if s.ckpt, err = openPool(ctx, path+"?"+dsnParams, 1); err != nil {
+		return nil, errors.Join(err, s.closeDBs())
+	}
 	if err = s.prepare(ctx); err != nil {
 		return nil, errors.Join(err, s.closeDBs())
 	}
 	s.reqs, s.quit, s.writerDone = make(chan *writeReq), make(chan struct{}), make(chan struct{})
+	s.ckptDone = make(chan struct{})
 	go s.runWriter()
+	go s.runCheckpointer()
 	return s, nil
+}
+
+// runCheckpointer copies the WAL into the database file every
+// checkpointEvery with a PASSIVE checkpoint, which waits for no reader or
+// writer, so its fsync never holds up a commit.
+func (s *Store) runCheckpointer() {
+	defer close(s.ckptDone)
+	t := time.NewTicker(checkpointEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.quit:
+			return
+		case <-t.C:
+			_, _ = s.ckpt.Exec("PRAGMA wal_checkpoint(PASSIVE)") // best effort; the next tick retries
+		}
+	}
 }
 
 // checkPath refuses names the driver would not treat as a plain file.
@@ -160,6 +194,7 @@ func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.quit)
 		<-s.writerDone
+		<-s.ckptDone
 		s.closeErr = s.closeDBs()
 	})
 	return s.closeErr
@@ -174,6 +209,9 @@ func (s *Store) closeDBs() error {
 	}
 	if s.r != nil {
 		errs = append(errs, s.r.Close())
+	}
+	if s.ckpt != nil {
+		errs = append(errs, s.ckpt.Close())
 	}
 	errs = append(errs, s.w.Close())
 	return errors.Join(errs...)
