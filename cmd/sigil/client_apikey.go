@@ -93,21 +93,13 @@ func newAPIKeyListCmd() *cobra.Command {
 		Use:   "list",
 		Short: "List API keys (without their secrets)",
 		Args:  args(cobra.NoArgs),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := newCLI(cmd)
-			if err != nil {
-				return err
-			}
-			cr, err := c.credential(cmd.Context())
-			if err != nil {
-				return err
-			}
+		RunE: withCredential(func(cmd *cobra.Command, _ []string, c *cli, cr *credential) error {
 			keys, err := cr.api.ListAPIKeys(cmd.Context(), cr.token, c.workspace(workspace))
 			if err != nil {
 				return cr.failed("listing API keys", err)
 			}
 			return printAPIKeys(c.stdout, keys, time.Now())
-		},
+		}),
 	}
 	workspaceFlag(cmd, &workspace)
 	return cmd
@@ -151,21 +143,13 @@ func newAPIKeyRevokeCmd() *cobra.Command {
 		Use:   "revoke <id>",
 		Short: "Revoke an API key now",
 		Args:  args(cobra.ExactArgs(1)),
-		RunE: func(cmd *cobra.Command, a []string) error {
-			c, err := newCLI(cmd)
-			if err != nil {
-				return err
-			}
-			cr, err := c.credential(cmd.Context())
-			if err != nil {
-				return err
-			}
+		RunE: withCredential(func(cmd *cobra.Command, a []string, c *cli, cr *credential) error {
 			if err := cr.api.RevokeAPIKey(cmd.Context(), cr.token, a[0]); err != nil {
 				return cr.failed("revoking the API key", err)
 			}
 			fmt.Fprintf(c.stdout, "Revoked API key %s\n", a[0])
 			return nil
-		},
+		}),
 	}
 }
 

@@ -62,3 +62,20 @@ func (cr *credential) failed(op string, err error) error {
 	}
 	return cliError{op: op, err: err, hint: "check " + cr.source}
 }
+
+// withCredential is a RunE for commands that act with a credential: it
+// builds the CLI context and resolves the credential (env or saved
+// session) before calling run.
+func withCredential(run func(cmd *cobra.Command, a []string, c *cli, cr *credential) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, a []string) error {
+		c, err := newCLI(cmd)
+		if err != nil {
+			return err
+		}
+		cr, err := c.credential(cmd.Context())
+		if err != nil {
+			return err
+		}
+		return run(cmd, a, c, cr)
+	}
+}

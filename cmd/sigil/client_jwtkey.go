@@ -71,15 +71,7 @@ func newJWTKeyListCmd() *cobra.Command {
 		Use:   "list",
 		Short: "List JWT keys (without their secrets)",
 		Args:  args(cobra.NoArgs),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := newCLI(cmd)
-			if err != nil {
-				return err
-			}
-			cr, err := c.credential(cmd.Context())
-			if err != nil {
-				return err
-			}
+		RunE: withCredential(func(cmd *cobra.Command, _ []string, c *cli, cr *credential) error {
 			keys, err := cr.api.ListJWTKeys(cmd.Context(), cr.token, c.workspace(workspace))
 			if err != nil {
 				return cr.failed("listing JWT keys", err)
@@ -91,7 +83,7 @@ func newJWTKeyListCmd() *cobra.Command {
 					field(strings.Join(k.Scopes, ",")), expiry(k.CreatedAt))
 			}
 			return tw.Flush()
-		},
+		}),
 	}
 	workspaceFlag(cmd, &workspace)
 	return cmd
@@ -102,20 +94,12 @@ func newJWTKeyDeleteCmd() *cobra.Command {
 		Use:   "delete <id>",
 		Short: "Delete a JWT key: JWTs with its kid are refused from now on",
 		Args:  args(cobra.ExactArgs(1)),
-		RunE: func(cmd *cobra.Command, a []string) error {
-			c, err := newCLI(cmd)
-			if err != nil {
-				return err
-			}
-			cr, err := c.credential(cmd.Context())
-			if err != nil {
-				return err
-			}
+		RunE: withCredential(func(cmd *cobra.Command, a []string, c *cli, cr *credential) error {
 			if err := cr.api.DeleteJWTKey(cmd.Context(), cr.token, a[0]); err != nil {
 				return cr.failed("deleting the JWT key", err)
 			}
 			fmt.Fprintf(c.stdout, "Deleted JWT key %s\n", a[0])
 			return nil
-		},
+		}),
 	}
 }
