@@ -61,12 +61,10 @@ type Store interface {
 	TouchPublicKey(ctx context.Context, keyID string, at time.Time) error
 
 	// Auth codes (key-pair challenges). Codes authenticate themselves, so
-	// the store records the used ones: CreateAuthCode of a hash already
-	// recorded is ErrConflict. ConsumeAuthCode deletes the code with that
-	// hash and returns it; a missing code is ErrNotFound. Expiry is the
-	// caller's check (it has the clock).
+	// the store only records the used ones, until they expire:
+	// CreateAuthCode of a hash already recorded is ErrConflict (a replay).
+	// Logins record theirs through CreateSession instead.
 	CreateAuthCode(ctx context.Context, c AuthCode) error
-	ConsumeAuthCode(ctx context.Context, hash []byte) (AuthCode, error)
 
 	// Sessions and refresh tokens.
 	//

@@ -258,8 +258,10 @@ func TestSecretsAndDerivation(t *testing.T) {
 	if !bytes.Equal(token.Hash(a), token.Hash(a)) || bytes.Equal(token.Hash(a), token.Hash(b)) {
 		t.Fatal("hash not a function of the secret")
 	}
-	d := token.NewDeriver([]byte("k1"))
-	if d.Derive(a) != d.Derive(a) || d.Derive(a) == d.Derive(b) || d.Derive(a) == token.NewDeriver([]byte("k2")).Derive(a) {
+	// Two replicas with the same key derive the same child; other parents
+	// or keys give other children.
+	d, replica := token.NewDeriver([]byte("k1")), token.NewDeriver([]byte("k1"))
+	if d.Derive(a) != replica.Derive(a) || d.Derive(a) == d.Derive(b) || d.Derive(a) == token.NewDeriver([]byte("k2")).Derive(a) {
 		t.Fatal("derivation must be deterministic per key and parent")
 	}
 	m := bytes.Repeat([]byte{1}, 32)

@@ -17,19 +17,6 @@ func (s *Store) CreateAuthCode(ctx context.Context, c store.AuthCode) error {
 	return mapErr("create auth code", err)
 }
 
-// ConsumeAuthCode deletes the code and returns it. One statement: of two
-// concurrent consumers the second waits on the row lock, then finds the
-// row gone and gets ErrNotFound.
-func (s *Store) ConsumeAuthCode(ctx context.Context, hash []byte) (store.AuthCode, error) {
-	var c store.AuthCode
-	err := s.pool.QueryRow(ctx, `DELETE FROM auth_codes WHERE hash = $1
-		RETURNING hash, user_id, expires_at`, hash).Scan(&c.Hash, &c.UserID, &c.ExpiresAt)
-	if err != nil {
-		return store.AuthCode{}, mapErr("consume auth code", err)
-	}
-	return c, nil
-}
-
 // sessionCols selects a session; sessionInsert stores one from
 // sessionArgs ($1…$12). user_id and api_key_id are NULL when "": a
 // session of an admin-created API key has no user, and only sessions made

@@ -10,28 +10,12 @@ import (
 
 var (
 	qCreateCode = writeQuery(`INSERT INTO auth_codes (hash, user_id, expires_at) VALUES (?, ?, ?)`)
-	// DELETE … RETURNING is one statement: of concurrent consumers exactly
-	// one gets the row.
-	qConsumeCode = writeQuery(`DELETE FROM auth_codes WHERE hash = ? RETURNING hash, user_id, expires_at`)
 )
 
 // CreateAuthCode stores c; a taken hash is ErrConflict. The user need not
 // exist yet (registration asks for a code first).
 func (s *Store) CreateAuthCode(ctx context.Context, c store.AuthCode) error {
 	return wrap("create auth code", s.writeExec(ctx, qCreateCode, c.Hash, c.UserID, micros(c.ExpiresAt)))
-}
-
-// ConsumeAuthCode deletes and returns the code with that hash, expired or
-// not; a missing code is ErrNotFound.
-func (s *Store) ConsumeAuthCode(ctx context.Context, hash []byte) (store.AuthCode, error) {
-	var c store.AuthCode
-	err := s.write(ctx, func(t tx) error {
-		return t.queryRow(qConsumeCode, hash).Scan(&c.Hash, &c.UserID, (*instant)(&c.ExpiresAt))
-	})
-	if err != nil {
-		return store.AuthCode{}, wrap("consume auth code", err)
-	}
-	return c, nil
 }
 
 // sessionCols are the columns scanSession reads and sessionArgs writes,

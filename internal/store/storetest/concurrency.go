@@ -15,7 +15,7 @@ var concurrencyTests = []test{
 	{"RotateRefreshOneWinner", testRaceRotate},
 	{"CreateUserSameID", testRaceCreateUser},
 	{"FirstUserOneOwner", testRaceFirstOwner},
-	{"ConsumeAuthCodeOnce", testRaceConsumeCode},
+	{"LoginsWithOneCode", testRaceUsedCode},
 	{"CreateWorkspaceSameJoinCode", testRaceCreateJoinCode},
 	{"UpdateWorkspaceSameJoinCode", testRaceUpdateJoinCode},
 	{"UpdateWorkspaceNoLostUpdate", testRaceUpdateWorkspace},
@@ -121,14 +121,16 @@ func testRaceFirstOwner(t *testing.T, s store.Store) {
 	diff(t, "roles after the race", want, roles)
 }
 
-func testRaceConsumeCode(t *testing.T, s store.Store) {
+// testRaceUsedCode: 20 logins presenting one challenge at once start
+// exactly one session.
+func testRaceUsedCode(t *testing.T, s store.Store) {
+	fixture(t, s)
 	c := store.AuthCode{Hash: hash("code"), UserID: "alice", ExpiresAt: at(time.Minute)}
-	ok(t, "CreateAuthCode", s.CreateAuthCode(t.Context(), c))
-	errs := race(20, func(int) error {
-		_, err := s.ConsumeAuthCode(t.Context(), c.Hash)
-		return err
+	errs := race(20, func(i int) error {
+		id := fmt.Sprint("s", i)
+		return s.CreateSession(t.Context(), newSession(id, "alice", "ws", t0), hash("rt:"+id), c)
 	})
-	oneWinner(t, "ConsumeAuthCode", errs, store.ErrNotFound)
+	oneWinner(t, "CreateSession with one code", errs, store.ErrConflict)
 }
 
 func testRaceCreateJoinCode(t *testing.T, s store.Store) {
