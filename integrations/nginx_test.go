@@ -16,7 +16,7 @@ import (
 // body with code, and that the upstream was never reached.
 func refusal(t *testing.T, up *upstream, r reply, hitsBefore int64, status int, code string) {
 	t.Helper()
-	if r.Status != status || r.str("error") != code || r.str("detail") == "" {
+	if r.Status != status || r.Str("error") != code || r.Str("detail") == "" {
 		t.Fatalf("got %d %s, want %d with error %q and a detail", r.Status, r.Raw, status, code)
 	}
 	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
@@ -66,7 +66,7 @@ func TestNginx(t *testing.T) {
 func nginxCases(t *testing.T, f *fixture) []nginxCase {
 	reader := f.newKey(t, "reader", "read")
 	admin := f.newKey(t, "admin", "read", "admin")
-	session := must(t, send(t, "GET", f.sigil.URL+"/v1/whoami", nil, "Authorization: "+f.user), 200).str("session_id")
+	session := must(t, send(t, "GET", f.sigil.URL+"/v1/whoami", nil, "Authorization: "+f.user), 200).Str("session_id")
 	id := func(subject, kind, scopes string) map[string][]string {
 		return map[string][]string{"X-Sigil-Subject": {subject}, "X-Sigil-Workspace": {f.workspace},
 			"X-Sigil-Kind": {kind}, "X-Sigil-Scopes": {scopes}}

@@ -1,14 +1,9 @@
 package integrations
 
 import (
-	"bytes"
-	"context"
 	"crypto/ed25519"
 	"encoding/base64"
-	"encoding/json"
-	"io"
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 
@@ -17,14 +12,7 @@ import (
 )
 
 // reply is a response read whole.
-type reply struct {
-	Status int
-	Header http.Header
-	Raw    []byte
-	Body   map[string]any // Raw as a JSON object, when it is one
-}
-
-func (r reply) str(k string) string { s, _ := r.Body[k].(string); return s }
+type reply = testenv.Response
 
 // client never follows redirects and never waits long: a hung gateway
 // must fail the test, not stall it.
@@ -33,39 +21,10 @@ var client = &http.Client{
 	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 }
 
-// send makes one request; body is JSON-encoded unless it is a string.
-// hdr are "Name: value" pairs, added (not set), so a test can repeat one.
+// send makes one request with client (see testenv.Do).
 func send(t testing.TB, method, url string, body any, hdr ...string) reply {
 	t.Helper()
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd = strings.NewReader(b)
-	default:
-		j, _ := json.Marshal(b)
-		rd = bytes.NewReader(j)
-	}
-	req, err := http.NewRequestWithContext(context.Background(), method, url, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rd != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for _, h := range hdr {
-		k, v, _ := strings.Cut(h, ": ")
-		req.Header.Add(k, v)
-	}
-	res, err := client.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	r := reply{Status: res.StatusCode, Header: res.Header, Raw: raw}
-	json.Unmarshal(raw, &r.Body)
-	return r
+	return testenv.Do(t, client, method, url, body, hdr...)
 }
 
 // must fails unless r has status.
@@ -100,20 +59,20 @@ func newFixture(t *testing.T) *fixture {
 	ws := must(t, send(t, "POST", s.URL+"/v1/workspaces", map[string]string{"name": "Acme"}, admin), 201)
 	_, priv, _ := ed25519.GenerateKey(nil)
 	reg := proof(t, s.URL, "alice", priv)
-	reg["join_code"] = ws.str("join_code")
+	reg["join_code"] = ws.Str("join_code")
 	must(t, send(t, "POST", s.URL+"/v1/auth/register", reg), 201)
 	// A key never carries more scopes than its creator: give alice every
 	// scope the keys below need, then log in again to hold them.
-	must(t, send(t, "PATCH", s.URL+"/v1/workspaces/"+ws.str("id")+"/members/alice",
+	must(t, send(t, "PATCH", s.URL+"/v1/workspaces/"+ws.Str("id")+"/members/alice",
 		map[string]any{"scopes": []string{"read", "admin", "tier:free"}}, admin), 200)
 	tok := must(t, send(t, "POST", s.URL+"/v1/auth/token", proof(t, s.URL, "alice", priv)), 200)
-	return &fixture{sigil: s, workspace: ws.str("id"), user: "Bearer " + tok.str("access_token")}
+	return &fixture{sigil: s, workspace: ws.Str("id"), user: "Bearer " + tok.Str("access_token")}
 }
 
 // proof is a key-pair login body for user: a fresh auth code, signed.
 func proof(t *testing.T, base, user string, priv ed25519.PrivateKey) map[string]any {
 	t.Helper()
-	code := must(t, send(t, "POST", base+"/v1/auth/code", map[string]string{"user_id": user}), 200).str("auth_code")
+	code := must(t, send(t, "POST", base+"/v1/auth/code", map[string]string{"user_id": user}), 200).Str("auth_code")
 	return map[string]any{
 		"user_id": user, "auth_code": code, "scheme": "ed25519",
 		"public_key": base64.StdEncoding.EncodeToString(priv.Public().(ed25519.PublicKey)),
@@ -129,7 +88,7 @@ func (f *fixture) newKey(t *testing.T, name string, scopes ...string) apiKey {
 	t.Helper()
 	r := must(t, send(t, "POST", f.sigil.URL+"/v1/api-keys",
 		map[string]any{"name": name, "scopes": scopes}, "Authorization: "+f.user), 201)
-	return apiKey{id: r.str("id"), secret: r.str("key")}
+	return apiKey{id: r.Str("id"), secret: r.Str("key")}
 }
 
 // revoke revokes k through the API.

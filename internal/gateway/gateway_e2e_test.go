@@ -51,7 +51,7 @@ func TestMatrix(t *testing.T) {
 		for _, h := range []string{"X-API-KEY: " + reader, "Authorization: " + reader, "Authorization: Bearer " + reader} {
 			r := call(t, "GET", p+"/things?x=1", nil, h)
 			wantStatus(t, r, 200)
-			got := r.seen()
+			got := seen(r)
 			want := map[string]string{
 				"X-Sigil-Subject": readerID, "X-Sigil-Workspace": e.ws, "X-Sigil-Scopes": "read", "X-Sigil-Kind": "api_key",
 			}
@@ -69,7 +69,7 @@ func TestMatrix(t *testing.T) {
 	t.Run("user token carries its session", func(t *testing.T) {
 		r := call(t, "GET", p+"/me", nil, "Authorization: Bearer "+e.userToken(t, "alice"))
 		wantStatus(t, r, 200)
-		h := sigilHeaders(r.seen())
+		h := sigilHeaders(seen(r))
 		if h["X-Sigil-Subject"] != "alice" || h["X-Sigil-Kind"] != "user" || !strings.HasPrefix(h["X-Sigil-Session"], "ses_") {
 			t.Errorf("user identity at the upstream: %v", h)
 		}
@@ -79,7 +79,7 @@ func TestMatrix(t *testing.T) {
 		wantError(t, call(t, "GET", p+"/admin/users", nil, "X-API-KEY: "+reader), 403, "insufficient_scope")
 		r := call(t, "GET", p+"/admin/users", nil, "X-API-KEY: "+adminKey)
 		wantStatus(t, r, 200)
-		if got := sigilHeaders(r.seen())["X-Sigil-Scopes"]; got != "read admin" {
+		if got := sigilHeaders(seen(r))["X-Sigil-Scopes"]; got != "read admin" {
 			t.Errorf("scopes at the upstream %q", got)
 		}
 	})
@@ -87,7 +87,7 @@ func TestMatrix(t *testing.T) {
 	t.Run("public route needs nothing", func(t *testing.T) {
 		r := call(t, "GET", p+"/public/doc", nil, "X-Sigil-Subject: mallory")
 		wantStatus(t, r, 200)
-		if h := sigilHeaders(r.seen()); len(h) != 0 {
+		if h := sigilHeaders(seen(r)); len(h) != 0 {
 			t.Errorf("a public request reached the upstream with %v", h)
 		}
 	})
@@ -95,7 +95,7 @@ func TestMatrix(t *testing.T) {
 	t.Run("POST body passes through", func(t *testing.T) {
 		r := call(t, "POST", p+"/items", `{"name":"widget"}`, "X-API-KEY: "+reader, "Content-Type: application/json")
 		wantStatus(t, r, 200)
-		if got := r.seen(); got.Method != "POST" || got.Body != `{"name":"widget"}` {
+		if got := seen(r); got.Method != "POST" || got.Body != `{"name":"widget"}` {
 			t.Errorf("upstream saw %+v", got)
 		}
 	})

@@ -11,7 +11,7 @@ import (
 // userToken registers a key-pair user and returns its access header.
 func userToken(t *testing.T, base, join, id string) string {
 	t.Helper()
-	return bearer(register(t, base, join, newUser(id)).str("access_token"))
+	return bearer(register(t, base, join, newUser(id)).Str("access_token"))
 }
 
 func createKey(t *testing.T, base, cred string, body map[string]any) resp {
@@ -29,8 +29,8 @@ func TestAPIKeys(t *testing.T) {
 		member := userToken(t, s.URL, join, "mike")
 
 		k := createKey(t, s.URL, member, map[string]any{"name": "ci", "scopes": []string{"read"}})
-		key := k.str("key")
-		if !strings.HasPrefix(key, "sk_") || len(key) != 52 || !strings.HasPrefix(key, k.str("prefix")) || k.Body["expires_at"] != nil {
+		key := k.Str("key")
+		if !strings.HasPrefix(key, "sk_") || len(key) != 52 || !strings.HasPrefix(key, k.Str("prefix")) || k.Body["expires_at"] != nil {
 			t.Fatalf("created key: %s", k.Raw)
 		}
 		// Every way of presenting it.
@@ -38,8 +38,8 @@ func TestAPIKeys(t *testing.T) {
 			want(t, call(t, "GET", s.URL+"/", nil, h), 200, "")
 		}
 		who := call(t, "GET", s.URL+"/v1/whoami", nil, "X-API-KEY: "+key)
-		if who.str("kind") != "api_key" || who.str("subject") != k.str("id") || who.str("workspace_id") != ws ||
-			who.str("auth_method") != "apikey" || len(who.Body["scopes"].([]any)) != 1 {
+		if who.Str("kind") != "api_key" || who.Str("subject") != k.Str("id") || who.Str("workspace_id") != ws ||
+			who.Str("auth_method") != "apikey" || len(who.Body["scopes"].([]any)) != 1 {
 			t.Errorf("whoami: %s", who.Raw)
 		}
 		// A mistyped key fails its checksum.
@@ -71,7 +71,7 @@ func TestAPIKeys(t *testing.T) {
 		}
 
 		// Expiry.
-		short := createKey(t, s.URL, member, map[string]any{"name": "short", "expires_in": 60}).str("key")
+		short := createKey(t, s.URL, member, map[string]any{"name": "short", "expires_in": 60}).Str("key")
 		want(t, call(t, "GET", s.URL+"/", nil, "X-API-KEY: "+short), 200, "")
 		s.Clock.Add(61 * time.Second)
 		want(t, call(t, "GET", s.URL+"/", nil, "X-API-KEY: "+short), 401, "invalid_token")
@@ -79,17 +79,17 @@ func TestAPIKeys(t *testing.T) {
 		// Revocation is seen at once (the cache was warm), also by exchanged tokens.
 		ex := call(t, "POST", s.URL+"/v1/auth/login", map[string]string{"api_key": key})
 		want(t, ex, 200, "")
-		want(t, call(t, "GET", s.URL+"/", nil, bearer(ex.str("access_token"))), 200, "")
-		want(t, call(t, "DELETE", s.URL+"/v1/api-keys/"+k.str("id"), nil, "Authorization: Bearer ak_nope"), 401, "invalid_token")
+		want(t, call(t, "GET", s.URL+"/", nil, bearer(ex.Str("access_token"))), 200, "")
+		want(t, call(t, "DELETE", s.URL+"/v1/api-keys/"+k.Str("id"), nil, "Authorization: Bearer ak_nope"), 401, "invalid_token")
 		other := userToken(t, s.URL, join, "nina")
-		want(t, call(t, "DELETE", s.URL+"/v1/api-keys/"+k.str("id"), nil, other), 404, "not_found")
-		want(t, call(t, "DELETE", s.URL+"/v1/api-keys/"+k.str("id"), nil, member), 204, "")
+		want(t, call(t, "DELETE", s.URL+"/v1/api-keys/"+k.Str("id"), nil, other), 404, "not_found")
+		want(t, call(t, "DELETE", s.URL+"/v1/api-keys/"+k.Str("id"), nil, member), 204, "")
 		want(t, call(t, "GET", s.URL+"/", nil, "X-API-KEY: "+key), 401, "invalid_token")
-		want(t, call(t, "GET", s.URL+"/", nil, bearer(ex.str("access_token"))), 401, "invalid_token")
+		want(t, call(t, "GET", s.URL+"/", nil, bearer(ex.Str("access_token"))), 401, "invalid_token")
 		listed := call(t, "GET", s.URL+"/v1/api-keys", nil, member).Body["items"].([]any)
 		for _, it := range listed {
 			m := it.(map[string]any)
-			if m["id"] == k.str("id") && (m["revoked_at"] == nil || m["last_used_at"] == nil) {
+			if m["id"] == k.Str("id") && (m["revoked_at"] == nil || m["last_used_at"] == nil) {
 				t.Errorf("revoked key listed as %v", m)
 			}
 		}
@@ -102,20 +102,20 @@ func TestAPIKeyRotation(t *testing.T) {
 		_, join := workspace(t, s.URL)
 		u := userToken(t, s.URL, join, "olivia")
 		old := createKey(t, s.URL, u, map[string]any{"name": "svc", "scopes": []string{"read", "write"}})
-		rot := call(t, "POST", s.URL+"/v1/api-keys/"+old.str("id")+"/rotate", map[string]string{"grace_period": "1h"}, u)
+		rot := call(t, "POST", s.URL+"/v1/api-keys/"+old.Str("id")+"/rotate", map[string]string{"grace_period": "1h"}, u)
 		want(t, rot, 201, "")
-		if rot.str("key") == old.str("key") || rot.str("name") != "svc" || len(rot.Body["scopes"].([]any)) != 2 {
+		if rot.Str("key") == old.Str("key") || rot.Str("name") != "svc" || len(rot.Body["scopes"].([]any)) != 2 {
 			t.Fatalf("rotated: %s", rot.Raw)
 		}
-		for _, k := range []string{old.str("key"), rot.str("key")} {
+		for _, k := range []string{old.Str("key"), rot.Str("key")} {
 			want(t, call(t, "GET", s.URL+"/", nil, "X-API-KEY: "+k), 200, "")
 		}
 		s.Clock.Add(time.Hour)
-		want(t, call(t, "GET", s.URL+"/", nil, "X-API-KEY: "+old.str("key")), 401, "invalid_token")
-		want(t, call(t, "GET", s.URL+"/", nil, "X-API-KEY: "+rot.str("key")), 200, "")
+		want(t, call(t, "GET", s.URL+"/", nil, "X-API-KEY: "+old.Str("key")), 401, "invalid_token")
+		want(t, call(t, "GET", s.URL+"/", nil, "X-API-KEY: "+rot.Str("key")), 200, "")
 		// (An hour on, the user's access token has expired: the admin acts.)
-		want(t, call(t, "POST", s.URL+"/v1/api-keys/"+old.str("id")+"/rotate", nil, admin), 409, "conflict")
-		want(t, call(t, "POST", s.URL+"/v1/api-keys/"+rot.str("id")+"/rotate", map[string]string{"grace_period": "forever"}, admin), 400, "invalid_request")
+		want(t, call(t, "POST", s.URL+"/v1/api-keys/"+old.Str("id")+"/rotate", nil, admin), 409, "conflict")
+		want(t, call(t, "POST", s.URL+"/v1/api-keys/"+rot.Str("id")+"/rotate", map[string]string{"grace_period": "forever"}, admin), 400, "invalid_request")
 	})
 }
 
@@ -124,7 +124,7 @@ func TestAPIKeyExchange(t *testing.T) {
 		s := testenv.Start(t, db, testenv.Options{})
 		_, join := workspace(t, s.URL)
 		u := userToken(t, s.URL, join, "olivia")
-		key := createKey(t, s.URL, u, map[string]any{"name": "svc", "scopes": []string{"read"}}).str("key")
+		key := createKey(t, s.URL, u, map[string]any{"name": "svc", "scopes": []string{"read"}}).Str("key")
 
 		ex := func(sid string) resp {
 			body := map[string]string{"api_key": key}
@@ -136,28 +136,28 @@ func TestAPIKeyExchange(t *testing.T) {
 			return r
 		}
 		a := ex("worker-1")
-		if a.Body["expires_in"] != float64(7200) || a.str("token_type") != "Bearer" || a.Body["refresh_token"] != nil {
+		if a.Body["expires_in"] != float64(7200) || a.Str("token_type") != "Bearer" || a.Body["refresh_token"] != nil {
 			t.Fatalf("exchange: %s", a.Raw)
 		}
 		s.Clock.Add(10 * time.Minute)
-		if again := ex("worker-1"); again.str("access_token") != a.str("access_token") {
+		if again := ex("worker-1"); again.Str("access_token") != a.Str("access_token") {
 			t.Error("same (key, session_id) while valid must return the same token")
 		}
 		b := ex("worker-2")
-		if b.str("access_token") == a.str("access_token") || ex("").str("access_token") == a.str("access_token") {
+		if b.Str("access_token") == a.Str("access_token") || ex("").Str("access_token") == a.Str("access_token") {
 			t.Error("a new session_id must get a new token")
 		}
-		who := call(t, "GET", s.URL+"/v1/whoami", nil, bearer(a.str("access_token")))
-		if who.str("kind") != "api_key" || who.str("auth_method") != "apikey" || who.str("session_id") == "" {
+		who := call(t, "GET", s.URL+"/v1/whoami", nil, bearer(a.Str("access_token")))
+		if who.Str("kind") != "api_key" || who.Str("auth_method") != "apikey" || who.Str("session_id") == "" {
 			t.Errorf("whoami: %s", who.Raw)
 		}
 		// After 2 h the token is dead and the same session_id starts afresh.
 		s.Clock.Add(2 * time.Hour)
-		want(t, call(t, "GET", s.URL+"/", nil, bearer(a.str("access_token"))), 401, "invalid_token")
-		if c := ex("worker-1"); c.str("access_token") == a.str("access_token") {
+		want(t, call(t, "GET", s.URL+"/", nil, bearer(a.Str("access_token"))), 401, "invalid_token")
+		if c := ex("worker-1"); c.Str("access_token") == a.Str("access_token") {
 			t.Error("an expired exchange must mint a new token")
 		} else {
-			want(t, call(t, "GET", s.URL+"/", nil, bearer(c.str("access_token"))), 200, "")
+			want(t, call(t, "GET", s.URL+"/", nil, bearer(c.Str("access_token"))), 200, "")
 		}
 		want(t, call(t, "POST", s.URL+"/v1/auth/login", map[string]string{"api_key": "sk_bad"}), 401, "invalid_credentials")
 	})

@@ -14,7 +14,7 @@ import (
 func TestBadInput(t *testing.T) {
 	s := testenv.Start(t, testenv.NewDatabase(t, "sqlite"), testenv.Options{})
 	_, join := workspace(t, s.URL)
-	tok := register(t, s.URL, join, newUser("alice")).str("access_token")
+	tok := register(t, s.URL, join, newUser("alice")).Str("access_token")
 	big := `{"user_id":"` + strings.Repeat("a", 100<<10) + `"}`
 	none := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none","typ":"JWT"}`)) + "." +
 		base64.RawURLEncoding.EncodeToString([]byte(`{"sub":"alice","exp":9999999999}`)) + "."
@@ -92,7 +92,7 @@ func TestMetaEndpoints(t *testing.T) {
 	}
 	d := call(t, "GET", s.URL+"/.well-known/openid-configuration", nil)
 	want(t, d, 200, "")
-	if d.str("issuer") != "http://sigil.test" || d.str("jwks_uri") != "http://sigil.test/.well-known/jwks.json" {
+	if d.Str("issuer") != "http://sigil.test" || d.Str("jwks_uri") != "http://sigil.test/.well-known/jwks.json" {
 		t.Errorf("discovery: %s", d.Raw)
 	}
 	o := call(t, "GET", s.URL+"/openapi.yaml", nil)

@@ -70,22 +70,22 @@ func TestRevocationFeed(t *testing.T) {
 	s := testenv.Start(t, testenv.NewDatabase(t, "sqlite"), testenv.Options{})
 	_, join := workspace(t, s.URL)
 	u := userToken(t, s.URL, join, "olivia")
-	rs := "X-API-KEY: " + createKey(t, s.URL, u, map[string]any{"name": "rs"}).str("key")
+	rs := "X-API-KEY: " + createKey(t, s.URL, u, map[string]any{"name": "rs"}).Str("key")
 	want(t, call(t, "GET", s.URL+"/v1/revocations", nil, u), 403, "insufficient_scope")
 
 	feed := openFeed(t, s.URL, rs, "")
 	a := register(t, s.URL, join, newUser("alice"))
-	want(t, call(t, "POST", s.URL+"/v1/auth/logout", nil, bearer(a.str("access_token"))), 204, "")
+	want(t, call(t, "POST", s.URL+"/v1/auth/logout", nil, bearer(a.Str("access_token"))), 204, "")
 	ev := next(t, feed)
-	if ev.event != "revoke" || !strings.Contains(ev.data, a.str("session_id")) || ev.id == "" {
+	if ev.event != "revoke" || !strings.Contains(ev.data, a.Str("session_id")) || ev.id == "" {
 		t.Fatalf("event %+v", ev)
 	}
 	k := createKey(t, s.URL, u, map[string]any{"name": "doomed"})
-	want(t, call(t, "DELETE", s.URL+"/v1/api-keys/"+k.str("id"), nil, u), 204, "")
+	want(t, call(t, "DELETE", s.URL+"/v1/api-keys/"+k.Str("id"), nil, u), 204, "")
 	var sawKey bool
 	for !sawKey {
 		ev2 := next(t, feed)
-		sawKey = strings.Contains(ev2.data, k.str("id"))
+		sawKey = strings.Contains(ev2.data, k.Str("id"))
 	}
 	// Resuming from the first event replays what came after it.
 	resumed := openFeed(t, s.URL, rs, ev.id)

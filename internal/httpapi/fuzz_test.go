@@ -30,7 +30,7 @@ func FuzzRequests(f *testing.F) {
 			return // not a request line or header net/http would send
 		}
 		r := call(t, "POST", s.URL+path, body, "Authorization: "+auth)
-		if r.Status >= 400 && (r.str("error") == "" || r.str("detail") == "") {
+		if r.Status >= 400 && (r.Str("error") == "" || r.Str("detail") == "") {
 			t.Fatalf("%s → %d without §1 body: %s", path, r.Status, r.Raw)
 		}
 	})

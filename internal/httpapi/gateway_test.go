@@ -18,14 +18,14 @@ func TestForwardAuth(t *testing.T) {
 		register(t, s.URL, join, u)
 		want(t, call(t, "PATCH", s.URL+"/v1/workspaces/"+ws+"/members/olivia",
 			map[string]any{"scopes": []string{"read", "write", "tier:free"}}, admin), 200, "")
-		at := bearer(login(t, s.URL, u).str("access_token"))
+		at := bearer(login(t, s.URL, u).Str("access_token"))
 		readKey := createKey(t, s.URL, at, map[string]any{"name": "r", "scopes": []string{"read"}})
-		freeKey := createKey(t, s.URL, at, map[string]any{"name": "f", "scopes": []string{"read", "tier:free"}}).str("key")
+		freeKey := createKey(t, s.URL, at, map[string]any{"name": "f", "scopes": []string{"read", "tier:free"}}).Str("key")
 
 		want(t, call(t, "GET", s.URL+"/v1/authorize", nil), 401, "missing_credential")
-		r := call(t, "GET", s.URL+"/v1/authorize?scope=read", nil, "X-API-KEY: "+readKey.str("key"), "X-Original-URI: /read/x")
+		r := call(t, "GET", s.URL+"/v1/authorize?scope=read", nil, "X-API-KEY: "+readKey.Str("key"), "X-Original-URI: /read/x")
 		want(t, r, 200, "")
-		if r.Header.Get("X-Sigil-Subject") != readKey.str("id") || r.Header.Get("X-Sigil-Workspace") != ws ||
+		if r.Header.Get("X-Sigil-Subject") != readKey.Str("id") || r.Header.Get("X-Sigil-Workspace") != ws ||
 			r.Header.Get("X-Sigil-Scopes") != "read" || r.Header.Get("X-Sigil-Kind") != "api_key" || r.Header.Get("X-Sigil-Session") != "" {
 			t.Errorf("identity headers: %v", r.Header)
 		}
@@ -35,7 +35,7 @@ func TestForwardAuth(t *testing.T) {
 		if r.Header.Get("X-Sigil-Session") == "" || r.Header.Get("X-Sigil-Subject") != "olivia" {
 			t.Errorf("user headers: %v", r.Header)
 		}
-		want(t, call(t, "DELETE", s.URL+"/v1/authorize?scope=read&scope=admin", nil, "X-API-KEY: "+readKey.str("key")), 403, "insufficient_scope")
+		want(t, call(t, "DELETE", s.URL+"/v1/authorize?scope=read&scope=admin", nil, "X-API-KEY: "+readKey.Str("key")), 403, "insufficient_scope")
 		want(t, call(t, "GET", s.URL+"/v1/authorize", nil, bearer("garbage")), 401, "invalid_token")
 
 		// Tier limits count per credential.
@@ -47,12 +47,12 @@ func TestForwardAuth(t *testing.T) {
 		if ra, err := strconv.Atoi(lim.Header.Get("Retry-After")); err != nil || ra < 1 {
 			t.Errorf("Retry-After %q", lim.Header.Get("Retry-After"))
 		}
-		want(t, call(t, "GET", s.URL+"/v1/authorize", nil, "X-API-KEY: "+readKey.str("key")), 200, "")
+		want(t, call(t, "GET", s.URL+"/v1/authorize", nil, "X-API-KEY: "+readKey.Str("key")), 200, "")
 		s.Clock.Add(time.Minute)
 		want(t, call(t, "GET", s.URL+"/v1/authorize", nil, "X-API-KEY: "+freeKey), 200, "")
 
 		// Revocation is seen at once.
-		want(t, call(t, "DELETE", s.URL+"/v1/api-keys/"+readKey.str("id"), nil, at), 204, "")
-		want(t, call(t, "GET", s.URL+"/v1/authorize", nil, "X-API-KEY: "+readKey.str("key")), 401, "invalid_token")
+		want(t, call(t, "DELETE", s.URL+"/v1/api-keys/"+readKey.Str("id"), nil, at), 204, "")
+		want(t, call(t, "GET", s.URL+"/v1/authorize", nil, "X-API-KEY: "+readKey.Str("key")), 401, "invalid_token")
 	})
 }

@@ -1,14 +1,8 @@
 package httpapi_test
 
 import (
-	"bytes"
-	"context"
 	"crypto/ed25519"
 	"encoding/base64"
-	"encoding/json"
-	"io"
-	"net/http"
-	"strings"
 	"testing"
 
 	"github.com/sigil-auth/sigil/internal/testenv"
@@ -22,53 +16,15 @@ func eachBackend(t *testing.T, f func(t *testing.T, db testenv.Database)) {
 }
 
 // resp is a decoded response.
-type resp struct {
-	Status int
-	Header http.Header
-	Body   map[string]any
-	Raw    []byte
-}
+type resp = testenv.Response
 
-func (r resp) str(k string) string { s, _ := r.Body[k].(string); return s }
-
-// call sends a request; body is JSON-encoded unless it is a string or
-// []byte (sent raw). hdr are "Name: value" pairs.
+// call sends a request (see testenv.Do); no request of the API's own
+// tests may get a 5xx.
 func call(t testing.TB, method, url string, body any, hdr ...string) resp {
 	t.Helper()
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd = strings.NewReader(b)
-	case []byte:
-		rd = bytes.NewReader(b)
-	default:
-		j, _ := json.Marshal(b)
-		rd = bytes.NewReader(j)
-	}
-	req, err := http.NewRequestWithContext(context.Background(), method, url, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rd != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for _, h := range hdr {
-		k, v, _ := strings.Cut(h, ": ")
-		req.Header.Set(k, v)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	r := resp{Status: res.StatusCode, Header: res.Header, Raw: raw}
-	if len(raw) > 0 {
-		json.Unmarshal(raw, &r.Body)
-	}
+	r := testenv.Do(t, nil, method, url, body, hdr...)
 	if r.Status >= 500 {
-		t.Errorf("%s %s → %d %s", method, url, r.Status, raw)
+		t.Errorf("%s %s → %d %s", method, url, r.Status, r.Raw)
 	}
 	return r
 }
@@ -80,11 +36,11 @@ func want(t testing.TB, r resp, status int, code string) {
 		t.Fatalf("status %d, want %d; body %s", r.Status, status, r.Raw)
 	}
 	if status >= 400 {
-		if r.str("error") == "" || r.str("detail") == "" {
+		if r.Str("error") == "" || r.Str("detail") == "" {
 			t.Fatalf("error body lacks error/detail: %s", r.Raw)
 		}
-		if code != "" && r.str("error") != code {
-			t.Fatalf("error %q, want %q (%s)", r.str("error"), code, r.Raw)
+		if code != "" && r.Str("error") != code {
+			t.Fatalf("error %q, want %q (%s)", r.Str("error"), code, r.Raw)
 		}
 	}
 }
@@ -113,7 +69,7 @@ func (u user) proof(t testing.TB, base string) map[string]any {
 	t.Helper()
 	r := call(t, "POST", base+"/v1/auth/code", map[string]string{"user_id": u.id})
 	want(t, r, 200, "")
-	code := r.str("auth_code")
+	code := r.Str("auth_code")
 	return map[string]any{
 		"user_id": u.id, "auth_code": code, "public_key": u.pub(), "scheme": "ed25519",
 		"signature": base64.StdEncoding.EncodeToString(ed25519.Sign(u.priv, []byte(code))),
@@ -125,7 +81,7 @@ func workspace(t testing.TB, base string) (string, string) {
 	t.Helper()
 	r := call(t, "POST", base+"/v1/workspaces", map[string]string{"name": "Acme"}, admin)
 	want(t, r, 201, "")
-	return r.str("id"), r.str("join_code")
+	return r.Str("id"), r.Str("join_code")
 }
 
 // register registers u with joinCode and returns the token response.

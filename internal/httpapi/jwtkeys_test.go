@@ -32,8 +32,8 @@ func TestCustomerJWTs(t *testing.T) {
 		u := userToken(t, s.URL, join, "olivia")
 		k := call(t, "POST", s.URL+"/v1/jwt-keys", map[string]any{"name": "web"}, u)
 		want(t, k, 201, "")
-		kid, secret := k.str("id"), k.str("secret")
-		if len(kid) != 36 || len(secret) < 43 || k.str("algorithm") != "HS256" {
+		kid, secret := k.Str("id"), k.Str("secret")
+		if len(kid) != 36 || len(secret) < 43 || k.Str("algorithm") != "HS256" {
 			t.Fatalf("jwt key: %s", k.Raw)
 		}
 		now := s.Clock.Now()
@@ -43,15 +43,15 @@ func TestCustomerJWTs(t *testing.T) {
 		good := mint(t, jwt.SigningMethodHS256, kid, secret, exp(time.Hour))
 		want(t, call(t, "GET", s.URL+"/", nil, bearer(good)), 200, "")
 		who := call(t, "GET", s.URL+"/v1/whoami", nil, bearer(good))
-		if who.str("kind") != "jwt_key" || who.str("subject") != "customer-42" || who.str("workspace_id") != ws {
+		if who.Str("kind") != "jwt_key" || who.Str("subject") != "customer-42" || who.Str("workspace_id") != ws {
 			t.Errorf("whoami: %s", who.Raw)
 		}
 
 		// Missing kid: the exact body of API.md §5.2.
 		r := call(t, "GET", s.URL+"/", nil, bearer(mint(t, jwt.SigningMethodHS256, "", secret, exp(time.Hour))))
 		want(t, r, 401, "missing_kid")
-		if r.str("detail") != "jwt token is missing 'kid' header parameter" {
-			t.Errorf("detail %q", r.str("detail"))
+		if r.Str("detail") != "jwt token is missing 'kid' header parameter" {
+			t.Errorf("detail %q", r.Str("detail"))
 		}
 		noExp := jwt.MapClaims{"sub": "x"}
 		tests := map[string]string{

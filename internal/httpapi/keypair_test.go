@@ -23,11 +23,11 @@ func TestKeyPairRegisterAndLogin(t *testing.T) {
 		}
 		tok := register(t, s.URL, join, alice)
 		for _, k := range []string{"access_token", "refresh_token", "session_id"} {
-			if tok.str(k) == "" {
+			if tok.Str(k) == "" {
 				t.Fatalf("token response lacks %s: %s", k, tok.Raw)
 			}
 		}
-		if tok.str("token_type") != "Bearer" || tok.Body["expires_in"] != float64(25*60) ||
+		if tok.Str("token_type") != "Bearer" || tok.Body["expires_in"] != float64(25*60) ||
 			tok.Body["refresh_expires_in"] != float64(30*60) {
 			t.Errorf("lifetimes: %s", tok.Raw)
 		}
@@ -40,31 +40,31 @@ func TestKeyPairRegisterAndLogin(t *testing.T) {
 			t.Fatalf("exists after register: %s", r.Raw)
 		}
 
-		who := call(t, "GET", s.URL+"/v1/whoami", nil, bearer(tok.str("access_token")))
+		who := call(t, "GET", s.URL+"/v1/whoami", nil, bearer(tok.Str("access_token")))
 		want(t, who, 200, "")
-		if who.str("subject") != alice.id || who.str("kind") != "user" || who.str("workspace_id") != wsID ||
-			who.str("session_id") != tok.str("session_id") || who.str("auth_method") != "pubkey" {
+		if who.Str("subject") != alice.id || who.Str("kind") != "user" || who.Str("workspace_id") != wsID ||
+			who.Str("session_id") != tok.Str("session_id") || who.Str("auth_method") != "pubkey" {
 			t.Errorf("whoami: %s", who.Raw)
 		}
 		if sc, _ := who.Body["scopes"].([]any); len(sc) != 2 {
 			t.Errorf("scopes = %v, want workspace defaults", who.Body["scopes"])
 		}
-		hello := call(t, "GET", s.URL+"/", nil, bearer(tok.str("access_token")))
+		hello := call(t, "GET", s.URL+"/", nil, bearer(tok.Str("access_token")))
 		want(t, hello, 200, "")
-		if hello.str("message") != "Oh, Hello" {
+		if hello.Str("message") != "Oh, Hello" {
 			t.Errorf("hello: %s", hello.Raw)
 		}
-		if _, err := time.Parse(time.RFC3339, hello.str("time")); err != nil || !strings.HasSuffix(hello.str("time"), "Z") {
-			t.Errorf("hello time %q not RFC 3339 UTC", hello.str("time"))
+		if _, err := time.Parse(time.RFC3339, hello.Str("time")); err != nil || !strings.HasSuffix(hello.Str("time"), "Z") {
+			t.Errorf("hello time %q not RFC 3339 UTC", hello.Str("time"))
 		}
 
 		second := login(t, s.URL, alice)
-		if second.str("session_id") == tok.str("session_id") {
+		if second.Str("session_id") == tok.Str("session_id") {
 			t.Error("a new login must start a new session")
 		}
 		// The first user of a workspace is its owner.
 		r = call(t, "PATCH", s.URL+"/v1/workspaces/"+wsID, map[string]string{"access_token_ttl": "1h"},
-			bearer(tok.str("access_token")))
+			bearer(tok.Str("access_token")))
 		want(t, r, 200, "")
 	})
 }
@@ -122,7 +122,7 @@ func TestKeyPairRefusals(t *testing.T) {
 		t.Run("code text names issuer, user, nonce, expiry", func(t *testing.T) {
 			r := call(t, "POST", s.URL+"/v1/auth/code", map[string]string{"user_id": "alice"})
 			want(t, r, 200, "")
-			code := r.str("auth_code")
+			code := r.Str("auth_code")
 			for _, part := range []string{"sigil.test", "\nalice\n", "Nonce: ", "Expiration Time: "} {
 				if !strings.Contains(code, part) {
 					t.Errorf("auth_code lacks %q:\n%s", part, code)
@@ -147,7 +147,7 @@ func TestKeyring(t *testing.T) {
 		s := testenv.Start(t, db, testenv.Options{})
 		_, join := workspace(t, s.URL)
 		alice := newUser("alice")
-		at := bearer(register(t, s.URL, join, alice).str("access_token"))
+		at := bearer(register(t, s.URL, join, alice).Str("access_token"))
 
 		list := call(t, "GET", s.URL+"/v1/users/me/keys", nil, at)
 		want(t, list, 200, "")
@@ -161,8 +161,8 @@ func TestKeyring(t *testing.T) {
 		p := backup.proof(t, s.URL)
 		add := call(t, "POST", s.URL+"/v1/users/me/keys", p, at)
 		want(t, add, 201, "")
-		if add.str("public_key") != backup.pub() {
-			t.Errorf("added key %s, want %s", add.str("public_key"), backup.pub())
+		if add.Str("public_key") != backup.pub() {
+			t.Errorf("added key %s, want %s", add.Str("public_key"), backup.pub())
 		}
 		want(t, call(t, "POST", s.URL+"/v1/users/me/keys", backup.proof(t, s.URL), at), 409, "key_exists")
 		// The new key must prove possession: a code signed by another key fails.

@@ -14,14 +14,14 @@ func TestMembersAndRoles(t *testing.T) {
 		ws, join := workspace(t, s.URL)
 		owner := userToken(t, s.URL, join, "olivia")
 		mike := newUser("mike")
-		member := bearer(register(t, s.URL, join, mike).str("access_token"))
+		member := bearer(register(t, s.URL, join, mike).Str("access_token"))
 		nina := userToken(t, s.URL, join, "nina")
 		_, otherJoin := workspace(t, s.URL)
 		outsider := userToken(t, s.URL, otherJoin, "oscar")
 
 		l := call(t, "GET", s.URL+"/v1/workspaces/"+ws+"/members?limit=2", nil, owner)
 		want(t, l, 200, "")
-		l2 := call(t, "GET", s.URL+"/v1/workspaces/"+ws+"/members?limit=2&cursor="+l.str("next_cursor"), nil, owner)
+		l2 := call(t, "GET", s.URL+"/v1/workspaces/"+ws+"/members?limit=2&cursor="+l.Str("next_cursor"), nil, owner)
 		roles := map[string]string{}
 		for _, page := range []resp{l, l2} {
 			for _, it := range page.Body["items"].([]any) {
@@ -40,11 +40,11 @@ func TestMembersAndRoles(t *testing.T) {
 		// Roles and scopes.
 		p := call(t, "PATCH", s.URL+"/v1/workspaces/"+ws+"/members/mike", map[string]any{"role": "admin", "scopes": []string{"read", "geofences:read"}}, owner)
 		want(t, p, 200, "")
-		if p.str("role") != "admin" || len(p.Body["scopes"].([]any)) != 2 {
+		if p.Str("role") != "admin" || len(p.Body["scopes"].([]any)) != 2 {
 			t.Fatalf("patch: %s", p.Raw)
 		}
 		// The member's next session carries the new scopes.
-		who := call(t, "GET", s.URL+"/v1/whoami", nil, bearer(login(t, s.URL, mike).str("access_token")))
+		who := call(t, "GET", s.URL+"/v1/whoami", nil, bearer(login(t, s.URL, mike).Str("access_token")))
 		if !strings.Contains(string(who.Raw), "geofences:read") {
 			t.Errorf("new scopes missing: %s", who.Raw)
 		}
@@ -60,7 +60,7 @@ func TestMembersAndRoles(t *testing.T) {
 		want(t, call(t, "PATCH", s.URL+"/v1/workspaces/"+ws+"/members/nina", map[string]any{"role": "owner"}, admin), 200, "")
 
 		// Workspace admins manage every session of their workspace.
-		ninaSession := call(t, "GET", s.URL+"/v1/whoami", nil, nina).str("session_id")
+		ninaSession := call(t, "GET", s.URL+"/v1/whoami", nil, nina).Str("session_id")
 		want(t, call(t, "DELETE", s.URL+"/v1/sessions/"+ninaSession, nil, member), 204, "")
 		want(t, call(t, "GET", s.URL+"/", nil, nina), 401, "invalid_token")
 	})
@@ -72,13 +72,13 @@ func TestAuditLog(t *testing.T) {
 		ws, join := workspace(t, s.URL)
 		owner := userToken(t, s.URL, join, "olivia")
 		mike := newUser("mike")
-		member := bearer(register(t, s.URL, join, mike).str("access_token"))
+		member := bearer(register(t, s.URL, join, mike).Str("access_token"))
 		// A failed login from a known IP, a key created and revoked, a member changed.
 		p := mike.proof(t, s.URL)
 		p["signature"] = newUser("xavier").proof(t, s.URL)["signature"]
 		want(t, call(t, "POST", s.URL+"/v1/auth/token", p, xff("203.0.113.9")), 401, "invalid_credentials")
 		k := createKey(t, s.URL, member, map[string]any{"name": "ci"})
-		want(t, call(t, "DELETE", s.URL+"/v1/api-keys/"+k.str("id"), nil, member), 204, "")
+		want(t, call(t, "DELETE", s.URL+"/v1/api-keys/"+k.Str("id"), nil, member), 204, "")
 		want(t, call(t, "PATCH", s.URL+"/v1/workspaces/"+ws+"/members/mike", map[string]any{"scopes": []string{"read"}}, owner), 200, "")
 
 		var events []map[string]any
@@ -106,8 +106,8 @@ func TestAuditLog(t *testing.T) {
 		}
 		has("user.register", "olivia", nil)
 		has("login.failure", "mike", func(e map[string]any) bool { return e["client_ip"] == "203.0.113.9" && e["method"] == "pubkey" })
-		has("api_key.create", k.str("id"), func(e map[string]any) bool { return e["actor"] == "mike" })
-		has("api_key.revoke", k.str("id"), nil)
+		has("api_key.create", k.Str("id"), func(e map[string]any) bool { return e["actor"] == "mike" })
+		has("api_key.revoke", k.Str("id"), nil)
 		has("member.update", "mike", func(e map[string]any) bool { return e["actor"] == "olivia" })
 		for i := 1; i < len(events); i++ {
 			if events[i-1]["id"].(string) <= events[i]["id"].(string) {
@@ -120,14 +120,14 @@ func TestAuditLog(t *testing.T) {
 			t.Errorf("action prefix filter: %s", f.Raw)
 		}
 		pg := call(t, "GET", s.URL+"/v1/audit?limit=1", nil, owner)
-		next := pg.str("next_cursor")
+		next := pg.Str("next_cursor")
 		pg2 := call(t, "GET", s.URL+"/v1/audit?limit=1&cursor="+next, nil, owner)
 		if next == "" || pg2.Body["items"].([]any)[0].(map[string]any)["id"] == pg.Body["items"].([]any)[0].(map[string]any)["id"] {
 			t.Errorf("paging: %s / %s", pg.Raw, pg2.Raw)
 		}
 		// Members and API keys may not read it; the admin token reads any.
 		want(t, call(t, "GET", s.URL+"/v1/audit", nil, member), 403, "forbidden")
-		want(t, call(t, "GET", s.URL+"/v1/audit", nil, "X-API-KEY: "+createKey(t, s.URL, owner, map[string]any{"name": "x"}).str("key")), 403, "insufficient_scope")
+		want(t, call(t, "GET", s.URL+"/v1/audit", nil, "X-API-KEY: "+createKey(t, s.URL, owner, map[string]any{"name": "x"}).Str("key")), 403, "insufficient_scope")
 		want(t, call(t, "GET", s.URL+"/v1/audit?workspace_id="+ws, nil, admin), 200, "")
 	})
 }

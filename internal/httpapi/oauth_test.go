@@ -29,7 +29,7 @@ func TestOAuth2StockClients(t *testing.T) {
 		k := createKey(t, s.URL, u, map[string]any{"name": "svc", "scopes": []string{"read", "write"}})
 		ctx := context.Background()
 
-		cc := clientcredentials.Config{ClientID: k.str("id"), ClientSecret: k.str("key"), TokenURL: s.URL + "/oauth2/token",
+		cc := clientcredentials.Config{ClientID: k.Str("id"), ClientSecret: k.Str("key"), TokenURL: s.URL + "/oauth2/token",
 			Scopes: []string{"read"}}
 		tok, err := cc.Token(ctx)
 		if err != nil {
@@ -48,7 +48,7 @@ func TestOAuth2StockClients(t *testing.T) {
 		if _, err := cc.Token(ctx); err != nil {
 			t.Errorf("client_secret_post: %v", err)
 		}
-		cc.ClientSecret = createKey(t, s.URL, u, map[string]any{"name": "other"}).str("key")
+		cc.ClientSecret = createKey(t, s.URL, u, map[string]any{"name": "other"}).Str("key")
 		if _, err := cc.Token(ctx); err == nil {
 			t.Error("another key's secret accepted for this client_id")
 		}
@@ -62,7 +62,7 @@ func TestOAuth2StockClients(t *testing.T) {
 		}
 		v := prov.Verifier(&oidc.Config{SkipClientIDCheck: true, SupportedSigningAlgs: []string{"EdDSA"}, Now: s.Clock.Now})
 		idt, err := v.Verify(pctx, tok.AccessToken)
-		if err != nil || idt.Subject != k.str("id") {
+		if err != nil || idt.Subject != k.Str("id") {
 			t.Fatalf("go-oidc verify: %v %+v", err, idt)
 		}
 		if _, err := v.Verify(pctx, tok.AccessToken[:len(tok.AccessToken)-4]+"AAAA"); err == nil {
@@ -87,9 +87,9 @@ func TestOAuth2TokenErrorsAndRefresh(t *testing.T) {
 	reg := register(t, s.URL, join, newUser("olivia"))
 	tokURL := s.URL + "/oauth2/token"
 
-	r := postForm(t, tokURL, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {reg.str("refresh_token")}})
+	r := postForm(t, tokURL, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {reg.Str("refresh_token")}})
 	want(t, r, 200, "")
-	if r.str("refresh_token") == "" || r.str("refresh_token") == reg.str("refresh_token") || r.str("token_type") != "Bearer" {
+	if r.Str("refresh_token") == "" || r.Str("refresh_token") == reg.Str("refresh_token") || r.Str("token_type") != "Bearer" {
 		t.Fatalf("refresh grant: %s", r.Raw)
 	}
 	tests := []struct {
@@ -108,7 +108,7 @@ func TestOAuth2TokenErrorsAndRefresh(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := postForm(t, tokURL, tt.v, tt.hdr...)
-			if r.Status != tt.status || r.str("error") != tt.code || r.str("error_description") == "" || r.str("detail") == "" {
+			if r.Status != tt.status || r.Str("error") != tt.code || r.Str("error_description") == "" || r.Str("detail") == "" {
 				t.Fatalf("%d %s", r.Status, r.Raw)
 			}
 			if tt.status == 401 && !strings.HasPrefix(r.Header.Get("WWW-Authenticate"), "Basic") {
@@ -118,7 +118,7 @@ func TestOAuth2TokenErrorsAndRefresh(t *testing.T) {
 	}
 	// JSON bodies are not OAuth2 requests.
 	r = call(t, "POST", tokURL, map[string]string{"grant_type": "client_credentials"})
-	if r.Status != 400 || r.str("error") != "invalid_request" {
+	if r.Status != 400 || r.Str("error") != "invalid_request" {
 		t.Errorf("JSON body: %d %s", r.Status, r.Raw)
 	}
 }
@@ -128,7 +128,7 @@ func TestIntrospectAndRevoke(t *testing.T) {
 		s := testenv.Start(t, db, testenv.Options{})
 		ws, join := workspace(t, s.URL)
 		u := userToken(t, s.URL, join, "olivia")
-		rs := "X-API-KEY: " + createKey(t, s.URL, u, map[string]any{"name": "resource server"}).str("key")
+		rs := "X-API-KEY: " + createKey(t, s.URL, u, map[string]any{"name": "resource server"}).Str("key")
 		alice := register(t, s.URL, join, newUser("alice"))
 		other := createKey(t, s.URL, u, map[string]any{"name": "victim", "scopes": []string{"read"}})
 		_, join2 := workspace(t, s.URL)
@@ -138,28 +138,28 @@ func TestIntrospectAndRevoke(t *testing.T) {
 			want(t, r, 200, "")
 			return r
 		}
-		a := in(alice.str("access_token"), rs)
-		if a.Body["active"] != true || a.str("sub") != "alice" || a.str("ws") != ws || a.str("token_type") != "access_token" ||
-			a.Body["exp"] == nil || a.str("sid") != alice.str("session_id") {
+		a := in(alice.Str("access_token"), rs)
+		if a.Body["active"] != true || a.Str("sub") != "alice" || a.Str("ws") != ws || a.Str("token_type") != "access_token" ||
+			a.Body["exp"] == nil || a.Str("sid") != alice.Str("session_id") {
 			t.Errorf("access token: %s", a.Raw)
 		}
-		if r := in(alice.str("refresh_token"), rs); r.Body["active"] != true || r.str("token_type") != "refresh_token" {
+		if r := in(alice.Str("refresh_token"), rs); r.Body["active"] != true || r.Str("token_type") != "refresh_token" {
 			t.Errorf("refresh token: %s", r.Raw)
 		}
-		if r := in(other.str("key"), rs); r.Body["active"] != true || r.str("token_type") != "api_key" || r.str("scope") != "read" {
+		if r := in(other.Str("key"), rs); r.Body["active"] != true || r.Str("token_type") != "api_key" || r.Str("scope") != "read" {
 			t.Errorf("api key: %s", r.Raw)
 		}
-		for _, tok := range []string{"garbage", foreign.str("access_token"), "rt_nope"} {
+		for _, tok := range []string{"garbage", foreign.Str("access_token"), "rt_nope"} {
 			if r := in(tok, rs); string(r.Raw) != "{\"active\":false}\n" {
 				t.Errorf("%.20s…: %s", tok, r.Raw)
 			}
 		}
-		if r := in(foreign.str("access_token"), admin); r.Body["active"] != true {
+		if r := in(foreign.Str("access_token"), admin); r.Body["active"] != true {
 			t.Errorf("admin sees every workspace: %s", r.Raw)
 		}
 		// Callers: an API key or the admin token; not a user token.
 		r := postForm(t, s.URL+"/oauth2/introspect", url.Values{"token": {"x"}}, u)
-		if r.Status != 403 || r.str("error_description") == "" {
+		if r.Status != 403 || r.Str("error_description") == "" {
 			t.Errorf("user caller: %d %s", r.Status, r.Raw)
 		}
 		if r := postForm(t, s.URL+"/oauth2/introspect", url.Values{"token": {"x"}}); r.Status != 401 {
@@ -167,16 +167,16 @@ func TestIntrospectAndRevoke(t *testing.T) {
 		}
 
 		// Revocation: access token ends the session; API key is revoked; unknown is fine.
-		want(t, postForm(t, s.URL+"/oauth2/revoke", url.Values{"token": {alice.str("access_token")}}, rs), 200, "")
-		want(t, call(t, "GET", s.URL+"/", nil, bearer(alice.str("access_token"))), 401, "invalid_token")
-		if r := in(alice.str("refresh_token"), rs); r.Body["active"] != false {
+		want(t, postForm(t, s.URL+"/oauth2/revoke", url.Values{"token": {alice.Str("access_token")}}, rs), 200, "")
+		want(t, call(t, "GET", s.URL+"/", nil, bearer(alice.Str("access_token"))), 401, "invalid_token")
+		if r := in(alice.Str("refresh_token"), rs); r.Body["active"] != false {
 			t.Errorf("refresh after revoke: %s", r.Raw)
 		}
-		want(t, postForm(t, s.URL+"/oauth2/revoke", url.Values{"token": {other.str("key")}}, rs), 200, "")
-		want(t, call(t, "GET", s.URL+"/", nil, "X-API-KEY: "+other.str("key")), 401, "invalid_token")
+		want(t, postForm(t, s.URL+"/oauth2/revoke", url.Values{"token": {other.Str("key")}}, rs), 200, "")
+		want(t, call(t, "GET", s.URL+"/", nil, "X-API-KEY: "+other.Str("key")), 401, "invalid_token")
 		want(t, postForm(t, s.URL+"/oauth2/revoke", url.Values{"token": {"nope"}}, rs), 200, "")
 		// A foreign workspace's token is not revoked by this resource server.
-		want(t, postForm(t, s.URL+"/oauth2/revoke", url.Values{"token": {foreign.str("access_token")}}, rs), 200, "")
-		want(t, call(t, "GET", s.URL+"/", nil, bearer(foreign.str("access_token"))), 200, "")
+		want(t, postForm(t, s.URL+"/oauth2/revoke", url.Values{"token": {foreign.Str("access_token")}}, rs), 200, "")
+		want(t, call(t, "GET", s.URL+"/", nil, bearer(foreign.Str("access_token"))), 200, "")
 	})
 }

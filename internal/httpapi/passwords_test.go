@@ -59,8 +59,8 @@ func TestPasswordSignupAndLogin(t *testing.T) {
 		if tok.Body["expires_in"] != float64(4*3600) || tok.Body["refresh_expires_in"] != float64(30*24*3600) {
 			t.Errorf("password lifetimes: %s", tok.Raw)
 		}
-		who := call(t, "GET", s.URL+"/v1/whoami", nil, bearer(tok.str("access_token")))
-		if who.str("auth_method") != "pwd" || who.str("workspace_id") != ws || who.str("kind") != "user" {
+		who := call(t, "GET", s.URL+"/v1/whoami", nil, bearer(tok.Str("access_token")))
+		if who.Str("auth_method") != "pwd" || who.Str("workspace_id") != ws || who.Str("kind") != "user" {
 			t.Errorf("whoami: %s", who.Raw)
 		}
 		// Unique per workspace, case-insensitively; another workspace may reuse it.
@@ -81,10 +81,10 @@ func TestPasswordSignupAndLogin(t *testing.T) {
 			t.Errorf("bodies differ: %s vs %s", wrong.Raw, unknown.Raw)
 		}
 		// Refresh and logout work as for key pairs.
-		ref := call(t, "POST", s.URL+"/v1/auth/refresh", map[string]string{"refresh_token": tok.str("refresh_token")})
+		ref := call(t, "POST", s.URL+"/v1/auth/refresh", map[string]string{"refresh_token": tok.Str("refresh_token")})
 		want(t, ref, 200, "")
-		want(t, call(t, "POST", s.URL+"/v1/auth/logout", nil, bearer(ref.str("access_token"))), 204, "")
-		want(t, call(t, "GET", s.URL+"/", nil, bearer(ref.str("access_token"))), 401, "invalid_token")
+		want(t, call(t, "POST", s.URL+"/v1/auth/logout", nil, bearer(ref.Str("access_token"))), 204, "")
+		want(t, call(t, "GET", s.URL+"/", nil, bearer(ref.Str("access_token"))), 401, "invalid_token")
 
 		for _, bad := range []map[string]string{
 			{"email": "x@example.com", "password": "short", "join_code": join},
@@ -132,7 +132,7 @@ func TestPasswordResetAndVerify(t *testing.T) {
 		want(t, call(t, "POST", s.URL+"/v1/auth/password/reset", map[string]string{"token": rt, "password": "new password 3"}), 401, "invalid_token")
 		// Every session ended; only the new password works.
 		for _, x := range []resp{a, b} {
-			want(t, call(t, "GET", s.URL+"/", nil, bearer(x.str("access_token"))), 401, "invalid_token")
+			want(t, call(t, "GET", s.URL+"/", nil, bearer(x.Str("access_token"))), 401, "invalid_token")
 		}
 		want(t, pwLogin(t, s.URL, "ada@example.com", "old password 1"), 401, "invalid_credentials")
 		want200(t, pwLogin(t, s.URL, "ada@example.com", "new password 2"))

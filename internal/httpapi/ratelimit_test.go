@@ -68,11 +68,11 @@ func TestRefreshLimits(t *testing.T) {
 	s := testenv.Start(t, testenv.NewDatabase(t, "sqlite"), testenv.Options{Limits: ratelimit.DefaultRules(), TrustProxy: true})
 	_, join := workspace(t, s.URL)
 	tok := register(t, s.URL, join, newUser("alice"))
-	rt := tok.str("refresh_token")
+	rt := tok.Str("refresh_token")
 	for i := range 30 {
 		r := call(t, "POST", s.URL+"/v1/auth/refresh", map[string]string{"refresh_token": rt}, xff(fmt.Sprintf("10.1.0.%d", i)))
 		want(t, r, 200, "")
-		rt = r.str("refresh_token")
+		rt = r.Str("refresh_token")
 	}
 	want(t, call(t, "POST", s.URL+"/v1/auth/refresh", map[string]string{"refresh_token": rt}, xff("10.1.1.1")), 429, "rate_limited")
 

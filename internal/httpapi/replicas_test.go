@@ -25,7 +25,7 @@ func TestReplicas(t *testing.T) {
 			_, join := workspace(t, a.URL)
 			alice := newUser("alice")
 			tok := register(t, a.URL, join, alice)
-			at := bearer(tok.str("access_token"))
+			at := bearer(tok.Str("access_token"))
 
 			// Both replicas accept the token (and cache it as live).
 			want(t, call(t, "GET", a.URL+"/", nil, at), 200, "")
@@ -41,7 +41,7 @@ func TestReplicas(t *testing.T) {
 			}
 			// A refresh made on A continues on B.
 			s2 := login(t, a.URL, alice)
-			want(t, call(t, "POST", b.URL+"/v1/auth/refresh", map[string]string{"refresh_token": s2.str("refresh_token")}), 200, "")
+			want(t, call(t, "POST", b.URL+"/v1/auth/refresh", map[string]string{"refresh_token": s2.Str("refresh_token")}), 200, "")
 			if !viaRedis {
 				return
 			}
@@ -81,9 +81,9 @@ func TestReplicasCredentials(t *testing.T) {
 	}
 
 	u := userToken(t, a.URL, join, "olivia")
-	key := "X-API-KEY: " + createKey(t, a.URL, u, map[string]any{"name": "svc"}).str("key")
+	key := "X-API-KEY: " + createKey(t, a.URL, u, map[string]any{"name": "svc"}).Str("key")
 	want(t, call(t, "GET", b.URL+"/", nil, key), 200, "") // B caches it
-	id := call(t, "GET", a.URL+"/v1/whoami", nil, key).str("subject")
+	id := call(t, "GET", a.URL+"/v1/whoami", nil, key).Str("subject")
 	want(t, call(t, "DELETE", a.URL+"/v1/api-keys/"+id, nil, u), 204, "")
 	deadline := time.Now().Add(time.Second)
 	for call(t, "GET", b.URL+"/", nil, key).Status != 401 {

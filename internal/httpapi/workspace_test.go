@@ -16,27 +16,27 @@ func TestWorkspaces(t *testing.T) {
 		other, otherJoin := workspace(t, s.URL)
 		outsider := register(t, s.URL, otherJoin, newUser("oscar"))
 
-		g := call(t, "GET", s.URL+"/v1/workspaces/"+ws, nil, bearer(member.str("access_token")))
+		g := call(t, "GET", s.URL+"/v1/workspaces/"+ws, nil, bearer(member.Str("access_token")))
 		want(t, g, 200, "")
-		if g.str("join_code") != "" {
+		if g.Str("join_code") != "" {
 			t.Error("join code must be shown only when created")
 		}
 		eff := g.Body["effective_lifetimes"].(map[string]any)["pubkey"].(map[string]any)
 		if eff["access_token_ttl"] != float64(1500) || eff["session_max_age"] != float64(86400) || eff["refresh_grace"] != float64(10) {
 			t.Errorf("pubkey defaults: %v", eff)
 		}
-		want(t, call(t, "GET", s.URL+"/v1/workspaces/"+ws, nil, bearer(outsider.str("access_token"))), 404, "not_found")
+		want(t, call(t, "GET", s.URL+"/v1/workspaces/"+ws, nil, bearer(outsider.Str("access_token"))), 404, "not_found")
 		want(t, call(t, "GET", s.URL+"/v1/workspaces/"+other, nil, admin), 200, "")
 		want(t, call(t, "GET", s.URL+"/v1/workspaces/ws_nope", nil, admin), 404, "not_found")
 
 		// Only the admin token creates workspaces.
-		want(t, call(t, "POST", s.URL+"/v1/workspaces", map[string]string{"name": "x"}, bearer(owner.str("access_token"))), 403, "forbidden")
+		want(t, call(t, "POST", s.URL+"/v1/workspaces", map[string]string{"name": "x"}, bearer(owner.Str("access_token"))), 403, "forbidden")
 		want(t, call(t, "POST", s.URL+"/v1/workspaces", map[string]string{"name": " "}, admin), 400, "invalid_request")
 
 		// Members may not change settings; owners and the admin may.
 		patch := map[string]string{"access_token_ttl": "1h", "refresh_token_ttl": "2h", "session_max_age": "3h", "refresh_grace": "0s"}
-		want(t, call(t, "PATCH", s.URL+"/v1/workspaces/"+ws, patch, bearer(member.str("access_token"))), 403, "forbidden")
-		p := call(t, "PATCH", s.URL+"/v1/workspaces/"+ws, patch, bearer(owner.str("access_token")))
+		want(t, call(t, "PATCH", s.URL+"/v1/workspaces/"+ws, patch, bearer(member.Str("access_token"))), 403, "forbidden")
+		p := call(t, "PATCH", s.URL+"/v1/workspaces/"+ws, patch, bearer(owner.Str("access_token")))
 		want(t, p, 200, "")
 		set := p.Body["settings"].(map[string]any)
 		if set["access_token_ttl"] != "1h0m0s" || set["refresh_grace"] != "0s" {
@@ -48,7 +48,7 @@ func TestWorkspaces(t *testing.T) {
 			t.Errorf("lifetimes after PATCH: %s", tok.Raw)
 		}
 		s.Clock.Add(3 * time.Hour)
-		want(t, call(t, "POST", s.URL+"/v1/auth/refresh", map[string]string{"refresh_token": tok.str("refresh_token")}), 401, "invalid_token")
+		want(t, call(t, "POST", s.URL+"/v1/auth/refresh", map[string]string{"refresh_token": tok.Str("refresh_token")}), 401, "invalid_token")
 
 		bad := []map[string]any{
 			{"access_token_ttl": "forever"}, {"access_token_ttl": "-1h"}, {"access_token_ttl": "48h"},
@@ -72,10 +72,10 @@ func TestJoinCodeRotation(t *testing.T) {
 		ws, oldCode := workspace(t, s.URL)
 		owner := register(t, s.URL, oldCode, newUser("olivia"))
 		member := register(t, s.URL, oldCode, newUser("mike"))
-		want(t, call(t, "POST", s.URL+"/v1/workspaces/"+ws+"/join-code", nil, bearer(member.str("access_token"))), 403, "forbidden")
-		r := call(t, "POST", s.URL+"/v1/workspaces/"+ws+"/join-code", nil, bearer(owner.str("access_token")))
+		want(t, call(t, "POST", s.URL+"/v1/workspaces/"+ws+"/join-code", nil, bearer(member.Str("access_token"))), 403, "forbidden")
+		r := call(t, "POST", s.URL+"/v1/workspaces/"+ws+"/join-code", nil, bearer(owner.Str("access_token")))
 		want(t, r, 201, "")
-		newCode := r.str("join_code")
+		newCode := r.Str("join_code")
 		if newCode == "" || newCode == oldCode {
 			t.Fatalf("rotation: %s", r.Raw)
 		}
