@@ -15,17 +15,8 @@ import (
 
 // newAPIKeyCmd groups the API-key commands (API.md §5.1).
 func newAPIKeyCmd() *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "apikey",
-		Short: "Manage API keys (create, list, revoke, rotate)",
-		Long: `The apikey commands authenticate with SIGIL_ADMIN_TOKEN or SIGIL_API_KEY (with
-SIGIL_URL) when set, and with the saved session otherwise.`,
-		// Runnable so that an unknown subcommand is a usage error.
-		Args: args(cobra.NoArgs),
-		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
-	}
-	cmd.AddCommand(newAPIKeyCreateCmd(), newAPIKeyListCmd(), newAPIKeyRevokeCmd(), newAPIKeyRotateCmd())
-	return cmd
+	return newGroupCmd("apikey", "Manage API keys (create, list, revoke, rotate)", credentialHelp("apikey"),
+		newAPIKeyCreateCmd(), newAPIKeyListCmd(), newAPIKeyRevokeCmd(), newAPIKeyRotateCmd())
 }
 
 // warnShownOnce goes to stderr after a secret is printed on stdout.

@@ -178,3 +178,31 @@ func failed(op string, err error) error { return cliError{op: op, err: err} }
 
 // expiry renders an instant for humans, in UTC.
 func expiry(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// withSession is a RunE for commands that act with the saved session
+// (refreshed when due) before calling run.
+func withSession(run func(cmd *cobra.Command, a []string, c *cli, api *client.Client, s *session) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, a []string) error {
+		c, err := newCLI(cmd)
+		if err != nil {
+			return err
+		}
+		api, s, err := c.current(cmd.Context())
+		if err != nil {
+			return err
+		}
+		return run(cmd, a, c, api, s)
+	}
+}
+
+// newGroupCmd is a command that only groups subcommands. It is runnable
+// (printing help) so that an unknown subcommand is a usage error.
+func newGroupCmd(use, short, long string, subs ...*cobra.Command) *cobra.Command {
+	cmd := &cobra.Command{
+		Use: use, Short: short, Long: long,
+		Args: args(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+	}
+	cmd.AddCommand(subs...)
+	return cmd
+}

@@ -79,3 +79,10 @@ func withCredential(run func(cmd *cobra.Command, a []string, c *cli, cr *credent
 		return run(cmd, a, c, cr)
 	}
 }
+
+// credentialHelp is the Long help of the command groups that use
+// withCredential.
+func credentialHelp(group string) string {
+	return "The " + group + " commands authenticate with SIGIL_ADMIN_TOKEN or SIGIL_API_KEY (with\n" +
+		"SIGIL_URL) when set, and with the saved session otherwise."
+}

@@ -14,16 +14,8 @@ import (
 // newJWTKeyCmd groups the JWT-key commands (API.md §5.2). Credentials as
 // for the apikey commands.
 func newJWTKeyCmd() *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "jwtkey",
-		Short: "Manage JWT keys for customer-minted HS256 JWTs (create, list, delete)",
-		Long: `The jwtkey commands authenticate with SIGIL_ADMIN_TOKEN or SIGIL_API_KEY (with
-SIGIL_URL) when set, and with the saved session otherwise.`,
-		Args: args(cobra.NoArgs),
-		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
-	}
-	cmd.AddCommand(newJWTKeyCreateCmd(), newJWTKeyListCmd(), newJWTKeyDeleteCmd())
-	return cmd
+	return newGroupCmd("jwtkey", "Manage JWT keys for customer-minted HS256 JWTs (create, list, delete)",
+		credentialHelp("jwtkey"), newJWTKeyCreateCmd(), newJWTKeyListCmd(), newJWTKeyDeleteCmd())
 }
 
 func newJWTKeyCreateCmd() *cobra.Command {

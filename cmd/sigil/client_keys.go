@@ -15,16 +15,8 @@ import (
 // the server's signing-key rotation, which the lead's server_ops.go
 // provides.
 func newKeysCmd() *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "keys",
-		Short: "Manage your keyring (add, list, remove) or rotate the server's signing key",
-		// Runnable so that an unknown subcommand is a usage error (exit 2)
-		// rather than help and exit 0.
-		Args: args(cobra.NoArgs),
-		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
-	}
-	cmd.AddCommand(newKeysAddCmd(), newKeysListCmd(), newKeysRemoveCmd(), newKeysRotateCmd())
-	return cmd
+	return newGroupCmd("keys", "Manage your keyring (add, list, remove) or rotate the server's signing key", "",
+		newKeysAddCmd(), newKeysListCmd(), newKeysRemoveCmd(), newKeysRotateCmd())
 }
 
 func newKeysAddCmd() *cobra.Command {
@@ -77,15 +69,7 @@ func newKeysListCmd() *cobra.Command {
 		Use:   "list",
 		Short: "List the public keys of your keyring",
 		Args:  args(cobra.NoArgs),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := newCLI(cmd)
-			if err != nil {
-				return err
-			}
-			api, s, err := c.current(cmd.Context())
-			if err != nil {
-				return err
-			}
+		RunE: withSession(func(cmd *cobra.Command, _ []string, c *cli, api *client.Client, s *session) error {
 			keys, err := api.ListKeys(cmd.Context(), s.AccessToken)
 			if err != nil {
 				return failed("listing keys", err)
@@ -100,7 +84,7 @@ func newKeysListCmd() *cobra.Command {
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", k.ID, k.PublicKey, expiry(k.CreatedAt), used)
 			}
 			return tw.Flush()
-		},
+		}),
 	}
 }
 
@@ -109,20 +93,12 @@ func newKeysRemoveCmd() *cobra.Command {
 		Use:   "remove <id>",
 		Short: "Remove a key from your keyring (the last one cannot be removed)",
 		Args:  args(cobra.ExactArgs(1)),
-		RunE: func(cmd *cobra.Command, a []string) error {
-			c, err := newCLI(cmd)
-			if err != nil {
-				return err
-			}
-			api, s, err := c.current(cmd.Context())
-			if err != nil {
-				return err
-			}
+		RunE: withSession(func(cmd *cobra.Command, a []string, c *cli, api *client.Client, s *session) error {
 			if err := api.RemoveKey(cmd.Context(), s.AccessToken, a[0]); err != nil {
 				return failed("removing the key", err)
 			}
 			fmt.Fprintf(c.stdout, "Removed key %s\n", a[0])
 			return nil
-		},
+		}),
 	}
 }

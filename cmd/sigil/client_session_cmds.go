@@ -88,15 +88,7 @@ func newWhoamiCmd() *cobra.Command {
 		Use:   "whoami",
 		Short: "Print the identity the server sees for the saved session (JSON)",
 		Args:  args(cobra.NoArgs),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := newCLI(cmd)
-			if err != nil {
-				return err
-			}
-			api, s, err := c.current(cmd.Context())
-			if err != nil {
-				return err
-			}
+		RunE: withSession(func(cmd *cobra.Command, _ []string, c *cli, api *client.Client, s *session) error {
 			id, err := api.Whoami(cmd.Context(), s.AccessToken)
 			if err != nil {
 				return failed("whoami", err)
@@ -104,6 +96,6 @@ func newWhoamiCmd() *cobra.Command {
 			enc := json.NewEncoder(c.stdout)
 			enc.SetIndent("", "  ")
 			return enc.Encode(id)
-		},
+		}),
 	}
 }
