@@ -13,7 +13,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -159,40 +158,7 @@ func startProxy(t *testing.T, bin, listen string, argv ...string) *lockedBuffer 
 	cmd := exec.Command(bin, argv...)
 	cmd.Dir = t.TempDir()
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + cmd.Dir}
-	logs := &lockedBuffer{}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-exited
-		}
-		if t.Failed() {
-			t.Logf("proxy log:\n%s", logs.String())
-		}
-	})
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case err := <-exited:
-			t.Fatalf("sigil proxy exited early: %v\n%s", err, logs.String())
-		default:
-		}
-		if res, err := http.Get("http://" + listen + "/public/ping"); err == nil {
-			res.Body.Close()
-			if res.StatusCode == 200 {
-				return logs
-			}
-		}
-		time.Sleep(50 * time.Millisecond) // polling for start-up, not observing expiry
-	}
-	t.Fatalf("sigil proxy not ready after 30 s\n%s", logs.String())
-	return nil
+	logs, exited := runProcess(t, "sigil proxy", cmd)
+	waitOK(t, "sigil proxy", "http://"+listen+"/public/ping", logs, exited)
+	return logs
 }

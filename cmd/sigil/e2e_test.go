@@ -135,8 +135,19 @@ func startServerEnv(t *testing.T, bin string, env map[string]string) *e2eServer 
 	for k, v := range settings {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	srv := &e2eServer{url: "http://" + addr, logs: &lockedBuffer{}}
-	cmd.Stdout, cmd.Stderr = srv.logs, srv.logs
+	logs, exited := runProcess(t, "sigil serve", cmd)
+	srv := &e2eServer{url: "http://" + addr, logs: logs}
+	waitOK(t, "sigil serve", srv.url+"/readyz", logs, exited)
+	return srv
+}
+
+// runProcess starts cmd with its output collected, and stops it when t
+// ends (SIGTERM, then a kill after 10 s), logging the output if t failed.
+// The channel yields the process's exit.
+func runProcess(t *testing.T, name string, cmd *exec.Cmd) (*lockedBuffer, <-chan error) {
+	t.Helper()
+	logs := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -151,34 +162,32 @@ func startServerEnv(t *testing.T, bin string, env map[string]string) *e2eServer 
 			<-exited
 		}
 		if t.Failed() {
-			t.Logf("server log:\n%s", srv.logs.String())
+			t.Logf("%s log:\n%s", name, logs.String())
 		}
 	})
-	waitReady(t, srv, exited)
-	return srv
+	return logs, exited
 }
 
-// waitReady polls /readyz until the server answers 200, it exits, or 30 s
-// pass (a cold SQLite start with migrations takes well under a second).
-func waitReady(t *testing.T, srv *e2eServer, exited <-chan error) {
+// waitOK polls url until it answers 200, the process exits, or 30 s pass
+// (a cold start with migrations takes well under a second).
+func waitOK(t *testing.T, name, url string, logs *lockedBuffer, exited <-chan error) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		select {
 		case err := <-exited:
-			t.Fatalf("sigil serve exited early: %v\n%s", err, srv.logs.String())
+			t.Fatalf("%s exited early: %v\n%s", name, err, logs.String())
 		default:
 		}
-		resp, err := http.Get(srv.url + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
+		if res, err := http.Get(url); err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
 				return
 			}
 		}
 		time.Sleep(50 * time.Millisecond) // polling for start-up, not observing expiry
 	}
-	t.Fatalf("sigil serve not ready after 30 s\n%s", srv.logs.String())
+	t.Fatalf("%s not ready after 30 s\n%s", name, logs.String())
 }
 
 // apiJSON sends a JSON request with a bearer credential and decodes the
