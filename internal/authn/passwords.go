@@ -107,12 +107,9 @@ func (s *Service) LoginPassword(ctx context.Context, ip netip.Addr, in PasswordL
 	s.observe(MethodPwd, err)
 	ev := store.AuditEvent{Action: AuditLoginSuccess, Method: MethodPwd, Actor: u.ID, Target: u.ID, WorkspaceID: u.WorkspaceID}
 	if err != nil {
-		ev.Action, ev.Details = AuditLoginFailure, map[string]string{"email": in.Email, "reason": errorCode(err)}
-		if e, nerr := NormalizeEmail(in.Email); nerr == nil && in.WorkspaceID == "" {
-			if users, _ := s.store.GetUsersByEmail(ctx, e); len(users) == 1 {
-				ev.WorkspaceID, ev.Target = users[0].WorkspaceID, users[0].ID
-			}
-		}
+		// u, if set, is the one account the failure concerns: its
+		// workspace's admins see attacks on it.
+		ev.Action, ev.Actor, ev.Details = AuditLoginFailure, "", map[string]string{"email": in.Email, "reason": errorCode(err)}
 	}
 	s.audit(ctx, ip, ev)
 	if err != nil {
@@ -121,6 +118,9 @@ func (s *Service) LoginPassword(ctx context.Context, ip netip.Addr, in PasswordL
 	return s.startSession(ctx, u, MethodPwd)
 }
 
+// loginPassword returns the account that logged in; on a wrong password
+// for exactly one account it returns that account with the error, for the
+// audit trail only.
 func (s *Service) loginPassword(ctx context.Context, ip netip.Addr, in PasswordLogin) (store.User, error) {
 	if err := s.limit(ctx, ratelimit.LoginIP, ipKey(ip)); err != nil {
 		return store.User{}, err
@@ -157,6 +157,9 @@ func (s *Service) loginPassword(ctx context.Context, ip netip.Addr, in PasswordL
 		case !errors.Is(err, password.ErrMismatch):
 			s.log.ErrorContext(ctx, "stored password hash unusable", "user_id", u.ID, "err", err)
 		}
+	}
+	if len(candidates) == 1 {
+		return candidates[0], ErrInvalidCredentials
 	}
 	return store.User{}, ErrInvalidCredentials
 }

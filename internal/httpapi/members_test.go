@@ -77,6 +77,9 @@ func TestAuditLog(t *testing.T) {
 		p := mike.proof(t, s.URL)
 		p["signature"] = newUser("xavier").proof(t, s.URL)["signature"]
 		want(t, call(t, "POST", s.URL+"/v1/auth/token", p, xff("203.0.113.9")), 401, "invalid_credentials")
+		ada := signup(t, s.URL, join, "ada@example.com", "correct horse battery")
+		adaID := call(t, "GET", s.URL+"/v1/whoami", nil, bearer(ada.Str("access_token"))).Str("subject")
+		want(t, pwLogin(t, s.URL, "ada@example.com", "wrong password!"), 401, "invalid_credentials")
 		k := createKey(t, s.URL, member, map[string]any{"name": "ci"})
 		want(t, call(t, "DELETE", s.URL+"/v1/api-keys/"+k.Str("id"), nil, member), 204, "")
 		want(t, call(t, "PATCH", s.URL+"/v1/workspaces/"+ws+"/members/mike", map[string]any{"scopes": []string{"read"}}, owner), 200, "")
@@ -90,7 +93,7 @@ func TestAuditLog(t *testing.T) {
 			for _, it := range r.Body["items"].([]any) {
 				events = append(events, it.(map[string]any))
 			}
-			if len(events) >= 6 || time.Now().After(deadline) {
+			if len(events) >= 8 || time.Now().After(deadline) {
 				break
 			}
 			time.Sleep(20 * time.Millisecond)
@@ -106,6 +109,7 @@ func TestAuditLog(t *testing.T) {
 		}
 		has("user.register", "olivia", nil)
 		has("login.failure", "mike", func(e map[string]any) bool { return e["client_ip"] == "203.0.113.9" && e["method"] == "pubkey" })
+		has("login.failure", adaID, func(e map[string]any) bool { return e["method"] == "pwd" && e["actor"] == "" })
 		has("api_key.create", k.Str("id"), func(e map[string]any) bool { return e["actor"] == "mike" })
 		has("api_key.revoke", k.Str("id"), nil)
 		has("member.update", "mike", func(e map[string]any) bool { return e["actor"] == "olivia" })
