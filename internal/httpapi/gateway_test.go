@@ -36,6 +36,16 @@ func TestForwardAuth(t *testing.T) {
 			t.Errorf("user headers: %v", r.Header)
 		}
 		want(t, call(t, "DELETE", s.URL+"/v1/authorize?scope=read&scope=admin", nil, "X-API-KEY: "+readKey.Str("key")), 403, "insufficient_scope")
+		// Envoy's ext_authz sends the original method, whatever it is.
+		for _, m := range []string{"HEAD", "OPTIONS", "PUT", "PATCH"} {
+			if r := call(t, m, s.URL+"/v1/authorize?scope=read", nil, "X-API-KEY: "+readKey.Str("key")); r.Status != 200 || r.Header.Get("X-Sigil-Subject") != readKey.Str("id") {
+				t.Errorf("%s /v1/authorize: %d, subject %q", m, r.Status, r.Header.Get("X-Sigil-Subject"))
+			}
+		}
+		want(t, call(t, "OPTIONS", s.URL+"/v1/authorize", nil), 401, "missing_credential")
+		if r := call(t, "TRACE", s.URL+"/v1/authorize", nil, "X-API-KEY: "+readKey.Str("key")); r.Status != 405 {
+			t.Errorf("TRACE /v1/authorize: %d, want 405", r.Status)
+		}
 		want(t, call(t, "GET", s.URL+"/v1/authorize", nil, bearer("garbage")), 401, "invalid_token")
 
 		// Tier limits count per credential.

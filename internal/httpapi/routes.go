@@ -28,6 +28,7 @@ func (s *Server) routes() []route {
 		{"PUT /v1/authorize", s.h(s.authorize)},
 		{"PATCH /v1/authorize", s.h(s.authorize)},
 		{"DELETE /v1/authorize", s.h(s.authorize)},
+		{"OPTIONS /v1/authorize", s.h(s.authorize)},
 
 		{"GET /v1/auth/idexists/{user_id}", s.h(s.idExists)},
 		{"POST /v1/auth/code", s.h(s.code)},
