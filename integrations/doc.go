@@ -1,9 +1,11 @@
 // Package integrations runs Sigil behind real third-party gateways and
 // checks the configurations that docs/integrations/ publishes: the nginx
-// config in nginx/ is started with the Debian nginx binary in front of a
-// real Sigil (internal/testenv) and a tiny upstream; the Traefik and Envoy
-// files, whose binaries are not available here, are only parsed and kept
-// identical to their pages.
+// config in nginx/ (Debian's nginx) and the Traefik one in traefik/
+// (Traefik built by traefik/install.sh) are started in front of a real
+// Sigil (internal/testenv) and a tiny upstream, and put through one matrix
+// of credentials, scopes, forged headers, tier limits and revocation; the
+// Envoy file, whose binary cannot be installed here, is only parsed. Every
+// file is kept identical to its page.
 //
 // Test code only: the package has no API. It owns integrations/** and
 // must not touch the server's packages; it drives Sigil through HTTP as

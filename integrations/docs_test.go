@@ -49,7 +49,31 @@ func read(t *testing.T, path string) string {
 	return string(b)
 }
 
-// TestTraefikConfig checks what can be checked without Traefik: every
+// traefikStatic is the static configuration the docs show, less the
+// listen address and the dynamic file's path: an entry point that refuses
+// encoded characters that could make Traefik's routing (which decides
+// the scope) and the API's disagree on a path.
+var traefikStatic = []string{
+	"--entryPoints.web.http.encodedCharacters.allowEncodedSlash=false",
+	"--entryPoints.web.http.encodedCharacters.allowEncodedBackSlash=false",
+	"--entryPoints.web.http.encodedCharacters.allowEncodedNullCharacter=false",
+	"--entryPoints.web.http.encodedCharacters.allowEncodedPercent=false",
+	"--global.checkNewVersion=false",
+	"--global.sendAnonymousUsage=false",
+}
+
+// TestTraefikStaticShown: the Traefik page shows every static option
+// TestTraefik runs Traefik with.
+func TestTraefikStaticShown(t *testing.T) {
+	doc := read(t, "../docs/integrations/traefik.md")
+	for _, flag := range traefikStatic {
+		if !strings.Contains(doc, "  "+flag+" \\\n") && !strings.Contains(doc, "  "+flag+"\n") {
+			t.Errorf("docs/integrations/traefik.md does not show %s in its command line", flag)
+		}
+	}
+}
+
+// TestTraefikConfig checks, without starting Traefik (TestTraefik does): every
 // router first strips client-sent identity headers, then has a
 // forwardAuth that asks /v1/authorize, sends only the credential headers
 // and forwards every identity header.

@@ -20,6 +20,8 @@ import (
 	"testing"
 	"text/template"
 	"time"
+
+	"github.com/sigil-auth/sigil/internal/testenv"
 )
 
 // echo is what the upstream saw of a request that got through.
@@ -55,32 +57,45 @@ func newUpstream(t *testing.T) *upstream {
 	return u
 }
 
-// nginxBin finds the nginx binary. Without one the test skips, unless CI
-// is set: .ci/run installs nginx, so there a missing binary is a failure.
-func nginxBin(t *testing.T) string {
+// ciSet reports whether CI is set: there a gateway binary that .ci/run
+// installs must be present, and its absence fails the test.
+func ciSet() bool {
+	ci := os.Getenv("CI")
+	return ci != "" && ci != "false" && ci != "0"
+}
+
+// findBin is the first of name on PATH and paths that exists. Without
+// one the test skips, or fails when CI is set; install says how to get it.
+func findBin(t *testing.T, name, install string, paths ...string) string {
 	t.Helper()
-	if p, err := exec.LookPath("nginx"); err == nil {
+	if p, err := exec.LookPath(name); err == nil {
 		return p
 	}
-	for _, p := range []string{"/usr/sbin/nginx", "/usr/local/sbin/nginx"} {
+	for _, p := range paths {
 		if _, err := os.Stat(p); err == nil {
 			return p
 		}
 	}
-	if ci := os.Getenv("CI"); ci != "" && ci != "false" && ci != "0" {
-		t.Fatal("nginx is not installed and CI is set: install it (apt-get install nginx-light)")
+	if ciSet() {
+		t.Fatalf("%s is not installed and CI is set: %s", name, install)
 	}
-	t.Skip("nginx integration skipped: nginx is not installed (apt-get install nginx-light)")
+	t.Skipf("%s integration skipped: %s is not installed (%s)", name, name, install)
 	return ""
+}
+
+// nginxBin finds the nginx binary (.ci/run installs it).
+func nginxBin(t *testing.T) string {
+	return findBin(t, "nginx", "apt-get install nginx-light", "/usr/sbin/nginx", "/usr/local/sbin/nginx")
 }
 
 // confValues fill confTemplate's placeholders.
 type confValues struct{ Dir, Listen, Sigil, Upstream string }
 
-// gateway is a running nginx.
+// gateway is a running nginx or Traefik.
 type gateway struct {
 	URL string
 	dir string
+	log func() string // what the gateway logged, for failures
 }
 
 // startNginx runs nginx with confTemplate on a free loopback port, in
@@ -91,9 +106,8 @@ func startNginx(t *testing.T, sigil, app string) *gateway {
 	t.Helper()
 	bin := nginxBin(t)
 	tmpl := template.Must(template.ParseFiles(confTemplate))
-	for attempt := 1; ; attempt++ {
-		dir := t.TempDir()
-		v := confValues{Dir: dir, Listen: "127.0.0.1:" + freePort(t), Sigil: sigil, Upstream: app}
+	return startOnFreePort(t, func(dir, listen string) (*gateway, error) {
+		v := confValues{Dir: dir, Listen: listen, Sigil: sigil, Upstream: app}
 		var conf bytes.Buffer
 		if err := tmpl.Execute(&conf, v); err != nil {
 			t.Fatal(err)
@@ -102,34 +116,56 @@ func startNginx(t *testing.T, sigil, app string) *gateway {
 		if err := os.WriteFile(path, conf.Bytes(), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		g, err := runNginx(t, bin, path, dir, "http://"+v.Listen)
+		g := &gateway{URL: "http://" + listen, dir: dir, log: func() string {
+			b, _ := os.ReadFile(filepath.Join(dir, "error.log"))
+			return string(b)
+		}}
+		cmd := exec.Command(bin, "-p", dir+"/", "-c", path, "-g", "master_process off;")
+		return g, runGateway(t, "nginx", cmd, g, func(*http.Response) bool { return true })
+	})
+}
+
+// startOnFreePort calls start with a new directory and a free loopback
+// address until the gateway binds it: another process may take the port
+// between freePort and the gateway's bind.
+func startOnFreePort(t *testing.T, start func(dir, listen string) (*gateway, error)) *gateway {
+	t.Helper()
+	for attempt := 1; ; attempt++ {
+		g, err := start(t.TempDir(), "127.0.0.1:"+freePort(t))
 		if err == nil {
 			return g
 		}
-		// Another process may have taken the port between freePort and
-		// nginx's bind: try a new one.
-		if attempt < 3 && strings.Contains(err.Error(), "Address already in use") {
+		if attempt < 3 && strings.Contains(strings.ToLower(err.Error()), "address already in use") {
 			continue
 		}
 		t.Fatal(err)
 	}
 }
 
-// runNginx starts nginx and waits until it answers HTTP.
-func runNginx(t *testing.T, bin, conf, dir, url string) (*gateway, error) {
-	var out bytes.Buffer
-	cmd := exec.Command(bin, "-p", dir+"/", "-c", conf, "-g", "master_process off;")
+// runGateway starts cmd, whose output is added to g's log, and waits
+// until an answer from g.URL satisfies ready. The gateway stops when t
+// ends (Pdeathsig kills it if the test binary dies first).
+func runGateway(t *testing.T, name string, cmd *exec.Cmd, g *gateway, ready func(*http.Response) bool) error {
+	var out testenv.Output
 	cmd.Stdout, cmd.Stderr = &out, &out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
-		return nil, err
+		return err
+	}
+	fileLog := g.log
+	g.log = func() string {
+		s := out.String()
+		if fileLog != nil {
+			s += fileLog()
+		}
+		return s
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
-	g := &gateway{URL: url, dir: dir}
-	if err := waitHTTP(url, exited); err != nil {
+	if err := waitHTTP(g.URL, exited, ready); err != nil {
 		cmd.Process.Kill()
-		return nil, fmt.Errorf("nginx did not start: %v\n%s%s", err, out.String(), g.errorLog())
+		<-exited
+		return fmt.Errorf("%s did not start: %v\n%s", name, err, g.log())
 	}
 	t.Cleanup(func() {
 		cmd.Process.Signal(syscall.SIGTERM)
@@ -140,33 +176,32 @@ func runNginx(t *testing.T, bin, conf, dir, url string) (*gateway, error) {
 			<-exited
 		}
 		if t.Failed() {
-			t.Logf("nginx error log:\n%s", g.errorLog())
+			t.Logf("%s log:\n%s", name, g.log())
 		}
 	})
-	return g, nil
+	return nil
 }
 
-// waitHTTP polls url until anything answers, nginx exits, or 10 s pass.
-func waitHTTP(url string, exited <-chan error) error {
+// waitHTTP polls url until an answer satisfies ready, the process exits,
+// or 10 s pass.
+func waitHTTP(url string, exited <-chan error, ready func(*http.Response) bool) error {
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
 		select {
 		case err := <-exited:
-			return fmt.Errorf("nginx exited: %v", err)
+			return fmt.Errorf("exited: %v", err)
 		default:
 		}
 		if res, err := http.Get(url + "/"); err == nil {
+			io.Copy(io.Discard, res.Body)
 			res.Body.Close()
-			return nil
+			if ready(res) {
+				return nil
+			}
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return errors.New("no answer within 10 s")
-}
-
-func (g *gateway) errorLog() string {
-	b, _ := os.ReadFile(filepath.Join(g.dir, "error.log"))
-	return string(b)
+	return errors.New("not ready within 10 s")
 }
 
 // freePort is a loopback port that was free a moment ago.

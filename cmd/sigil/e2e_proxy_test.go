@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/sigil-auth/sigil/internal/testenv"
 )
 
 func TestProxyEndToEnd(t *testing.T) {
@@ -153,7 +154,7 @@ func proxyGet(t *testing.T, url string, hdr ...string) (int, http.Header, http.H
 
 // startProxy runs `sigil <argv…>` and waits until its public route
 // answers on listen; it returns the process's log.
-func startProxy(t *testing.T, bin, listen string, argv ...string) *lockedBuffer {
+func startProxy(t *testing.T, bin, listen string, argv ...string) *testenv.Output {
 	t.Helper()
 	cmd := exec.Command(bin, argv...)
 	cmd.Dir = t.TempDir()

@@ -19,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sigil-auth/sigil/internal/testenv"
 )
 
 const e2eAdminToken = "e2e-admin-token-0123456789abcdefghijklmnop"
@@ -52,28 +54,10 @@ func buildSigil(t *testing.T) string {
 	return bin
 }
 
-// lockedBuffer collects a process's output while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // e2eServer is a running `sigil serve`.
 type e2eServer struct {
 	url  string
-	logs *lockedBuffer
+	logs *testenv.Output
 
 	mu   sync.Mutex
 	seen []string // every secret the tests handled, for the log check
@@ -144,9 +128,9 @@ func startServerEnv(t *testing.T, bin string, env map[string]string) *e2eServer 
 // runProcess starts cmd with its output collected, and stops it when t
 // ends (SIGTERM, then a kill after 10 s), logging the output if t failed.
 // The channel yields the process's exit.
-func runProcess(t *testing.T, name string, cmd *exec.Cmd) (*lockedBuffer, <-chan error) {
+func runProcess(t *testing.T, name string, cmd *exec.Cmd) (*testenv.Output, <-chan error) {
 	t.Helper()
-	logs := &lockedBuffer{}
+	logs := &testenv.Output{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -170,7 +154,7 @@ func runProcess(t *testing.T, name string, cmd *exec.Cmd) (*lockedBuffer, <-chan
 
 // waitOK polls url until it answers 200, the process exits, or 30 s pass
 // (a cold start with migrations takes well under a second).
-func waitOK(t *testing.T, name, url string, logs *lockedBuffer, exited <-chan error) {
+func waitOK(t *testing.T, name, url string, logs *testenv.Output, exited <-chan error) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
