@@ -43,6 +43,18 @@ func TestForwardAuth(t *testing.T) {
 			}
 		}
 		want(t, call(t, "OPTIONS", s.URL+"/v1/authorize", nil), 401, "missing_credential")
+
+		// Envoy's ext_authz appends the client's raw path and query to a
+		// path_prefix ending in "uri=" (integrations/envoy): whatever the
+		// client puts there may add required scopes, never drop the
+		// prefix's. Each of these needs admin, which the key lacks.
+		for _, suffix := range []string{
+			"/admin/x", "/admin/x?scope=", "/admin/x?a=1&scope=", "/admin/x?a=1&scope=read",
+			"/admin/x?a;scope=read", "/admin/x?a=1%26scope=read", "/admin/x&scope=%20,", "/admin/x?scope=read&scope=",
+		} {
+			want(t, call(t, "GET", s.URL+"/v1/authorize?scope=admin&uri="+suffix, nil, "X-API-KEY: "+readKey.Str("key")), 403, "insufficient_scope")
+		}
+		want(t, call(t, "GET", s.URL+"/v1/authorize?scope=read&uri=/read/x?a=1&b=2", nil, "X-API-KEY: "+readKey.Str("key")), 200, "")
 		if r := call(t, "TRACE", s.URL+"/v1/authorize", nil, "X-API-KEY: "+readKey.Str("key")); r.Status != 405 {
 			t.Errorf("TRACE /v1/authorize: %d, want 405", r.Status)
 		}
