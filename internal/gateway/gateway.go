@@ -180,9 +180,10 @@ func (g *Gateway) serveRule(w http.ResponseWriter, r *http.Request, ru *rule) {
 	g.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), identityKey{}, &id)))
 }
 
-// limit counts the request against the credential's tier, keyed by kind
-// and subject (an API key's subject is the key; a user's tokens share
-// the user's count). A limiter failure fails open: tiers are quotas,
+// limit counts the request against the credential's tier, keyed by kind,
+// workspace and subject (an API key's subject is the key; a user's tokens
+// share the user's count; a customer JWT's subject is the customer's own
+// string, unique only within its workspace). A limiter failure fails open: tiers are quotas,
 // not a security boundary, and Sigil has already authorized.
 func (g *Gateway) limit(ctx context.Context, id *identity) (ratelimit.Decision, bool) {
 	name := id.tier()
@@ -193,7 +194,7 @@ func (g *Gateway) limit(ctx context.Context, id *identity) (ratelimit.Decision, 
 			return ratelimit.Decision{}, false
 		}
 	}
-	d, err := g.limiter.Allow(ctx, "proxy_tier:"+name+":"+id.kind+":"+id.subject, r)
+	d, err := g.limiter.Allow(ctx, "proxy_tier:"+name+":"+id.kind+":"+id.workspace+":"+id.subject, r)
 	if err != nil {
 		g.log.WarnContext(ctx, "tier limiter failed; request allowed", "tier", name, "err", err)
 		return ratelimit.Decision{}, false

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/sigil-auth/sigil/internal/gateway"
@@ -118,6 +119,37 @@ func TestTierLimit(t *testing.T) {
 	wantStatus(t, call(t, "GET", e.proxy.URL+"/x", nil, "X-API-KEY: "+other), 200)
 	e.clk.Add(57 * time.Second)
 	wantStatus(t, call(t, "GET", e.proxy.URL+"/x", nil, "X-API-KEY: "+free), 200)
+}
+
+// TestTierLimitPerWorkspace: customers pick their JWTs' subjects, so
+// "alice" in one workspace must not spend "alice"'s quota in another.
+func TestTierLimitPerWorkspace(t *testing.T) {
+	e := newEnv(t, nil)
+	other := call(t, "POST", e.sigil.URL+"/v1/workspaces", map[string]string{"name": "Other"}, admin)
+	wantStatus(t, other, 201)
+	alice := map[string]string{}
+	for _, ws := range []string{e.ws, other.Str("id")} {
+		k := call(t, "POST", e.sigil.URL+"/v1/jwt-keys",
+			map[string]any{"name": "web", "workspace_id": ws, "scopes": []string{"read", "tier:free"}}, admin)
+		wantStatus(t, k, 201)
+		tok := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"sub": "alice", "exp": e.clk.Now().Add(time.Hour).Unix()})
+		tok.Header["kid"] = k.Str("id")
+		signed, err := tok.SignedString([]byte(k.Str("secret")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		alice[ws] = "Authorization: Bearer " + signed
+	}
+	for range 3 {
+		wantStatus(t, call(t, "GET", e.proxy.URL+"/x", nil, alice[e.ws]), 200)
+		e.clk.Add(time.Second)
+	}
+	wantError(t, call(t, "GET", e.proxy.URL+"/x", nil, alice[e.ws]), 429, "rate_limited")
+	r := call(t, "GET", e.proxy.URL+"/x", nil, alice[other.Str("id")])
+	wantStatus(t, r, 200)
+	if got := sigilHeaders(seen(r))["X-Sigil-Workspace"]; got != other.Str("id") {
+		t.Errorf("upstream saw workspace %q, want %s", got, other.Str("id"))
+	}
 }
 
 // TestSigilRefusalRelayed: Sigil's own 429 (its tier "tiny" is 1/m, which
