@@ -3,6 +3,7 @@ package httpapi
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"time"
 
@@ -30,23 +31,14 @@ func (s *Server) revocations(w http.ResponseWriter, r *http.Request, p authn.Pri
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
-	if reset {
-		fmt.Fprintf(w, "id: %s\nevent: reset\ndata: {}\n\n", next)
-	} else {
+	if !reset {
 		// The current cursor, so even an idle client can resume.
 		fmt.Fprintf(w, "id: %s\n\n", next)
 	}
 	ping := time.NewTicker(feedPing)
 	defer ping.Stop()
 	for {
-		for _, ev := range events {
-			if ev.Reset {
-				fmt.Fprintf(w, "id: %s\nevent: reset\ndata: {}\n\n", ev.Cursor)
-				continue
-			}
-			data, _ := json.Marshal(ev)
-			fmt.Fprintf(w, "id: %s\nevent: revoke\ndata: %s\n\n", ev.Cursor, data)
-		}
+		writeRevocations(w, events, reset, next)
 		if err := rc.Flush(); err != nil {
 			return nil // client gone
 		}
@@ -57,11 +49,29 @@ func (s *Server) revocations(w http.ResponseWriter, r *http.Request, p authn.Pri
 			if _, err := fmt.Fprint(w, ": ping\n\n"); err != nil {
 				return nil
 			}
-			events = nil
+			events, reset = nil, false
 			continue
 		case <-wake:
 		}
-		// next is the cursor of everything sent so far.
-		events, _, next, wake, _ = s.auth.Revocations(p, next)
+		// next is the cursor of everything sent so far. A reset here means
+		// events were dropped before this stream read them (more than the
+		// feed keeps arrived at once): the client must hear of it.
+		events, reset, next, wake, _ = s.auth.Revocations(p, next)
+	}
+}
+
+// writeRevocations writes one read of the feed as SSE events: a reset
+// (the client drops every cached decision) or each revocation.
+func writeRevocations(w io.Writer, events []authn.Revocation, reset bool, next string) {
+	if reset {
+		fmt.Fprintf(w, "id: %s\nevent: reset\ndata: {}\n\n", next)
+	}
+	for _, ev := range events {
+		if ev.Reset {
+			fmt.Fprintf(w, "id: %s\nevent: reset\ndata: {}\n\n", ev.Cursor)
+			continue
+		}
+		data, _ := json.Marshal(ev)
+		fmt.Fprintf(w, "id: %s\nevent: revoke\ndata: %s\n\n", ev.Cursor, data)
 	}
 }
