@@ -113,7 +113,7 @@ func TestTraefikConfig(t *testing.T) {
 			continue
 		}
 		strip := c.HTTP.Middlewares[r.Middlewares[0]].Headers.CustomRequestHeaders
-		for _, h := range identityHeaders {
+		for _, h := range append(identityHeaders, underscored(identityHeaders)...) {
 			if v, ok := strip[h]; !ok || v != "" {
 				t.Errorf("router %s: %s is not stripped from client requests first", name, h)
 			}
@@ -133,8 +133,18 @@ func TestTraefikConfig(t *testing.T) {
 	}
 }
 
+// underscored spells each header name with underscores for hyphens.
+func underscored(names []string) []string {
+	var out []string
+	for _, n := range names {
+		out = append(out, strings.ReplaceAll(n, "-", "_"))
+	}
+	return out
+}
+
 // TestEnvoyConfig checks what can be checked without Envoy: the file is
-// YAML, client-sent identity headers are stripped before any ext_authz
+// YAML, header names with underscores are refused, client-sent identity
+// headers are stripped before any ext_authz
 // filter, and every ext_authz path_prefix ends in "uri=" (Envoy appends
 // the original path to it).
 func TestEnvoyConfig(t *testing.T) {
@@ -148,7 +158,10 @@ func TestEnvoyConfig(t *testing.T) {
 				FilterChains []struct {
 					Filters []struct {
 						TypedConfig struct {
-							HTTPFilters []filter `yaml:"http_filters"`
+							HTTPFilters    []filter `yaml:"http_filters"`
+							ProtocolOption struct {
+								Underscores string `yaml:"headers_with_underscores_action"`
+							} `yaml:"common_http_protocol_options"`
 						} `yaml:"typed_config"`
 					} `yaml:"filters"`
 				} `yaml:"filter_chains"`
@@ -158,7 +171,11 @@ func TestEnvoyConfig(t *testing.T) {
 	if err := yaml.Unmarshal([]byte(read(t, "envoy/envoy.yaml")), &c); err != nil {
 		t.Fatal(err)
 	}
-	filters := c.StaticResources.Listeners[0].FilterChains[0].Filters[0].TypedConfig.HTTPFilters
+	hcm := c.StaticResources.Listeners[0].FilterChains[0].Filters[0].TypedConfig
+	if hcm.ProtocolOption.Underscores != "REJECT_REQUEST" {
+		t.Errorf("headers_with_underscores_action %q, want REJECT_REQUEST (X_Sigil_* would pass the strip)", hcm.ProtocolOption.Underscores)
+	}
+	filters := hcm.HTTPFilters
 	var stripped []string
 	authz := 0
 	for _, f := range filters {

@@ -29,7 +29,7 @@ type echo struct {
 	Method string              `json:"method"`
 	Path   string              `json:"path"`
 	Body   string              `json:"body"`
-	Sigil  map[string][]string `json:"sigil"` // every X-Sigil-* header, all values
+	Sigil  map[string][]string `json:"sigil"` // every X-Sigil-* (or X_Sigil_*) header, all values
 }
 
 // upstream is the protected API: it answers every request with an echo.
@@ -45,7 +45,9 @@ func newUpstream(t *testing.T) *upstream {
 		body, _ := io.ReadAll(r.Body)
 		e := echo{Method: r.Method, Path: r.URL.RequestURI(), Body: string(body), Sigil: map[string][]string{}}
 		for k, v := range r.Header {
-			if strings.HasPrefix(k, "X-Sigil-") {
+			// X_Sigil_Subject too: CGI-style servers read both as
+			// HTTP_X_SIGIL_SUBJECT.
+			if strings.HasPrefix(strings.ToLower(strings.ReplaceAll(k, "_", "-")), "x-sigil-") {
 				e.Sigil[k] = v
 			}
 		}
