@@ -36,6 +36,7 @@ type introEntry struct {
 // of the same token.
 type introCall struct {
 	done chan struct{}
+	gen  uint64 // the introspector's gen when the call began
 	ans  *introspection
 	err  error
 }
@@ -50,6 +51,7 @@ type introspector struct {
 	mu     sync.Mutex
 	cache  map[string]introEntry
 	flight map[string]*introCall
+	gen    uint64 // bumped by every forget: an answer asked for before one is not cached
 }
 
 func newIntrospector(u string, post func(context.Context, string, url.Values, any) error, now func() time.Time) *introspector {
@@ -65,7 +67,7 @@ func (in *introspector) lookup(ctx context.Context, raw string) (*introspection,
 	}
 	c, ok := in.flight[raw]
 	if !ok {
-		c = &introCall{done: make(chan struct{})}
+		c = &introCall{done: make(chan struct{}), gen: in.gen}
 		in.flight[raw] = c
 		go in.ask(context.WithoutCancel(ctx), raw, c)
 	}
@@ -87,9 +89,16 @@ func (in *introspector) ask(ctx context.Context, raw string, c *introCall) {
 	c.err = in.post(ctx, in.url, url.Values{"token": {raw}}, &ans)
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	delete(in.flight, raw)
+	if in.flight[raw] == c {
+		delete(in.flight, raw)
+	}
 	if c.err == nil {
 		c.ans = &ans
+	}
+	// An answer the server gave before a revocation this process has
+	// since heard of may be stale: it goes to the callers already waiting
+	// but is not kept for later ones.
+	if c.err == nil && c.gen == in.gen {
 		until := in.now().Add(introspectTTL)
 		if exp := time.Unix(ans.Exp, 0); ans.Active && ans.Exp > 0 && exp.Before(until) {
 			until = exp
@@ -102,15 +111,24 @@ func (in *introspector) ask(ctx context.Context, raw string, c *introCall) {
 	close(c.done)
 }
 
-// forgetKey drops the answers about API key id (revoked or rotated).
+// forgetKey drops the answers about API key id (revoked or rotated),
+// and keeps any call in flight from caching its answer.
 func (in *introspector) forgetKey(id string) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
+	in.forgetFlights()
 	for raw, e := range in.cache {
 		if e.ans.Subject == id || e.ans.ClientID == id {
 			delete(in.cache, raw)
 		}
 	}
+}
+
+// forgetFlights makes the calls in flight leave no answer behind, and
+// later lookups ask anew rather than join them. in.mu is held.
+func (in *introspector) forgetFlights() {
+	in.gen++
+	clear(in.flight)
 }
 
 // sweep drops stale answers; flush drops all of them (a feed reset).
@@ -120,6 +138,9 @@ func (in *introspector) flush() { in.drop(true) }
 func (in *introspector) drop(all bool) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
+	if all {
+		in.forgetFlights()
+	}
 	now := in.now()
 	for raw, e := range in.cache {
 		if all || !now.Before(e.until) {
