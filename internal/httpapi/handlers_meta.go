@@ -70,8 +70,8 @@ func (s *Server) discovery(w http.ResponseWriter, r *http.Request) error {
 		"revocation_endpoint":                           base + "/oauth2/revoke",
 		"grant_types_supported":                         []string{"client_credentials", "refresh_token"},
 		"token_endpoint_auth_methods_supported":         []string{"client_secret_basic", "client_secret_post"},
-		"introspection_endpoint_auth_methods_supported": []string{"bearer"},
-		"revocation_endpoint_auth_methods_supported":    []string{"bearer"},
+		"introspection_endpoint_auth_methods_supported": []string{"client_secret_basic", "bearer"},
+		"revocation_endpoint_auth_methods_supported":    []string{"client_secret_basic", "bearer"},
 		"claims_supported":                              []string{"iss", "sub", "aud", "exp", "iat", "jti", "sid", "ws", "scope", "amr"},
 	})
 	return nil

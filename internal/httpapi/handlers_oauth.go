@@ -3,6 +3,8 @@ package httpapi
 import (
 	"errors"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/sigil-auth/sigil/internal/authn"
@@ -46,7 +48,8 @@ type bodyCapture struct{ http.ResponseWriter }
 
 func (b *bodyCapture) Write(p []byte) (int, error) { return len(p), nil }
 
-// form parses a form-encoded body (the OAuth2 endpoints only).
+// form parses a form-encoded body (the OAuth2 endpoints only). A
+// parameter sent twice is refused (RFC 6749 §3.2).
 func form(r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
 		var tooBig *http.MaxBytesError
@@ -55,11 +58,38 @@ func form(r *http.Request) error {
 		}
 		return &authn.OAuthError{Code: "invalid_request", Description: "the body must be application/x-www-form-urlencoded"}
 	}
+	for k, v := range r.PostForm {
+		if len(v) > 1 {
+			return &authn.OAuthError{Code: "invalid_request", Description: "parameter " + strconv.Quote(k) + " is repeated"}
+		}
+	}
 	return nil
 }
 
-// oauthToken is POST /oauth2/token.
+// errClientAuth is a failed client authentication (401, Basic challenge).
+var errClientAuth = &authn.OAuthError{Code: "invalid_client", Description: "client authentication failed"}
+
+// basicClient is HTTP Basic client authentication (RFC 6749 §2.3.1): the
+// API key's id and the key, each form-encoded before encoding the pair
+// (stock clients escape them; Sigil's ids and keys are unchanged by it).
+// ok is false when the request has no Basic credentials.
+func basicClient(r *http.Request) (id, secret string, ok bool, err error) {
+	id, secret, ok = r.BasicAuth()
+	if !ok {
+		return "", "", false, nil
+	}
+	id, err1 := url.QueryUnescape(id)
+	secret, err2 := url.QueryUnescape(secret)
+	if err1 != nil || err2 != nil {
+		return "", "", true, errClientAuth
+	}
+	return id, secret, true, nil
+}
+
+// oauthToken is POST /oauth2/token. Its answers, tokens or errors, are
+// never cached (RFC 6749 §5.1: Cache-Control no-store and Pragma no-cache).
 func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Pragma", "no-cache")
 	if err := s.oauthTokenErr(w, r); err != nil {
 		s.oauthFail(w, r, err)
 	}
@@ -71,13 +101,21 @@ func (s *Server) oauthTokenErr(w http.ResponseWriter, r *http.Request) error {
 	}
 	switch r.PostForm.Get("grant_type") {
 	case "client_credentials":
-		id, secret, ok := r.BasicAuth()
-		if !ok {
+		id, secret, basic, err := basicClient(r)
+		switch {
+		case err != nil:
+			return err
+		case !basic:
 			id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
+		case r.PostForm.Has("client_secret"):
+			// One authentication method per request (RFC 6749 §2.3).
+			return &authn.OAuthError{Code: "invalid_request", Description: "send the client secret either with HTTP Basic or in the form, not both"}
+		case r.PostForm.Has("client_id") && r.PostForm.Get("client_id") != id:
+			return &authn.OAuthError{Code: "invalid_request", Description: "client_id differs from the HTTP Basic user"}
 		}
 		resp, scopes, err := s.auth.ClientCredentials(r.Context(), clientIP(r), id, secret, r.PostForm.Get("scope"))
 		if errors.Is(err, authn.ErrInvalidCredentials) {
-			return &authn.OAuthError{Code: "invalid_client", Description: "client authentication failed"}
+			return errClientAuth
 		} else if err != nil {
 			return err
 		}
@@ -103,9 +141,25 @@ func (s *Server) oauthTokenErr(w http.ResponseWriter, r *http.Request) error {
 }
 
 // oauthCaller authenticates the resource server calling introspection
-// or revocation.
+// or revocation: an API key or the admin token as a credential (§2), or
+// an API key as OAuth2 client credentials with HTTP Basic (id and key),
+// which is how stock RFC 7662 and RFC 7009 clients authenticate.
 func (s *Server) oauthCaller(r *http.Request) (authn.Principal, string, error) {
-	p, err := s.auth.Authenticate(r.Context(), credential(r))
+	var p authn.Principal
+	id, secret, basic, err := basicClient(r)
+	if err != nil {
+		return p, "", err
+	}
+	if basic {
+		p, err = s.auth.Authenticate(r.Context(), authn.Credential{APIKey: secret})
+		var de *authn.Error
+		refused := errors.As(err, &de) && (de.Code == authn.CodeInvalidToken || de.Code == authn.CodeMissingCredential)
+		if refused || err == nil && (p.Kind != authn.KindAPIKey || p.Subject != id) {
+			return authn.Principal{}, "", errClientAuth
+		}
+	} else {
+		p, err = s.auth.Authenticate(r.Context(), credential(r))
+	}
 	if err != nil {
 		return p, "", err
 	}

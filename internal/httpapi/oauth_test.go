@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"encoding/base64"
 	"net/http"
 	"net/url"
 	"strings"
@@ -71,6 +72,11 @@ func TestOAuth2StockClients(t *testing.T) {
 	})
 }
 
+// basic is an HTTP Basic credential as RFC 6749 §2.3.1 builds it.
+func basic(id, secret string) string {
+	return base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(id) + ":" + url.QueryEscape(secret)))
+}
+
 // rewriteHost sends the issuer's requests to the test server.
 type rewriteHost struct{ base string }
 
@@ -89,6 +95,9 @@ func TestOAuth2TokenErrorsAndRefresh(t *testing.T) {
 
 	r := postForm(t, tokURL, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {reg.Str("refresh_token")}})
 	want(t, r, 200, "")
+	if r.Header.Get("Cache-Control") != "no-store" || r.Header.Get("Pragma") != "no-cache" {
+		t.Errorf("token response: Cache-Control %q, Pragma %q", r.Header.Get("Cache-Control"), r.Header.Get("Pragma"))
+	}
 	if r.Str("refresh_token") == "" || r.Str("refresh_token") == reg.Str("refresh_token") || r.Str("token_type") != "Bearer" {
 		t.Fatalf("refresh grant: %s", r.Raw)
 	}
@@ -104,6 +113,13 @@ func TestOAuth2TokenErrorsAndRefresh(t *testing.T) {
 		{"stale refresh", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"rt_nope"}}, nil, 400, "invalid_grant"},
 		{"no client", url.Values{"grant_type": {"client_credentials"}}, nil, 401, "invalid_client"},
 		{"bad client", url.Values{"grant_type": {"client_credentials"}}, []string{"Authorization: Basic YWtfeDpza194"}, 401, "invalid_client"},
+		{"bad escape in Basic", url.Values{"grant_type": {"client_credentials"}}, []string{"Authorization: Basic " + basic("ak_%zz", "sk_x")}, 401, "invalid_client"},
+		// RFC 6749 §3.2 and §2.3: no parameter twice, one client authentication.
+		{"repeated grant_type", url.Values{"grant_type": {"client_credentials", "client_credentials"}}, nil, 400, "invalid_request"},
+		{"Basic and client_secret", url.Values{"grant_type": {"client_credentials"}, "client_secret": {"sk_x"}},
+			[]string{"Authorization: Basic " + basic("ak_x", "sk_x")}, 400, "invalid_request"},
+		{"Basic and another client_id", url.Values{"grant_type": {"client_credentials"}, "client_id": {"ak_y"}},
+			[]string{"Authorization: Basic " + basic("ak_x", "sk_x")}, 400, "invalid_request"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -113,6 +129,9 @@ func TestOAuth2TokenErrorsAndRefresh(t *testing.T) {
 			}
 			if tt.status == 401 && !strings.HasPrefix(r.Header.Get("WWW-Authenticate"), "Basic") {
 				t.Errorf("WWW-Authenticate %q", r.Header.Get("WWW-Authenticate"))
+			}
+			if r.Header.Get("Cache-Control") != "no-store" || r.Header.Get("Pragma") != "no-cache" {
+				t.Errorf("Cache-Control %q, Pragma %q", r.Header.Get("Cache-Control"), r.Header.Get("Pragma"))
 			}
 		})
 	}
@@ -128,7 +147,8 @@ func TestIntrospectAndRevoke(t *testing.T) {
 		s := testenv.Start(t, db, testenv.Options{})
 		ws, join := workspace(t, s.URL)
 		u := userToken(t, s.URL, join, "olivia")
-		rs := "X-API-KEY: " + createKey(t, s.URL, u, map[string]any{"name": "resource server"}).Str("key")
+		rsKey := createKey(t, s.URL, u, map[string]any{"name": "resource server"})
+		rs := "X-API-KEY: " + rsKey.Str("key")
 		alice := register(t, s.URL, join, newUser("alice"))
 		other := createKey(t, s.URL, u, map[string]any{"name": "victim", "scopes": []string{"read"}})
 		_, join2 := workspace(t, s.URL)
@@ -165,6 +185,27 @@ func TestIntrospectAndRevoke(t *testing.T) {
 		if r := postForm(t, s.URL+"/oauth2/introspect", url.Values{"token": {"x"}}); r.Status != 401 {
 			t.Errorf("no caller: %d", r.Status)
 		}
+		// Stock RFC 7662 clients authenticate with HTTP Basic: API key id and key.
+		rsBasic := "Authorization: Basic " + basic(rsKey.Str("id"), rsKey.Str("key"))
+		if r := in(alice.Str("access_token"), rsBasic); r.Body["active"] != true || r.Str("sub") != "alice" {
+			t.Errorf("Basic caller: %s", r.Raw)
+		}
+		for name, hdr := range map[string]string{
+			"another key's id": "Authorization: Basic " + basic(other.Str("id"), rsKey.Str("key")),
+			"wrong key":        "Authorization: Basic " + basic(rsKey.Str("id"), other.Str("key")+"x"),
+			"no key":           "Authorization: Basic " + basic(rsKey.Str("id"), ""),
+			"a user token":     "Authorization: Basic " + basic("olivia", strings.TrimPrefix(u, "Authorization: Bearer ")),
+		} {
+			for _, ep := range []string{"/oauth2/introspect", "/oauth2/revoke"} {
+				r := postForm(t, s.URL+ep, url.Values{"token": {alice.Str("access_token")}}, hdr)
+				if r.Status != 401 || r.Str("error") != "invalid_client" || !strings.HasPrefix(r.Header.Get("WWW-Authenticate"), "Basic") {
+					t.Errorf("%s %s: %d %s %v", name, ep, r.Status, r.Raw, r.Header.Values("WWW-Authenticate"))
+				}
+			}
+		}
+		if r := postForm(t, s.URL+"/oauth2/introspect", url.Values{"token": {"a", "b"}}, rs); r.Status != 400 || r.Str("error") != "invalid_request" {
+			t.Errorf("token twice: %d %s", r.Status, r.Raw)
+		}
 
 		// Revocation: access token ends the session; API key is revoked; unknown is fine.
 		want(t, postForm(t, s.URL+"/oauth2/revoke", url.Values{"token": {alice.Str("access_token")}}, rs), 200, "")
@@ -175,6 +216,7 @@ func TestIntrospectAndRevoke(t *testing.T) {
 		want(t, postForm(t, s.URL+"/oauth2/revoke", url.Values{"token": {other.Str("key")}}, rs), 200, "")
 		want(t, call(t, "GET", s.URL+"/", nil, "X-API-KEY: "+other.Str("key")), 401, "invalid_token")
 		want(t, postForm(t, s.URL+"/oauth2/revoke", url.Values{"token": {"nope"}}, rs), 200, "")
+		want(t, postForm(t, s.URL+"/oauth2/revoke", url.Values{"token": {alice.Str("refresh_token")}}, rsBasic), 200, "")
 		// A foreign workspace's token is not revoked by this resource server.
 		want(t, postForm(t, s.URL+"/oauth2/revoke", url.Values{"token": {foreign.Str("access_token")}}, rs), 200, "")
 		want(t, call(t, "GET", s.URL+"/", nil, bearer(foreign.Str("access_token"))), 200, "")
