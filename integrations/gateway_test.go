@@ -96,7 +96,6 @@ type confValues struct{ Dir, Listen, Sigil, Upstream string }
 // gateway is a running nginx or Traefik.
 type gateway struct {
 	URL string
-	dir string
 	log func() string // what the gateway logged, for failures
 }
 
@@ -118,7 +117,7 @@ func startNginx(t *testing.T, sigil, app string) *gateway {
 		if err := os.WriteFile(path, conf.Bytes(), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		g := &gateway{URL: "http://" + listen, dir: dir, log: func() string {
+		g := &gateway{URL: "http://" + listen, log: func() string {
 			b, _ := os.ReadFile(filepath.Join(dir, "error.log"))
 			return string(b)
 		}}

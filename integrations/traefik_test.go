@@ -44,7 +44,7 @@ func startTraefik(t *testing.T, sigil, app string) *gateway {
 		args := append([]string{"--entryPoints.web.address=" + listen, "--providers.file.filename=" + path,
 			"--log.level=WARN"}, traefikStatic...)
 		cmd := exec.Command(bin, args...)
-		g := &gateway{URL: "http://" + listen, dir: dir}
+		g := &gateway{URL: "http://" + listen}
 		// Traefik answers 404 until the file provider's routers are in.
 		return g, runGateway(t, "traefik", cmd, g, func(r *http.Response) bool { return r.StatusCode != 404 })
 	})
