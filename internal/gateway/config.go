@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"net/url"
 	"os"
 	"strings"
@@ -33,6 +34,7 @@ const (
 //	default_tier: ""           # tier of credentials without a tier: scope ("" = unlimited)
 //	auth_cache_ttl: 1s         # at most 1s; "off" asks Sigil on every request
 //	strip_credentials: false   # true: the upstream never sees Authorization / X-API-KEY
+//	trusted_proxies: []        # load balancers in front whose X-Forwarded-* to keep (CIDRs or IPs)
 //	routes:
 //	  - {pattern: "/public/", public: true}
 //	  - {pattern: "/admin/", scopes: [admin]}
@@ -48,6 +50,9 @@ type Config struct {
 	DefaultTier      string            `yaml:"default_tier"`
 	AuthCacheTTL     string            `yaml:"auth_cache_ttl"`
 	StripCredentials bool              `yaml:"strip_credentials"`
+	// TrustedProxies are the peers (CIDRs or single IPs) whose
+	// X-Forwarded-For/Host/Proto are passed on rather than replaced.
+	TrustedProxies []string `yaml:"trusted_proxies"`
 	// Routes: none means one rule, "/" with no scopes (any valid credential).
 	Routes []Route `yaml:"routes"`
 }
@@ -119,6 +124,14 @@ func (c Config) Options() (Options, error) {
 		errs = append(errs, err)
 	}
 	o.StripCredentials = c.StripCredentials
+	for i, t := range c.TrustedProxies {
+		p, err := parseTrusted(t)
+		if err != nil {
+			bad("trusted_proxies[%d]: %v", i, err)
+			continue
+		}
+		o.TrustedProxies = append(o.TrustedProxies, p)
+	}
 	o.Routes = c.Routes
 	if len(o.Routes) == 0 {
 		o.Routes = []Route{{Pattern: "/"}}
@@ -146,6 +159,20 @@ func parseBaseURL(s string) (*url.URL, error) {
 		return nil, fmt.Errorf("%q: no query, fragment or user info allowed", s)
 	}
 	return u, nil
+}
+
+// parseTrusted reads a CIDR ("10.0.0.0/8") or one address ("10.1.2.3").
+func parseTrusted(s string) (netip.Prefix, error) {
+	s = strings.TrimSpace(s)
+	if p, err := netip.ParsePrefix(s); err == nil {
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil || a.Zone() != "" {
+		return netip.Prefix{}, fmt.Errorf("%q: want a CIDR like 10.0.0.0/8 or an IP address", s)
+	}
+	a = a.Unmap()
+	return netip.PrefixFrom(a, a.BitLen()), nil
 }
 
 // parseTiers turns {name: "N/unit"} into rules with ratelimit's parser, so

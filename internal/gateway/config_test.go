@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,6 +22,7 @@ tiers: {free: 60/m, pro: 1000/m, burst: 10/30s}
 default_tier: free
 auth_cache_ttl: 500ms
 strip_credentials: true
+trusted_proxies: [10.0.0.0/8, "192.168.1.7", "::ffff:172.16.0.1", "fd00::/8"]
 routes:
   - {pattern: "/public/", public: true}
   - {pattern: "/admin/", scopes: [admin]}
@@ -37,6 +39,7 @@ func TestParseConfigExample(t *testing.T) {
 		Listen: "127.0.0.1:8081", Upstream: "http://127.0.0.1:9000/api", SigilURL: "http://127.0.0.1:8080",
 		Tiers:       map[string]string{"free": "60/m", "pro": "1000/m", "burst": "10/30s"},
 		DefaultTier: "free", AuthCacheTTL: "500ms", StripCredentials: true,
+		TrustedProxies: []string{"10.0.0.0/8", "192.168.1.7", "::ffff:172.16.0.1", "fd00::/8"},
 		Routes: []Route{
 			{Pattern: "/public/", Public: true},
 			{Pattern: "/admin/", Scopes: []string{"admin"}},
@@ -61,6 +64,22 @@ func TestParseConfigExample(t *testing.T) {
 	if o.Upstream.String() != "http://127.0.0.1:9000/api" || o.SigilURL.String() != "http://127.0.0.1:8080" ||
 		o.CacheTTL != 500*time.Millisecond || o.DefaultTier != "free" || !o.StripCredentials || len(o.Routes) != 4 {
 		t.Errorf("options: %+v", o)
+	}
+	wantTrusted := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.168.1.7/32"),
+		netip.MustParsePrefix("172.16.0.1/32"), netip.MustParsePrefix("fd00::/8")}
+	if d := cmp.Diff(wantTrusted, o.TrustedProxies, cmp.Comparer(func(a, b netip.Prefix) bool { return a == b })); d != "" {
+		t.Errorf("trusted proxies (-want +got):\n%s", d)
+	}
+}
+
+// TestDocsShowExample: docs/integrations/proxy.md shows exampleConfig.
+func TestDocsShowExample(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/integrations/proxy.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(doc), "```yaml"+exampleConfig+"```") {
+		t.Error("docs/integrations/proxy.md does not show exampleConfig verbatim in a ```yaml block")
 	}
 }
 
@@ -109,6 +128,7 @@ sigil_url: "http://s?x=1"
 tiers: {free: 60/fortnight, Gold: 1/m}
 default_tier: platinum
 auth_cache_ttl: 5s
+trusted_proxies: [10.0.0.0/33, "lb.internal", "fe80::1%eth0"]
 routes:
   - {pattern: "/p/", public: true, scopes: [read]}
   - {pattern: "/a/", scopes: ["two words", "a,b"]}
@@ -119,6 +139,7 @@ routes:
 			`upstream: "ftp://u"`, "sigil_url", "tiers: free", "tiers: Gold", `default_tier "platinum"`,
 			"auth_cache_ttl 5s", "public route cannot require scopes", `scope "two words"`, `scope "a,b"`,
 			`routes[2] "/a/"`, "empty pattern", `routes[4] "GET /{x"`,
+			`trusted_proxies[0]: "10.0.0.0/33"`, `trusted_proxies[1]: "lb.internal"`, `trusted_proxies[2]: "fe80::1%eth0"`,
 		}},
 	}
 	for _, tt := range tests {

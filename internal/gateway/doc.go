@@ -18,7 +18,8 @@
 // Invariants at the upstream: every X-Sigil-* request header the client
 // sent is gone (in any case, with '_' for '-' too, and also when named in
 // Connection), and the only X-Sigil-* headers are the ones Sigil
-// answered; X-Forwarded-For/Host/Proto are the proxy's own. Bodies
+// answered; X-Forwarded-For/Host/Proto are the proxy's own, except that a
+// peer in Options.TrustedProxies has its chain and host/proto kept. Bodies
 // stream in both directions (FlushInterval -1); WebSocket upgrades pass
 // after authentication; every other upgrade (h2c above all, which would
 // turn the connection into an unauthenticated tunnel) is refused.

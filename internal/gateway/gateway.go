@@ -8,7 +8,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httputil"
+	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -34,6 +36,11 @@ type Options struct {
 	// StripCredentials removes Authorization and X-API-KEY before the
 	// upstream (which then only sees the X-Sigil-* identity).
 	StripCredentials bool
+	// TrustedProxies are the peers (load balancers in front of the proxy)
+	// whose X-Forwarded-For chain, X-Forwarded-Host and X-Forwarded-Proto
+	// are passed on, with the peer appended to the chain. From any other
+	// peer they are replaced by the proxy's own view.
+	TrustedProxies []netip.Prefix
 
 	// Limiter counts tier requests (nil: an in-memory limiter on Now).
 	// Pass a ratelimit.Redis to share counts between proxies.
@@ -56,6 +63,7 @@ type Gateway struct {
 	defaultTier string
 	limiter     ratelimit.Limiter
 	stripCreds  bool
+	trusted     []netip.Prefix
 	log         *slog.Logger
 }
 
@@ -77,7 +85,7 @@ func New(o Options) (*Gateway, error) {
 	o = withDefaults(o)
 	g := &Gateway{
 		router: rt, upstream: o.Upstream, tiers: o.Tiers, defaultTier: o.DefaultTier,
-		limiter: o.Limiter, stripCreds: o.StripCredentials, log: o.Log,
+		limiter: o.Limiter, stripCreds: o.StripCredentials, trusted: slices.Clone(o.TrustedProxies), log: o.Log,
 		auth: &authorizer{
 			endpoint: strings.TrimSuffix(o.SigilURL.String(), "/") + "/v1/authorize",
 			client:   o.AuthClient, ttl: o.CacheTTL, now: o.Now, cache: map[[32]byte]cached{},
@@ -209,6 +217,7 @@ func (g *Gateway) limit(ctx context.Context, id *identity) (ratelimit.Decision, 
 func (g *Gateway) rewrite(pr *httputil.ProxyRequest) {
 	pr.SetURL(g.upstream)
 	pr.SetXForwarded()
+	g.keepForwarded(pr)
 	stripSigil(pr.Out.Header)
 	stripSigil(pr.Out.Trailer)
 	if g.stripCreds {
@@ -218,6 +227,39 @@ func (g *Gateway) rewrite(pr *httputil.ProxyRequest) {
 	if id, ok := pr.In.Context().Value(identityKey{}).(*identity); ok {
 		id.set(pr.Out.Header)
 	}
+}
+
+// keepForwarded passes on what a trusted proxy in front said about the
+// client: its X-Forwarded-For chain (SetXForwarded has put the peer, the
+// trusted proxy itself, alone in Out), X-Forwarded-Host and a valid
+// X-Forwarded-Proto. A Forwarded header is never passed on.
+func (g *Gateway) keepForwarded(pr *httputil.ProxyRequest) {
+	if len(g.trusted) == 0 {
+		return
+	}
+	ap, err := netip.ParseAddrPort(pr.In.RemoteAddr)
+	if err != nil || !g.isTrusted(ap.Addr().Unmap()) {
+		return
+	}
+	in, out := pr.In.Header, pr.Out.Header
+	if chain := in.Values("X-Forwarded-For"); len(chain) > 0 {
+		out.Set("X-Forwarded-For", strings.Join(chain, ", ")+", "+out.Get("X-Forwarded-For"))
+	}
+	if h := in.Get("X-Forwarded-Host"); h != "" {
+		out.Set("X-Forwarded-Host", h)
+	}
+	if p := in.Get("X-Forwarded-Proto"); p == "http" || p == "https" {
+		out.Set("X-Forwarded-Proto", p)
+	}
+}
+
+func (g *Gateway) isTrusted(a netip.Addr) bool {
+	for _, p := range g.trusted {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }
 
 // stripSigil deletes every header that is, or that a CGI-style server

@@ -4,13 +4,16 @@ import (
 	"bufio"
 	"encoding/json"
 	"io"
+	"maps"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/sigil-auth/sigil/internal/gateway"
 )
 
 // rawRequest writes req (header lines, without the final blank line) byte
@@ -76,6 +79,58 @@ func TestHeaderSpoofing(t *testing.T) {
 			}
 			if xff := got.Header["X-Forwarded-For"]; len(xff) != 1 || xff[0] != "127.0.0.1" || got.Header["Forwarded"] != nil {
 				t.Errorf("forwarding headers at the upstream: XFF %v, Forwarded %v", xff, got.Header["Forwarded"])
+			}
+		})
+	}
+}
+
+// TestTrustedProxies: X-Forwarded-* from a trusted peer (a load balancer
+// in front) reach the upstream, the peer appended to the chain; from any
+// other peer they are the proxy's own. Forwarded never passes.
+func TestTrustedProxies(t *testing.T) {
+	sent := "X-Forwarded-For: 203.0.113.7\nX-Forwarded-For: 198.51.100.2, 10.0.0.9\n" +
+		"X-Forwarded-Host: api.example.com\nX-Forwarded-Proto: https\nForwarded: for=192.0.2.1\n"
+	tests := []struct {
+		name, trusted, sent string
+		want                map[string][]string // X-Forwarded-For/Host/Proto at the upstream ("" = the proxy's address)
+	}{
+		{"loopback trusted", "127.0.0.0/8", sent, map[string][]string{
+			"X-Forwarded-For": {"203.0.113.7, 198.51.100.2, 10.0.0.9, 127.0.0.1"}, "X-Forwarded-Host": {"api.example.com"},
+			"X-Forwarded-Proto": {"https"}}},
+		{"trusted, nothing sent", "127.0.0.1/32", "", map[string][]string{
+			"X-Forwarded-For": {"127.0.0.1"}, "X-Forwarded-Host": {""}, "X-Forwarded-Proto": {"http"}}},
+		{"trusted, odd proto", "127.0.0.1/32", "X-Forwarded-Proto: gopher\n", map[string][]string{
+			"X-Forwarded-For": {"127.0.0.1"}, "X-Forwarded-Host": {""}, "X-Forwarded-Proto": {"http"}}},
+		{"another network trusted", "10.0.0.0/8", sent, map[string][]string{
+			"X-Forwarded-For": {"127.0.0.1"}, "X-Forwarded-Host": {""}, "X-Forwarded-Proto": {"http"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, func(o *gateway.Options) {
+				o.TrustedProxies = []netip.Prefix{netip.MustParsePrefix(tt.trusted)}
+			})
+			key, _ := e.apiKey(t, "read")
+			addr := strings.TrimPrefix(e.proxy.URL, "http://")
+			for _, path := range []string{"/things", "/public/x"} {
+				status, body := rawRequest(t, addr, "GET "+path+" HTTP/1.1\nHost: "+addr+"\nX-API-KEY: "+key+"\n"+tt.sent)
+				if status != 200 {
+					t.Fatalf("%s: status %d: %s", path, status, body)
+				}
+				var got echoed
+				if err := json.Unmarshal(body, &got); err != nil {
+					t.Fatal(err)
+				}
+				want := maps.Clone(tt.want)
+				if want["X-Forwarded-Host"][0] == "" {
+					want["X-Forwarded-Host"] = []string{addr}
+				}
+				gotFwd := map[string][]string{}
+				for _, h := range []string{"X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto"} {
+					gotFwd[h] = got.Header[h]
+				}
+				if d := cmp.Diff(want, gotFwd); d != "" || got.Header["Forwarded"] != nil {
+					t.Errorf("%s: forwarding headers at the upstream (-want +got):\n%sForwarded: %v", path, d, got.Header["Forwarded"])
+				}
 			}
 		})
 	}
