@@ -67,13 +67,13 @@ func (a *api) passwordLogin(ctx context.Context, email, pw string) error {
 }
 
 // get is GET path with one extra header (name "" for none).
-func (a *api) get(ctx context.Context, path, name, value string) error {
+func (a *api) get(ctx context.Context, path string, header ...string) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, a.base+path, nil)
 	if err != nil {
 		return err
 	}
-	if name != "" {
-		req.Header.Set(name, value)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
 	}
 	return a.send(req, http.StatusOK, nil)
 }

@@ -9,8 +9,9 @@
 // token), refresh (a rotating chain per worker), hello (GET / with an
 // access token, cache warm) and hello-baseline (the same GET / answered by
 // the trivial server in ./plain, another child process), then the
-// credential scenarios apikey-hello, jwt-hello, jwks, client-credentials,
-// introspect and password-login (scenarios_creds.go). For each it
+// credential scenarios apikey-hello, authorize (forward-auth), jwt-hello,
+// jwks, client-credentials, introspect and password-login
+// (scenarios_creds.go). For each it
 // reports operations/s, p50/p99 latency, errors and the server's CPU per
 // operation (utime+stime from /proc/<pid>/stat), every time figure beside
 // one raw ed25519.Verify measured in the same run. The report is Markdown.

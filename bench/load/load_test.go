@@ -32,10 +32,11 @@ func TestSmoke(t *testing.T) {
 	}{
 		{"sqlite", splitList(defaultScenarios), []string{"hello"}, []string{
 			"| login | sigil (log=warn) |", "| refresh | sigil (log=warn) |", "| hello | sigil (log=warn) |",
-			"| hello-baseline | plain |", "| apikey-hello | sigil (log=warn) |", "| jwt-hello | sigil (log=warn) |",
+			"| hello-baseline | plain |", "| apikey-hello | sigil (log=warn) |", "| authorize | sigil (log=warn) |",
+			"| jwt-hello | sigil (log=warn) |",
 			"| jwks | sigil (log=warn) |", "| client-credentials | sigil (log=warn) |",
 			"| introspect | sigil (log=warn) |", "| password-login | sigil (log=warn) |", "| hello | sigil (log=info) |",
-			"| GET / with X-API-KEY |", "| GET / with a customer HS256 JWT |", "| GET /.well-known/jwks.json |",
+			"| GET / with X-API-KEY |", "| forward-auth GET /v1/authorize with X-API-KEY |", "| GET / with a customer HS256 JWT |", "| GET /.well-known/jwks.json |",
 			"| client_credentials tokens/s", "| introspections/s", "| server CPU per password login |",
 			"one argon2id hash",
 		}},
@@ -100,7 +101,7 @@ func TestParseFlags(t *testing.T) {
 		want    []string // scenarios
 		wantErr string
 	}{
-		{[]string{}, []string{"login", "refresh", "hello", "hello-baseline", "apikey-hello", "jwt-hello", "jwks",
+		{[]string{}, []string{"login", "refresh", "hello", "hello-baseline", "apikey-hello", "authorize", "jwt-hello", "jwks",
 			"client-credentials", "introspect", "password-login"}, ""},
 		{[]string{"--scenarios", "password-login", "--hash-time", "0"}, nil, "--hash-time must be positive"},
 		{[]string{"--scenarios", "hello", "--hash-time", "0"}, []string{"hello"}, ""},

@@ -37,7 +37,7 @@ const (
 	targetIdleRSS  = 25e6 // bytes
 	targetReady    = 200 * time.Millisecond
 
-	targetPlainShare  = 0.70  // apikey-hello and jwt-hello ops/s ÷ hello-baseline's
+	targetPlainShare  = 0.70  // apikey-hello, authorize and jwt-hello ops/s ÷ hello-baseline's
 	targetJWKSShare   = 0.80  // jwks ops/s ÷ hello-baseline's
 	targetLoginCPU    = 1.15  // server CPU per password login in argon2id hashes
 	targetClientCreds = 2000  // client_credentials tokens/s
@@ -139,7 +139,8 @@ func (r *report) writeMarkdown(b *strings.Builder) {
 	b.WriteString("\nlogin = POST /v1/auth/code + client ed25519.Sign + POST /v1/auth/token (a new session each); " +
 		"refresh = POST /v1/auth/refresh along each worker's own chain; hello = GET / with an access token " +
 		"(verified-token cache warm); hello-baseline = the same request to a trivial net/http server; " +
-		"apikey-hello / jwt-hello = GET / with X-API-KEY / a customer HS256 JWT; jwks = GET /.well-known/jwks.json; " +
+		"apikey-hello / jwt-hello = GET / with X-API-KEY / a customer HS256 JWT; authorize = GET /v1/authorize " +
+		"with X-API-KEY and X-Forwarded-Method/Uri, as Traefik's forwardAuth sends it; jwks = GET /.well-known/jwks.json; " +
 		"client-credentials = POST /oauth2/token (HTTP Basic, the same token comes back while valid); " +
 		"introspect = POST /oauth2/introspect of an access token by an API key; password-login = " +
 		"POST /v1/auth/login with email and password (a new session each). " +

@@ -15,7 +15,7 @@ type worker struct {
 	join            string
 	u               user
 	t               tokens
-	key             apiKey // apikey-hello, client-credentials, introspect
+	key             apiKey // apikey-hello, authorize, client-credentials, introspect
 	jwt             string // jwt-hello: a customer-minted HS256 JWT
 	email, password string // password-login
 }
@@ -65,6 +65,7 @@ var scenarios = map[string]scenario{
 		op: func(ctx context.Context, a *api, w *worker) error { return a.hello(ctx, w.t.AccessToken) }},
 	// Credential scenarios (scenarios_creds.go).
 	"apikey-hello":       {name: "apikey-hello", reqsPerOp: 1, setup: warmAPIKey, op: apiKeyHello},
+	"authorize":          {name: "authorize", reqsPerOp: 1, setup: warmAuthorize, op: authorize},
 	"jwt-hello":          {name: "jwt-hello", reqsPerOp: 1, setup: warmJWT, op: jwtHello},
 	"jwks":               {name: "jwks", reqsPerOp: 1, setup: warmJWKS, op: jwks},
 	"client-credentials": {name: "client-credentials", reqsPerOp: 1, setup: warmClientCredentials, op: clientCredentials},

@@ -25,6 +25,23 @@ func apiKeyHello(ctx context.Context, a *api, w *worker) error {
 	return a.get(ctx, "/", "X-API-KEY", w.key.Key)
 }
 
+// warmAuthorize gives w an API key and asks forward-auth about it once.
+func warmAuthorize(ctx context.Context, sigil *api, w *worker) (err error) {
+	if err = registerWorker(ctx, sigil, w); err != nil {
+		return err
+	}
+	if w.key, err = sigil.createAPIKey(ctx, w.t.AccessToken); err != nil {
+		return err
+	}
+	return authorize(ctx, sigil, w)
+}
+
+// authorize is forward-auth as Traefik sends it: GET /v1/authorize with
+// the client's X-API-KEY and the original request in X-Forwarded-*.
+func authorize(ctx context.Context, a *api, w *worker) error {
+	return a.get(ctx, "/v1/authorize", "X-API-KEY", w.key.Key, "X-Forwarded-Method", "GET", "X-Forwarded-Uri", "/orders/42")
+}
+
 // warmJWT gives w a JWT key of its own, mints a customer JWT with it and
 // makes one GET / with that.
 func warmJWT(ctx context.Context, sigil *api, w *worker) (err error) {
@@ -89,5 +106,5 @@ func introspect(ctx context.Context, a *api, w *worker) error {
 func warmJWKS(ctx context.Context, sigil *api, w *worker) error { return jwks(ctx, sigil, w) }
 
 func jwks(ctx context.Context, a *api, _ *worker) error {
-	return a.get(ctx, "/.well-known/jwks.json", "", "")
+	return a.get(ctx, "/.well-known/jwks.json")
 }

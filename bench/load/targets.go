@@ -63,6 +63,7 @@ func (r *report) credentialTargets() []target {
 			fmt.Sprintf("%.0f/s = %.0f %% of %.0f/s", res.opsPerSec(), s*100, base.opsPerSec()), s >= goal, true})
 	}
 	share("apikey-hello", "GET / with X-API-KEY", targetPlainShare)
+	share("authorize", "forward-auth GET /v1/authorize with X-API-KEY", targetPlainShare)
 	share("jwt-hello", "GET / with a customer HS256 JWT", targetPlainShare)
 	share("jwks", "GET /.well-known/jwks.json", targetJWKSShare)
 	rate := func(scenario, name string, goal float64) {
