@@ -64,12 +64,12 @@ var scenarios = map[string]scenario{
 	"hello-baseline": {name: "hello-baseline", reqsPerOp: 1, plain: true, setup: registerWorker,
 		op: func(ctx context.Context, a *api, w *worker) error { return a.hello(ctx, w.t.AccessToken) }},
 	// Credential scenarios (scenarios_creds.go).
-	"apikey-hello":       {name: "apikey-hello", reqsPerOp: 1, setup: warmAPIKey, op: apiKeyHello},
-	"authorize":          {name: "authorize", reqsPerOp: 1, setup: warmAuthorize, op: authorize},
+	"apikey-hello":       {name: "apikey-hello", reqsPerOp: 1, setup: withAPIKey(apiKeyHello), op: apiKeyHello},
+	"authorize":          {name: "authorize", reqsPerOp: 1, setup: withAPIKey(authorize), op: authorize},
 	"jwt-hello":          {name: "jwt-hello", reqsPerOp: 1, setup: warmJWT, op: jwtHello},
 	"jwks":               {name: "jwks", reqsPerOp: 1, setup: warmJWKS, op: jwks},
-	"client-credentials": {name: "client-credentials", reqsPerOp: 1, setup: warmClientCredentials, op: clientCredentials},
-	"introspect":         {name: "introspect", reqsPerOp: 1, setup: warmIntrospect, op: introspect},
+	"client-credentials": {name: "client-credentials", reqsPerOp: 1, setup: withAPIKey(clientCredentials), op: clientCredentials},
+	"introspect":         {name: "introspect", reqsPerOp: 1, setup: withAPIKey(introspect), op: introspect},
 	"password-login":     {name: "password-login", reqsPerOp: 1, setup: signupWorker, op: passwordLogin},
 }
 

@@ -10,30 +10,26 @@ import (
 // workspace), adds the credential the op presents, and warms the server
 // with one op, so caches are as they would be after the first request.
 
-// warmAPIKey gives w an API key of its own and makes one GET / with it.
-func warmAPIKey(ctx context.Context, sigil *api, w *worker) (err error) {
-	if err = registerWorker(ctx, sigil, w); err != nil {
-		return err
+// withAPIKey is the setup of the API-key scenarios: it gives w an API key
+// of its own (in w's workspace) and warms the server with one op.
+// client-credentials gets its first token that way (the server hands the
+// same token back while it is valid: the design being measured), and
+// introspect asks about w's own access token with the key as the
+// resource server's credential.
+func withAPIKey(op func(context.Context, *api, *worker) error) func(context.Context, *api, *worker) error {
+	return func(ctx context.Context, sigil *api, w *worker) (err error) {
+		if err = registerWorker(ctx, sigil, w); err != nil {
+			return err
+		}
+		if w.key, err = sigil.createAPIKey(ctx, w.t.AccessToken); err != nil {
+			return err
+		}
+		return op(ctx, sigil, w)
 	}
-	if w.key, err = sigil.createAPIKey(ctx, w.t.AccessToken); err != nil {
-		return err
-	}
-	return apiKeyHello(ctx, sigil, w)
 }
 
 func apiKeyHello(ctx context.Context, a *api, w *worker) error {
 	return a.get(ctx, "/", "X-API-KEY", w.key.Key)
-}
-
-// warmAuthorize gives w an API key and asks forward-auth about it once.
-func warmAuthorize(ctx context.Context, sigil *api, w *worker) (err error) {
-	if err = registerWorker(ctx, sigil, w); err != nil {
-		return err
-	}
-	if w.key, err = sigil.createAPIKey(ctx, w.t.AccessToken); err != nil {
-		return err
-	}
-	return authorize(ctx, sigil, w)
 }
 
 // authorize is forward-auth as Traefik sends it: GET /v1/authorize with
@@ -69,33 +65,8 @@ func passwordLogin(ctx context.Context, a *api, w *worker) error {
 	return a.passwordLogin(ctx, w.email, w.password)
 }
 
-// warmClientCredentials gives w an API key and gets its first token (the
-// server hands the same token back while it is valid: that is the design
-// being measured).
-func warmClientCredentials(ctx context.Context, sigil *api, w *worker) (err error) {
-	if err = registerWorker(ctx, sigil, w); err != nil {
-		return err
-	}
-	if w.key, err = sigil.createAPIKey(ctx, w.t.AccessToken); err != nil {
-		return err
-	}
-	return clientCredentials(ctx, sigil, w)
-}
-
 func clientCredentials(ctx context.Context, a *api, w *worker) error {
 	return a.clientCredentials(ctx, w.key)
-}
-
-// warmIntrospect gives w an API key (the resource server's credential)
-// and introspects w's own access token once: both are in one workspace.
-func warmIntrospect(ctx context.Context, sigil *api, w *worker) (err error) {
-	if err = registerWorker(ctx, sigil, w); err != nil {
-		return err
-	}
-	if w.key, err = sigil.createAPIKey(ctx, w.t.AccessToken); err != nil {
-		return err
-	}
-	return introspect(ctx, sigil, w)
 }
 
 func introspect(ctx context.Context, a *api, w *worker) error {
