@@ -227,7 +227,7 @@ func (s *Service) RevokeAPIKey(ctx context.Context, ip netip.Addr, p Principal, 
 	if err != nil {
 		return err
 	}
-	s.announce(ctx, append(sessions, id))
+	s.announce(ctx, k.WorkspaceID, append(sessions, id))
 	s.audit(ctx, ip, store.AuditEvent{WorkspaceID: k.WorkspaceID, Actor: p.Subject, Action: AuditAPIKeyRevoke, Target: id})
 	return nil
 }
@@ -265,7 +265,7 @@ func (s *Service) RotateAPIKey(ctx context.Context, ip netip.Addr, p Principal, 
 	}); err != nil {
 		return APIKeyView{}, err
 	}
-	s.announce(ctx, []string{id}) // other replicas must see the new expiry
+	s.announce(ctx, old.WorkspaceID, []string{id}) // other replicas must see the new expiry
 	nk := store.APIKey{ID: newID(apiKeyIDPrefix), WorkspaceID: old.WorkspaceID, UserID: old.UserID, Name: old.Name,
 		Scopes: old.Scopes, ExpiresAt: old.ExpiresAt, CreatedAt: now}
 	return s.storeNewKey(ctx, ip, p, nk, AuditAPIKeyRotate)

@@ -14,6 +14,8 @@ import (
 // replica. Each replica keeps the last feedKeep of events in memory, so a
 // reconnecting client resumes from its cursor; a cursor from another
 // replica, or older than the window, gets a reset (drop every cache).
+// Events carry the workspace of what was revoked, so an API key of one
+// workspace hears only of its own workspace's sessions and keys.
 const (
 	feedKeep = 10 * time.Minute
 	feedMax  = 8192
@@ -31,6 +33,7 @@ type Revocation struct {
 type feedEntry struct {
 	seq uint64
 	at  time.Time
+	ws  string // the workspace of the revoked record; "" unknown (every client hears of it)
 	ev  Revocation
 }
 
@@ -53,8 +56,9 @@ func newFeed(now func() time.Time) *feed {
 // local revocation comes back as the bus's echo).
 const dedupeWindow = 64
 
-// add records a revoked id ("ses_…", "ak_…", "jk_…"); others are ignored.
-func (f *feed) add(id string) {
+// add records a revoked id ("ses_…", "ak_…", "jk_…") of workspace ws;
+// others are ignored.
+func (f *feed) add(ws, id string) {
 	var ev Revocation
 	switch {
 	case strings.HasPrefix(id, "ses_"):
@@ -66,25 +70,25 @@ func (f *feed) add(id string) {
 	default:
 		return
 	}
-	f.append(ev)
+	f.append(ws, ev)
 }
 
 // reset tells every client to drop its caches.
-func (f *feed) reset() { f.append(Revocation{Reset: true}) }
+func (f *feed) reset() { f.append("", Revocation{Reset: true}) }
 
-func (f *feed) append(ev Revocation) {
+func (f *feed) append(ws string, ev Revocation) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if !ev.Reset {
 		for i := len(f.entries) - 1; i >= 0 && i >= len(f.entries)-dedupeWindow; i-- {
-			if f.entries[i].ev == ev {
+			if e := f.entries[i]; e.ev == ev && e.ws == ws {
 				return
 			}
 		}
 	}
 	f.seq++
 	now := f.now()
-	f.entries = append(f.entries, feedEntry{seq: f.seq, at: now, ev: ev})
+	f.entries = append(f.entries, feedEntry{seq: f.seq, at: now, ws: ws, ev: ev})
 	drop := 0
 	for drop < len(f.entries) && (len(f.entries)-drop > feedMax || now.Sub(f.entries[drop].at) > feedKeep) {
 		drop++
@@ -94,10 +98,11 @@ func (f *feed) append(ev Revocation) {
 	f.wake = make(chan struct{})
 }
 
-// since returns the events after cursor ("" = from now), whether the
-// client must reset its caches, the cursor to resume from, and a channel
-// closed when more events arrive.
-func (f *feed) since(cursor string) (events []Revocation, reset bool, next string, wake <-chan struct{}) {
+// since returns the events after cursor ("" = from now) that a client of
+// workspace ws may see ("" = all: the instance admin), whether the client
+// must reset its caches, the cursor to resume from, and a channel closed
+// when more events arrive.
+func (f *feed) since(cursor, ws string) (events []Revocation, reset bool, next string, wake <-chan struct{}) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	from := f.seq // "" means: only what happens from now on
@@ -115,7 +120,7 @@ func (f *feed) since(cursor string) (events []Revocation, reset bool, next strin
 		}
 	}
 	for _, e := range f.entries {
-		if e.seq > from {
+		if e.seq > from && (ws == "" || e.ws == "" || e.ws == ws) {
 			ev := e.ev
 			ev.Cursor = f.cursor(e.seq)
 			events = append(events, ev)
@@ -126,12 +131,17 @@ func (f *feed) since(cursor string) (events []Revocation, reset bool, next strin
 
 func (f *feed) cursor(seq uint64) string { return f.replica + "-" + strconv.FormatUint(seq, 10) }
 
-// Revocations serves the feed to a resource server (an API key or the
-// instance admin): see feed.since.
+// Revocations serves the feed to a resource server: an API key hears of
+// its own workspace's revocations, the instance admin of every one (see
+// feed.since).
 func (s *Service) Revocations(p Principal, cursor string) ([]Revocation, bool, string, <-chan struct{}, error) {
 	if err := resourceServer(p); err != nil {
 		return nil, false, "", nil, err
 	}
-	ev, reset, next, wake := s.revoked.since(cursor)
+	ws := p.WorkspaceID
+	if p.IsAdmin() {
+		ws = ""
+	}
+	ev, reset, next, wake := s.revoked.since(cursor, ws)
 	return ev, reset, next, wake, nil
 }

@@ -3,40 +3,83 @@ package authn
 import (
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestFeed(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
 	f := newFeed(func() time.Time { return now })
-	_, reset, start, _ := f.since("")
+	_, reset, start, _ := f.since("", "")
 	if reset {
 		t.Fatal("fresh client told to reset")
 	}
-	f.add("ses_a")
-	f.add("ses_a") // the bus's echo of a local revocation
-	f.add("ak_b")
-	f.add("jk_1234")
-	f.add("ws_ignored")
-	ev, reset, next, _ := f.since(start)
+	f.add("ws_1", "ses_a")
+	f.add("ws_1", "ses_a") // the bus's echo of a local revocation
+	f.add("ws_1", "ak_b")
+	f.add("ws_1", "jk_1234")
+	f.add("ws_1", "ws_ignored")
+	ev, reset, next, _ := f.since(start, "")
 	if reset || len(ev) != 3 || ev[0].SessionID != "ses_a" || ev[1].APIKeyID != "ak_b" || ev[2].JWTKeyID != "1234" {
 		t.Fatalf("events %+v reset %v", ev, reset)
 	}
-	if ev2, _, _, _ := f.since(next); len(ev2) != 0 {
+	if ev2, _, _, _ := f.since(next, ""); len(ev2) != 0 {
 		t.Fatalf("replayed %v after the last cursor", ev2)
 	}
 	f.reset()
-	if ev3, _, _, _ := f.since(next); len(ev3) != 1 || !ev3[0].Reset {
+	if ev3, _, _, _ := f.since(next, ""); len(ev3) != 1 || !ev3[0].Reset {
 		t.Fatalf("reset event: %+v", ev3)
 	}
 	// Foreign, malformed and expired cursors all reset.
 	for _, c := range []string{"other-1", "junk", f.replica + "-999"} {
-		if _, reset, _, _ := f.since(c); !reset {
+		if _, reset, _, _ := f.since(c, ""); !reset {
 			t.Errorf("cursor %q did not reset", c)
 		}
 	}
 	now = now.Add(feedKeep + time.Minute)
-	f.add("ses_c") // trims the old entries
-	if _, reset, _, _ := f.since(start); !reset {
+	f.add("ws_1", "ses_c") // trims the old entries
+	if _, reset, _, _ := f.since(start, ""); !reset {
 		t.Error("a cursor older than the window must reset")
+	}
+}
+
+// A client hears of its own workspace's revocations, of those whose
+// workspace is not known, and of resets; the admin ("") of everything.
+func TestFeedPerWorkspace(t *testing.T) {
+	f := newFeed(time.Now)
+	_, _, start, _ := f.since("", "")
+	f.add("ws_1", "ses_one")
+	f.add("ws_2", "ses_two")
+	f.add("", "ak_unknown_ws")
+	f.add("ws_2", "ses_one") // the same id from another workspace is another event
+	f.reset()
+	tests := []struct {
+		ws   string
+		want []string
+	}{
+		{"ws_1", []string{"ses_one", "ak_unknown_ws", "reset"}},
+		{"ws_2", []string{"ses_two", "ak_unknown_ws", "ses_one", "reset"}},
+		{"ws_3", []string{"ak_unknown_ws", "reset"}},
+		{"", []string{"ses_one", "ses_two", "ak_unknown_ws", "ses_one", "reset"}},
+	}
+	for _, tt := range tests {
+		ev, reset, next, _ := f.since(start, tt.ws)
+		var got []string
+		for _, e := range ev {
+			switch {
+			case e.Reset:
+				got = append(got, "reset")
+			case e.SessionID != "":
+				got = append(got, e.SessionID)
+			default:
+				got = append(got, e.APIKeyID)
+			}
+		}
+		if d := cmp.Diff(tt.want, got); d != "" || reset {
+			t.Errorf("workspace %q (reset %v), events (-want +got):\n%s", tt.ws, reset, d)
+		}
+		if _, _, n2, _ := f.since("", tt.ws); n2 != next {
+			t.Errorf("workspace %q: the cursor after the filtered events is %s, want the feed's %s", tt.ws, next, n2)
+		}
 	}
 }

@@ -112,7 +112,7 @@ func (s *Service) DeleteJWTKey(ctx context.Context, ip netip.Addr, p Principal, 
 	if err := s.store.DeleteJWTKey(ctx, id); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	s.announce(ctx, []string{jwtKeyTag + id})
+	s.announce(ctx, k.WorkspaceID, []string{jwtKeyTag + id})
 	s.audit(ctx, ip, store.AuditEvent{WorkspaceID: k.WorkspaceID, Actor: p.Subject, Action: AuditJWTKeyDelete, Target: id})
 	return nil
 }

@@ -12,7 +12,9 @@ import (
 	"github.com/sigil-auth/sigil/internal/token"
 )
 
-// revocationTopic carries ended session ids between replicas.
+// revocationTopic carries ended session ids between replicas. A message
+// is "<workspace id>|<id>,<id>,…", or just the ids when the workspace is
+// not known (workspace settings).
 const revocationTopic = "sigil_revocations"
 
 // LogoutInput is POST /v1/auth/logout: a refresh token, or the caller's
@@ -26,7 +28,7 @@ type LogoutInput struct {
 // Logout ends the session named by the refresh token or by p (the
 // authenticated caller), or every session of its subject with All.
 func (s *Service) Logout(ctx context.Context, p *Principal, in LogoutInput) error {
-	var sessionID, userID string
+	var sessionID, userID, wsID string
 	switch {
 	case in.RefreshToken != "":
 		if !strings.HasPrefix(in.RefreshToken, refreshPrefix) {
@@ -49,22 +51,19 @@ func (s *Service) Logout(ctx context.Context, p *Principal, in LogoutInput) erro
 			// does not get to end the user's other sessions.
 			return nil
 		}
-		sessionID, userID = sess.ID, sess.UserID
+		sessionID, userID, wsID = sess.ID, sess.UserID, sess.WorkspaceID
 	case p != nil && p.SessionID != "":
-		sessionID, userID = p.SessionID, p.Subject
+		sessionID, userID, wsID = p.SessionID, p.Subject, p.WorkspaceID
 	case p != nil:
 		return invalid("this credential has no session; send a refresh_token")
 	default:
 		return ErrMissingCredential
 	}
-	ev := store.AuditEvent{Actor: userID, Action: AuditLogout, Target: sessionID}
-	if p != nil {
-		ev.WorkspaceID = p.WorkspaceID
-	}
-	err := s.endSession(ctx, sessionID)
+	ev := store.AuditEvent{Actor: userID, Action: AuditLogout, Target: sessionID, WorkspaceID: wsID}
+	err := s.endSession(ctx, wsID, sessionID)
 	if in.All && err == nil {
 		ev.Action, ev.Target = AuditLogoutAll, userID
-		err = s.endUserSessions(ctx, userID)
+		err = s.endUserSessions(ctx, wsID, userID)
 	}
 	if err == nil {
 		s.audit(ctx, netip.Addr{}, ev)
@@ -72,43 +71,49 @@ func (s *Service) Logout(ctx context.Context, p *Principal, in LogoutInput) erro
 	return err
 }
 
-// endSession revokes one session and tells every replica.
-func (s *Service) endSession(ctx context.Context, id string) error {
+// endSession revokes one session of workspace ws and tells every replica.
+func (s *Service) endSession(ctx context.Context, ws, id string) error {
 	if err := s.store.RevokeSession(ctx, id, s.now()); err != nil {
 		return err
 	}
-	s.announce(ctx, []string{id})
+	s.announce(ctx, ws, []string{id})
 	return nil
 }
 
-// endUserSessions revokes every session of userID and tells every replica.
-func (s *Service) endUserSessions(ctx context.Context, userID string) error {
+// endUserSessions revokes every session of userID (a member of ws) and
+// tells every replica.
+func (s *Service) endUserSessions(ctx context.Context, ws, userID string) error {
 	ids, err := s.store.RevokeUserSessions(ctx, userID, s.now())
 	if err != nil {
 		return err
 	}
-	s.announce(ctx, ids)
+	s.announce(ctx, ws, ids)
 	return nil
 }
 
 // announce forgets ended sessions, revoked API keys and deleted JWT keys
-// locally at once and publishes their ids. A lost announcement is bounded
-// by liveTTL, so failure is only logged.
-func (s *Service) announce(ctx context.Context, ids []string) {
+// of workspace ws ("" = not known) locally at once and publishes their
+// ids. A lost announcement is bounded by liveTTL, so failure is only
+// logged.
+func (s *Service) announce(ctx context.Context, ws string, ids []string) {
 	for _, id := range ids {
-		s.forget(id)
+		s.forget(ws, id)
 	}
 	if s.bus == nil || len(ids) == 0 {
 		return
 	}
+	prefix := ""
+	if ws != "" {
+		prefix = ws + "|"
+	}
 	// Batches stay under the bus's message limit.
 	for len(ids) > 0 {
-		n, size := 0, 0
+		n, size := 0, len(prefix)
 		for n < len(ids) && size+len(ids[n])+1 <= fanout.MaxMessage {
 			size += len(ids[n]) + 1
 			n++
 		}
-		if err := s.bus.Publish(ctx, revocationTopic, strings.Join(ids[:n], ",")); err != nil {
+		if err := s.bus.Publish(ctx, revocationTopic, prefix+strings.Join(ids[:n], ",")); err != nil {
 			s.log.ErrorContext(ctx, "cannot announce session revocation", "err", err, "sessions", n)
 		}
 		ids = ids[n:]
@@ -122,8 +127,12 @@ func (s *Service) Run(ctx context.Context) error {
 		return nil
 	}
 	return s.bus.Subscribe(ctx, revocationTopic, func(msg string) {
-		for id := range strings.SplitSeq(msg, ",") {
-			s.forget(id)
+		ws, ids, ok := strings.Cut(msg, "|")
+		if !ok {
+			ws, ids = "", msg
+		}
+		for id := range strings.SplitSeq(ids, ",") {
+			s.forget(ws, id)
 		}
 	}, func() {
 		s.revoked.reset()
@@ -137,10 +146,10 @@ func (s *Service) Run(ctx context.Context) error {
 // jwtKeyTag marks JWT key ids (UUIDs) in announcements.
 const jwtKeyTag = "jk_"
 
-// forget drops whatever is cached for an announced id; the prefix says
-// what kind of record it names.
-func (s *Service) forget(id string) {
-	s.revoked.add(id)
+// forget drops whatever is cached for an announced id (of workspace ws,
+// for the feed); the prefix says what kind of record it names.
+func (s *Service) forget(ws, id string) {
+	s.revoked.add(ws, id)
 	switch {
 	case strings.HasPrefix(id, "ses_"):
 		s.live.forget(id)
@@ -196,7 +205,7 @@ func (s *Service) EndSession(ctx context.Context, p Principal, id string) error 
 	if sess.RevokedAt != nil {
 		return nil
 	}
-	if err := s.endSession(ctx, id); err != nil {
+	if err := s.endSession(ctx, sess.WorkspaceID, id); err != nil {
 		return err
 	}
 	s.audit(ctx, netip.Addr{}, store.AuditEvent{WorkspaceID: sess.WorkspaceID, Actor: p.Subject, Action: AuditSessionEnd, Target: id})

@@ -152,7 +152,7 @@ func (s *Service) Revoke(ctx context.Context, ip netip.Addr, caller Principal, t
 	if in.SessionID == "" {
 		return nil // customer JWTs have no server-side state to end
 	}
-	if err := s.endSession(ctx, in.SessionID); err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err := s.endSession(ctx, ws, in.SessionID); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
 	s.audit(ctx, ip, store.AuditEvent{WorkspaceID: ws, Actor: caller.Subject, Action: AuditSessionEnd, Target: in.SessionID,

@@ -274,7 +274,7 @@ func (s *Service) ResetPassword(ctx context.Context, ip netip.Addr, in ResetInpu
 		return err
 	}
 	s.audit(ctx, ip, store.AuditEvent{WorkspaceID: u.WorkspaceID, Actor: u.ID, Action: AuditPasswordReset, Target: u.ID})
-	return s.endUserSessions(ctx, u.ID)
+	return s.endUserSessions(ctx, u.WorkspaceID, u.ID)
 }
 
 // VerifyEmail marks the user's email verified.

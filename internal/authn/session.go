@@ -151,7 +151,7 @@ func (s *Service) refreshOnce(ctx context.Context, rt store.RefreshToken, refres
 	default:
 		s.log.WarnContext(ctx, "refresh token reuse; ending session", "session_id", sess.ID, "user_id", sess.UserID,
 			"presented_generation", rt.Generation, "current_generation", sess.Generation)
-		if err := s.endSession(ctx, sess.ID); err != nil {
+		if err := s.endSession(ctx, sess.WorkspaceID, sess.ID); err != nil {
 			return TokenResponse{}, err
 		}
 		s.audit(ctx, netip.Addr{}, store.AuditEvent{WorkspaceID: sess.WorkspaceID, Actor: sess.UserID, Action: AuditRefreshReuse,

@@ -145,7 +145,7 @@ func (s *Service) UpdateWorkspace(ctx context.Context, p Principal, id string, i
 	} else if err != nil {
 		return WorkspaceView{}, err
 	}
-	s.announce(ctx, []string{id})
+	s.announce(ctx, id, []string{id})
 	s.audit(ctx, netip.Addr{}, store.AuditEvent{WorkspaceID: id, Actor: p.Subject, Action: AuditWorkspace, Target: id})
 	return viewOf(w, ""), nil
 }

@@ -97,3 +97,34 @@ func TestRevocationFeed(t *testing.T) {
 		t.Fatalf("foreign cursor: %+v", r)
 	}
 }
+
+// TestRevocationFeedPerWorkspace: an API key's feed carries its own
+// workspace's revocations only, also when they happen on another replica
+// (the fan-out message carries the workspace); the admin's carries all.
+func TestRevocationFeedPerWorkspace(t *testing.T) {
+	eachBackend(t, func(t *testing.T, db testenv.Database) {
+		s := testenv.Start(t, db, testenv.Options{})
+		other := s // the replica where the revocations happen
+		if db.Backend == "postgres" {
+			other = testenv.Start(t, db, testenv.Options{Clock: s.Clock})
+		}
+		_, joinA := workspace(t, s.URL)
+		_, joinB := workspace(t, s.URL)
+		ua := userToken(t, s.URL, joinA, "olivia")
+		rsA := "X-API-KEY: " + createKey(t, s.URL, ua, map[string]any{"name": "rs"}).Str("key")
+		feedA, feedAdmin := openFeed(t, s.URL, rsA, ""), openFeed(t, s.URL, admin, "")
+
+		b := register(t, s.URL, joinB, newUser("bob"))
+		a := register(t, s.URL, joinA, newUser("alice"))
+		want(t, call(t, "POST", other.URL+"/v1/auth/logout", nil, bearer(b.Str("access_token"))), 204, "")
+		want(t, call(t, "POST", other.URL+"/v1/auth/logout", nil, bearer(a.Str("access_token"))), 204, "")
+		if ev := next(t, feedA); ev.event != "revoke" || !strings.Contains(ev.data, a.Str("session_id")) {
+			t.Errorf("workspace A's feed: first event %+v, want alice's session (bob's is another workspace's)", ev)
+		}
+		for _, sid := range []string{b.Str("session_id"), a.Str("session_id")} {
+			if ev := next(t, feedAdmin); ev.event != "revoke" || !strings.Contains(ev.data, sid) {
+				t.Errorf("admin's feed: %+v, want %s", ev, sid)
+			}
+		}
+	})
+}
