@@ -12,8 +12,8 @@
 //
 // To have tokens kept fresh for you, use a TokenSource (tokensource.go,
 // refresh.go): Client.TokenSource from a login's tokens,
-// Client.KeyPairTokenSource (logs in again when it must) or
-// Client.APIKeyTokenSource. It refreshes 60 s before expiry, keeps each
+// Client.KeyPairTokenSource or Client.PasswordTokenSource (log in again
+// when they must) or Client.APIKeyTokenSource. It refreshes 60 s before expiry, keeps each
 // rotated refresh token (WithOnRefresh persists them), runs one refresh at
 // a time for all callers, and implements golang.org/x/oauth2.TokenSource.
 // Transport (transport.go) is an http.RoundTripper that sends its token,

@@ -34,7 +34,8 @@ var ErrSessionEnded = errors.New("sigil client: session ended, log in again")
 // It is safe for concurrent use: at most one refresh runs at a time and
 // every caller that needs a new token while it runs shares its result.
 // Build one with Client.TokenSource (from a login's tokens),
-// Client.KeyPairTokenSource or Client.APIKeyTokenSource.
+// Client.KeyPairTokenSource, Client.PasswordTokenSource or
+// Client.APIKeyTokenSource.
 //
 // The oauth2.Token it returns carries the access token, type and expiry
 // only; the refresh token stays inside (read it with Tokens, persist it
@@ -104,8 +105,9 @@ func WithOnRefresh(f func(*Tokens)) SourceOption {
 	return func(c *sourceConfig) { c.onRefresh = f }
 }
 
-// WithTokens starts a KeyPairTokenSource or APIKeyTokenSource from tokens
-// saved earlier, so it logs in only when they cannot be refreshed.
+// WithTokens starts a KeyPairTokenSource, PasswordTokenSource or
+// APIKeyTokenSource from tokens saved earlier, so it logs in only when
+// they cannot be refreshed.
 func WithTokens(t *Tokens) SourceOption {
 	return func(c *sourceConfig) { c.initial = t }
 }
@@ -128,6 +130,17 @@ func (c *Client) TokenSource(initial *Tokens, opts ...SourceOption) *TokenSource
 func (c *Client) KeyPairTokenSource(userID string, key ed25519.PrivateKey, opts ...SourceOption) *TokenSource {
 	return c.newSource(func(ctx context.Context) (*Tokens, error) {
 		return c.LoginKeyPair(ctx, userID, key)
+	}, opts)
+}
+
+// PasswordTokenSource returns a source for a password user that logs in
+// with email and password (LoginPassword) whenever it holds no usable
+// refresh token, as KeyPairTokenSource does. It keeps the password in
+// memory for as long as the source lives: prefer TokenSource with the
+// tokens of one login where a person types the password.
+func (c *Client) PasswordTokenSource(email, password string, opts ...SourceOption) *TokenSource {
+	return c.newSource(func(ctx context.Context) (*Tokens, error) {
+		return c.LoginPassword(ctx, email, password)
 	}, opts)
 }
 

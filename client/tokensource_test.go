@@ -359,6 +359,55 @@ func TestKeyPairTokenSourceAtSessionEnd(t *testing.T) {
 	}
 }
 
+// A password source logs in at first use, then refreshes; once the
+// session is ended (logout everywhere) it logs in again. A wrong password
+// is the server's refusal, and nothing is retried in a loop.
+func TestPasswordTokenSource(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, testenv.Options{})
+	if _, err := client.New(e.srv.URL).Signup(ctx, "pat@example.com", "correct horse battery staple", e.join); err != nil {
+		t.Fatal(err)
+	}
+	ts := e.c.PasswordTokenSource("pat@example.com", "correct horse battery staple", client.WithClock(e.srv.Clock.Now))
+	e.calls.take()
+	first, err := ts.Token()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]int{routeLogin: 1}, e.calls.take()); diff != "" {
+		t.Errorf("first use (-want +got):\n%s", diff)
+	}
+	e.srv.Clock.Set(first.Expiry.Add(-client.DefaultExpirySkew + time.Second)) // inside the skew
+	refreshed, err := ts.Token()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]int{routeRefresh: 1}, e.calls.take()); diff != "" {
+		t.Errorf("near expiry (-want +got):\n%s", diff)
+	}
+	if err := e.c.Logout(ctx, ts.Tokens().RefreshToken, true); err != nil {
+		t.Fatal(err)
+	}
+	e.srv.Clock.Set(refreshed.Expiry) // the access token has expired too
+	e.calls.take()
+	again, err := ts.Token()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]int{routeRefresh: 1, routeLogin: 1}, e.calls.take()); diff != "" {
+		t.Errorf("after logout (-want +got):\n%s", diff)
+	}
+	if again.AccessToken == first.AccessToken {
+		t.Error("the ended session's token came back")
+	}
+
+	wrong := e.c.PasswordTokenSource("pat@example.com", "wrong", client.WithClock(e.srv.Clock.Now))
+	var ce *client.Error
+	if _, err := wrong.Token(); !errors.As(err, &ce) || ce.Status != http.StatusUnauthorized || ce.Code != "invalid_credentials" {
+		t.Errorf("wrong password: %v", err)
+	}
+}
+
 func TestAPIKeyTokenSource(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, testenv.Options{})
