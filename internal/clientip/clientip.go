@@ -57,6 +57,13 @@ func New(trusted []netip.Prefix) *Resolver {
 	return &Resolver{trusted: append([]netip.Prefix(nil), trusted...)}
 }
 
+// Trusts reports whether the peer address (as in http.Request.RemoteAddr,
+// "ip:port", or a bare IP) is one of the trusted proxies.
+func (r *Resolver) Trusts(remoteAddr string) bool {
+	a, ok := parseHop(remoteAddr)
+	return ok && r.isTrusted(a)
+}
+
 func (r *Resolver) isTrusted(a netip.Addr) bool {
 	for _, p := range r.trusted {
 		if p.Contains(a) {

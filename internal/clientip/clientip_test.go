@@ -185,3 +185,22 @@ func BenchmarkClientIP(b *testing.B) {
 	}
 	_ = a
 }
+
+func TestTrusts(t *testing.T) {
+	trusted, err := ParseTrusted("10.0.0.0/8, ::ffff:192.168.0.0/112, 2001:db8::1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := New(trusted)
+	for peer, want := range map[string]bool{
+		"10.1.2.3:4567": true, "10.1.2.3": true, "[::ffff:10.1.2.3]:80": true, "192.168.7.7:1": true,
+		"[2001:db8::1]:443": true, "11.0.0.1:80": false, "[2001:db8::2]:443": false, "": false, "@unix": false,
+	} {
+		if got := r.Trusts(peer); got != want {
+			t.Errorf("Trusts(%q) = %v, want %v", peer, got, want)
+		}
+	}
+	if New(nil).Trusts("127.0.0.1:1") {
+		t.Error("New(nil) trusts a peer")
+	}
+}

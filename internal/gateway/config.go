@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/netip"
 	"net/url"
 	"os"
 	"strings"
@@ -14,6 +13,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/sigil-auth/sigil/internal/clientip"
 	"github.com/sigil-auth/sigil/internal/ratelimit"
 )
 
@@ -125,12 +125,12 @@ func (c Config) Options() (Options, error) {
 	}
 	o.StripCredentials = c.StripCredentials
 	for i, t := range c.TrustedProxies {
-		p, err := parseTrusted(t)
-		if err != nil {
-			bad("trusted_proxies[%d]: %v", i, err)
+		p, err := clientip.ParseTrusted(t)
+		if err != nil || len(p) != 1 {
+			bad("trusted_proxies[%d]: %q: want a CIDR like 10.0.0.0/8 or an IP address", i, t)
 			continue
 		}
-		o.TrustedProxies = append(o.TrustedProxies, p)
+		o.TrustedProxies = append(o.TrustedProxies, p[0])
 	}
 	o.Routes = c.Routes
 	if len(o.Routes) == 0 {
@@ -159,20 +159,6 @@ func parseBaseURL(s string) (*url.URL, error) {
 		return nil, fmt.Errorf("%q: no query, fragment or user info allowed", s)
 	}
 	return u, nil
-}
-
-// parseTrusted reads a CIDR ("10.0.0.0/8") or one address ("10.1.2.3").
-func parseTrusted(s string) (netip.Prefix, error) {
-	s = strings.TrimSpace(s)
-	if p, err := netip.ParsePrefix(s); err == nil {
-		return p.Masked(), nil
-	}
-	a, err := netip.ParseAddr(s)
-	if err != nil || a.Zone() != "" {
-		return netip.Prefix{}, fmt.Errorf("%q: want a CIDR like 10.0.0.0/8 or an IP address", s)
-	}
-	a = a.Unmap()
-	return netip.PrefixFrom(a, a.BitLen()), nil
 }
 
 // parseTiers turns {name: "N/unit"} into rules with ratelimit's parser, so

@@ -25,7 +25,8 @@
 // turn the connection into an unauthenticated tunnel) is refused.
 //
 // The package is stateless apart from its short cache: it needs only the
-// Sigil server's URL, and imports nothing of Sigil's but internal/ratelimit.
+// Sigil server's URL, and imports nothing of Sigil's but internal/ratelimit
+// and internal/clientip.
 // It must not import authn, httpapi, store or config: it talks to Sigil
 // over HTTP like any other forward-auth client, and cmd/sigil wires it.
 package gateway

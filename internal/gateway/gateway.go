@@ -10,12 +10,12 @@ import (
 	"net/http/httputil"
 	"net/netip"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/sigil-auth/sigil/internal/clientip"
 	"github.com/sigil-auth/sigil/internal/ratelimit"
 )
 
@@ -63,7 +63,7 @@ type Gateway struct {
 	defaultTier string
 	limiter     ratelimit.Limiter
 	stripCreds  bool
-	trusted     []netip.Prefix
+	trusted     *clientip.Resolver // nil: no trusted proxies
 	log         *slog.Logger
 }
 
@@ -85,11 +85,14 @@ func New(o Options) (*Gateway, error) {
 	o = withDefaults(o)
 	g := &Gateway{
 		router: rt, upstream: o.Upstream, tiers: o.Tiers, defaultTier: o.DefaultTier,
-		limiter: o.Limiter, stripCreds: o.StripCredentials, trusted: slices.Clone(o.TrustedProxies), log: o.Log,
+		limiter: o.Limiter, stripCreds: o.StripCredentials, log: o.Log,
 		auth: &authorizer{
 			endpoint: strings.TrimSuffix(o.SigilURL.String(), "/") + "/v1/authorize",
 			client:   o.AuthClient, ttl: o.CacheTTL, now: o.Now, cache: map[[32]byte]cached{},
 		},
+	}
+	if len(o.TrustedProxies) > 0 {
+		g.trusted = clientip.New(o.TrustedProxies)
 	}
 	g.proxy = &httputil.ReverseProxy{
 		Rewrite:       g.rewrite,
@@ -234,11 +237,7 @@ func (g *Gateway) rewrite(pr *httputil.ProxyRequest) {
 // trusted proxy itself, alone in Out), X-Forwarded-Host and a valid
 // X-Forwarded-Proto. A Forwarded header is never passed on.
 func (g *Gateway) keepForwarded(pr *httputil.ProxyRequest) {
-	if len(g.trusted) == 0 {
-		return
-	}
-	ap, err := netip.ParseAddrPort(pr.In.RemoteAddr)
-	if err != nil || !g.isTrusted(ap.Addr().Unmap()) {
+	if g.trusted == nil || !g.trusted.Trusts(pr.In.RemoteAddr) {
 		return
 	}
 	in, out := pr.In.Header, pr.Out.Header
@@ -251,15 +250,6 @@ func (g *Gateway) keepForwarded(pr *httputil.ProxyRequest) {
 	if p := in.Get("X-Forwarded-Proto"); p == "http" || p == "https" {
 		out.Set("X-Forwarded-Proto", p)
 	}
-}
-
-func (g *Gateway) isTrusted(a netip.Addr) bool {
-	for _, p := range g.trusted {
-		if p.Contains(a) {
-			return true
-		}
-	}
-	return false
 }
 
 // stripSigil deletes every header that is, or that a CGI-style server
