@@ -157,7 +157,7 @@ func (tt gatewayCase) run(t *testing.T, up *upstream, url string) {
 func tierLimit(t *testing.T, f *fixture, up *upstream, url string) {
 	k := f.newKey(t, "metered", "read", "tier:free")
 	hdr := "X-API-KEY: " + k.secret
-	for range freeTier.Limit + 1 { // nginx asks Sigil twice for each 403
+	for range freeTier.Limit + 1 { // nginx asks Sigil twice for each 403: neither call may count
 		before := up.hits.Load()
 		refusal(t, up, send(t, "GET", url+"/admin/a", nil, hdr), before, 403, "insufficient_scope")
 	}

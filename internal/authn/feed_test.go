@@ -1,6 +1,7 @@
 package authn
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -81,5 +82,32 @@ func TestFeedPerWorkspace(t *testing.T) {
 		if _, _, n2, _ := f.since("", tt.ws); n2 != next {
 			t.Errorf("workspace %q: the cursor after the filtered events is %s, want the feed's %s", tt.ws, next, n2)
 		}
+	}
+}
+
+// Announcements on the bus name their workspace in a first "@" item, which
+// a replica of the earlier format reads as an unknown id and ignores.
+func TestParseAnnouncement(t *testing.T) {
+	tests := []struct{ msg, ws, ids string }{
+		{"@ws_1,ses_a,ak_b", "ws_1", "ses_a,ak_b"},
+		{"ses_a,ak_b", "", "ses_a,ak_b"}, // an earlier replica's
+		{"ses_a", "", "ses_a"},
+		{"@ws_1", "", "@ws_1"}, // no ids: "@ws_1" is then an id no kind matches
+		{"", "", ""},
+	}
+	for _, tt := range tests {
+		if ws, ids := parseAnnouncement(tt.msg); ws != tt.ws || ids != tt.ids {
+			t.Errorf("parseAnnouncement(%q) = %q, %q; want %q, %q", tt.msg, ws, ids, tt.ws, tt.ids)
+		}
+	}
+	// What an earlier replica makes of a new message: the workspace item
+	// is no id it knows, the rest are revoked as before.
+	f := newFeed(time.Now)
+	_, _, start, _ := f.since("", "")
+	for id := range strings.SplitSeq("@ws_1,ses_a", ",") {
+		f.add("", id)
+	}
+	if ev, _, _, _ := f.since(start, ""); len(ev) != 1 || ev[0].SessionID != "ses_a" {
+		t.Errorf("old-format reading: %+v", ev)
 	}
 }

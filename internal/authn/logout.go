@@ -13,8 +13,10 @@ import (
 )
 
 // revocationTopic carries ended session ids between replicas. A message
-// is "<workspace id>|<id>,<id>,…", or just the ids when the workspace is
-// not known (workspace settings).
+// is "@<workspace id>,<id>,<id>,…": the first item names the workspace
+// of the ids (for the feed), and a replica of an earlier version, which
+// reads every item as an id, ignores it as one it does not know. A
+// message without it (such a replica's) is of no known workspace.
 const revocationTopic = "sigil_revocations"
 
 // LogoutInput is POST /v1/auth/logout: a refresh token, or the caller's
@@ -104,7 +106,7 @@ func (s *Service) announce(ctx context.Context, ws string, ids []string) {
 	}
 	prefix := ""
 	if ws != "" {
-		prefix = ws + "|"
+		prefix = "@" + ws + ","
 	}
 	// Batches stay under the bus's message limit.
 	for len(ids) > 0 {
@@ -127,10 +129,7 @@ func (s *Service) Run(ctx context.Context) error {
 		return nil
 	}
 	return s.bus.Subscribe(ctx, revocationTopic, func(msg string) {
-		ws, ids, ok := strings.Cut(msg, "|")
-		if !ok {
-			ws, ids = "", msg
-		}
+		ws, ids := parseAnnouncement(msg)
 		for id := range strings.SplitSeq(ids, ",") {
 			s.forget(ws, id)
 		}
@@ -141,6 +140,15 @@ func (s *Service) Run(ctx context.Context) error {
 		s.jwtKeys.flush()
 		s.wsCache.flush()
 	})
+}
+
+// parseAnnouncement splits a revocationTopic message into its workspace
+// ("" when it names none) and its comma-separated ids.
+func parseAnnouncement(msg string) (ws, ids string) {
+	if first, rest, ok := strings.Cut(msg, ","); ok && strings.HasPrefix(first, "@") {
+		return first[1:], rest
+	}
+	return "", msg
 }
 
 // jwtKeyTag marks JWT key ids (UUIDs) in announcements.

@@ -31,14 +31,10 @@ func (s *Server) revocations(w http.ResponseWriter, r *http.Request, p authn.Pri
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
-	if !reset {
-		// The current cursor, so even an idle client can resume.
-		fmt.Fprintf(w, "id: %s\n\n", next)
-	}
+	writeRevocations(w, events, reset, next) // at least the current cursor, so even an idle client can resume
 	ping := time.NewTicker(feedPing)
 	defer ping.Stop()
 	for {
-		writeRevocations(w, events, reset, next)
 		if err := rc.Flush(); err != nil {
 			return nil // client gone
 		}
@@ -49,7 +45,6 @@ func (s *Server) revocations(w http.ResponseWriter, r *http.Request, p authn.Pri
 			if _, err := fmt.Fprint(w, ": ping\n\n"); err != nil {
 				return nil
 			}
-			events, reset = nil, false
 			continue
 		case <-wake:
 		}
@@ -57,21 +52,31 @@ func (s *Server) revocations(w http.ResponseWriter, r *http.Request, p authn.Pri
 		// events were dropped before this stream read them (more than the
 		// feed keeps arrived at once): the client must hear of it.
 		events, reset, next, wake, _ = s.auth.Revocations(p, next)
+		writeRevocations(w, events, reset, next)
 	}
 }
 
-// writeRevocations writes one read of the feed as SSE events: a reset
-// (the client drops every cached decision) or each revocation.
+// writeRevocations writes one read of the feed as SSE: a reset (the
+// client drops every cached decision), or the client's events followed,
+// unless the last of them is at next, by an id-only block, so that the
+// client's cursor moves past events it does not see (other workspaces')
+// and a reconnect resumes instead of resetting.
 func writeRevocations(w io.Writer, events []authn.Revocation, reset bool, next string) {
 	if reset {
 		fmt.Fprintf(w, "id: %s\nevent: reset\ndata: {}\n\n", next)
+		return
 	}
+	last := ""
 	for _, ev := range events {
+		last = ev.Cursor
 		if ev.Reset {
 			fmt.Fprintf(w, "id: %s\nevent: reset\ndata: {}\n\n", ev.Cursor)
 			continue
 		}
 		data, _ := json.Marshal(ev)
 		fmt.Fprintf(w, "id: %s\nevent: revoke\ndata: %s\n\n", ev.Cursor, data)
+	}
+	if last != next {
+		fmt.Fprintf(w, "id: %s\n\n", next)
 	}
 }
