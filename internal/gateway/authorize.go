@@ -58,8 +58,18 @@ type authorizer struct {
 	ttl      time.Duration // ≤ 0: no cache
 	now      func() time.Time
 
-	mu    sync.Mutex
-	cache map[[32]byte]cached
+	mu      sync.Mutex
+	cache   map[[32]byte]cached
+	flights map[[32]byte]*flight // Sigil calls in progress, by cache key
+}
+
+// flight is one call to Sigil whose answer every request with the same
+// credential and scopes that arrives meanwhile shares.
+type flight struct {
+	done chan struct{}
+	id   identity
+	ref  *refusal
+	err  error
 }
 
 type cached struct {
@@ -72,19 +82,45 @@ type cached struct {
 var errSigil = errors.New("gateway: sigil forward-auth failed")
 
 // check authorizes r's credential for ru's scopes: an identity, or a
-// refusal to relay, or errSigil (wrapped).
+// refusal to relay, or errSigil (wrapped). Concurrent misses of one
+// credential and scope set make one call to Sigil (with the cache on), so
+// a burst of a client's requests when its entry expires costs Sigil one
+// check, not one per request.
 func (a *authorizer) check(ctx context.Context, r *http.Request, ru *rule) (identity, *refusal, error) {
 	authz, apiKey := r.Header.Get("Authorization"), r.Header.Get("X-Api-Key")
 	key := cacheKey(authz, apiKey, ru.scopeParam)
 	start := a.now()
+	if a.ttl <= 0 {
+		return a.ask(ctx, r, authz, apiKey, ru.scopeParam)
+	}
 	if id, ok := a.lookup(key, start); ok {
 		return id, nil, nil
 	}
-	id, ref, err := a.ask(ctx, r, authz, apiKey, ru.scopeParam)
-	if err == nil && ref == nil {
-		a.store(key, id, start.Add(a.ttl))
+	a.mu.Lock()
+	f, joined := a.flights[key]
+	if !joined {
+		f = &flight{done: make(chan struct{})}
+		a.flights[key] = f
 	}
-	return id, ref, err
+	a.mu.Unlock()
+	if !joined {
+		// The call outlives a leader whose client went away, for the
+		// others waiting on it; AuthClient's timeout still bounds it.
+		f.id, f.ref, f.err = a.ask(context.WithoutCancel(ctx), r, authz, apiKey, ru.scopeParam)
+		if f.err == nil && f.ref == nil {
+			a.store(key, f.id, start.Add(a.ttl))
+		}
+		a.mu.Lock()
+		delete(a.flights, key) // after the store: a request now finds one or the other
+		a.mu.Unlock()
+		close(f.done)
+	}
+	select {
+	case <-f.done:
+		return f.id, f.ref, f.err
+	case <-ctx.Done():
+		return identity{}, nil, fmt.Errorf("%w: %v", errSigil, ctx.Err())
+	}
 }
 
 // cacheKey hashes the credential so the cache never holds a secret.

@@ -88,7 +88,7 @@ func New(o Options) (*Gateway, error) {
 		limiter: o.Limiter, stripCreds: o.StripCredentials, log: o.Log,
 		auth: &authorizer{
 			endpoint: strings.TrimSuffix(o.SigilURL.String(), "/") + "/v1/authorize",
-			client:   o.AuthClient, ttl: o.CacheTTL, now: o.Now, cache: map[[32]byte]cached{},
+			client:   o.AuthClient, ttl: o.CacheTTL, now: o.Now, cache: map[[32]byte]cached{}, flights: map[[32]byte]*flight{},
 		},
 	}
 	if len(o.TrustedProxies) > 0 {

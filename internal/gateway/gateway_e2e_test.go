@@ -1,9 +1,12 @@
 package gateway_test
 
 import (
+	"net"
+	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -173,6 +176,68 @@ func TestRevokedKeyRefusedWithinOneSecond(t *testing.T) {
 	wantStatus(t, call(t, "DELETE", e.sigil.URL+"/v1/api-keys/"+id, nil, admin), 204)
 	e.clk.Add(gateway.MaxCacheTTL)
 	wantError(t, call(t, "GET", e.proxy.URL+"/x", nil, "X-API-KEY: "+key), 401, "invalid_token")
+}
+
+// TestAuthSingleFlight: a burst of one credential's requests while its
+// answer is not cached makes one forward-auth call, whose answer (a 200
+// or a refusal) they all share.
+func TestAuthSingleFlight(t *testing.T) {
+	const burst = 20
+	var calls atomic.Int64
+	e := newEnv(t, nil)
+	counted := countingProxy(e.sigil.URL, &calls)
+	var release chan struct{} // closed once the whole burst is inside the proxy
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select { // Sigil answers only when every request of the burst is waiting for it
+		case <-release:
+		case <-time.After(5 * time.Second):
+		}
+		counted.ServeHTTP(w, r)
+	}))
+	t.Cleanup(front.Close)
+	gw, err := gateway.New(gateway.Options{Upstream: mustURL(e.up.srv.URL), SigilURL: mustURL(front.URL), Routes: testRoutes, Now: e.clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var active atomic.Int64
+	proxy := httptest.NewUnstartedServer(gw)
+	proxy.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateActive && active.Add(1) == burst {
+			go func() {
+				time.Sleep(50 * time.Millisecond) // from reading the request to joining the flight
+				close(release)
+			}()
+		}
+	}
+	proxy.Start()
+	t.Cleanup(proxy.Close)
+	key, _ := e.apiKey(t, "read")
+	for _, tt := range []struct {
+		name, key string
+		status    int
+	}{{"valid key", key, 200}, {"unknown key", "sk_unknown", 401}} {
+		t.Run(tt.name, func(t *testing.T) {
+			release = make(chan struct{})
+			active.Store(0)
+			before := calls.Load()
+			var wg sync.WaitGroup
+			statuses := make([]int, burst)
+			for i := range statuses {
+				// A new connection each, so each request is one StateActive.
+				c := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+				wg.Go(func() { statuses[i] = testenv.Do(t, c, "GET", proxy.URL+"/x", nil, "X-API-KEY: "+tt.key).Status })
+			}
+			wg.Wait()
+			for i, st := range statuses {
+				if st != tt.status {
+					t.Errorf("request %d: %d, want %d", i, st, tt.status)
+				}
+			}
+			if n := calls.Load() - before; n != 1 {
+				t.Errorf("%d forward-auth calls for a burst of %d, want 1", n, burst)
+			}
+		})
+	}
 }
 
 // TestAuthCache counts Sigil's forward-auth calls through a counting
