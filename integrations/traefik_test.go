@@ -41,8 +41,10 @@ func startTraefik(t *testing.T, sigil, app string) *gateway {
 		if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
 			t.Fatal(err)
 		}
+		// Beyond the published options: the log level, and no 2 s wait
+		// before the file provider's routes are applied (start-up only).
 		args := append([]string{"--entryPoints.web.address=" + listen, "--providers.file.filename=" + path,
-			"--log.level=WARN"}, traefikStatic...)
+			"--log.level=WARN", "--providers.providersThrottleDuration=0s"}, traefikStatic...)
 		cmd := exec.Command(bin, args...)
 		g := &gateway{URL: "http://" + listen}
 		// Traefik answers 404 until the file provider's routers are in.
