@@ -111,7 +111,7 @@ func (s *Service) announce(ctx context.Context, ws string, ids []string) {
 	// Batches stay under the bus's message limit.
 	for len(ids) > 0 {
 		n, size := 0, len(prefix)
-		for n < len(ids) && size+len(ids[n])+1 <= fanout.MaxMessage {
+		for n < len(ids) && (n == 0 || size+len(ids[n])+1 <= fanout.MaxMessage) {
 			size += len(ids[n]) + 1
 			n++
 		}

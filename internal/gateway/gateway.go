@@ -194,8 +194,9 @@ func (g *Gateway) serveRule(w http.ResponseWriter, r *http.Request, ru *rule) {
 // limit counts the request against the credential's tier, keyed by kind,
 // workspace and subject (an API key's subject is the key; a user's tokens
 // share the user's count; a customer JWT's subject is the customer's own
-// string, unique only within its workspace). A limiter failure fails open: tiers are quotas,
-// not a security boundary, and Sigil has already authorized.
+// string, unique only within its workspace). A limiter failure fails
+// open: tiers are quotas, not a security boundary, and Sigil has already
+// authorized.
 func (g *Gateway) limit(ctx context.Context, id *identity) (ratelimit.Decision, bool) {
 	name := id.tier()
 	r, ok := g.tiers[name]
