@@ -4,8 +4,9 @@
 // (Traefik built by traefik/install.sh) are started in front of a real
 // Sigil (internal/testenv) and a tiny upstream, and put through one matrix
 // of credentials, scopes, forged headers, tier limits and revocation; the
-// Envoy file, whose binary cannot be installed here, is only parsed. Every
-// file is kept identical to its page.
+// Envoy file, whose binary cannot be installed here, is validated against
+// Envoy's own API definitions but not run. Every file is kept identical
+// to its page.
 //
 // Test code only: the package has no API. It owns integrations/** and
 // must not touch the server's packages; it drives Sigil through HTTP as
