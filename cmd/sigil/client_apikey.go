@@ -32,21 +32,17 @@ func newAPIKeyCreateCmd() *cobra.Command {
 		Use:   "create --name <name> [--scope <scope>]... [--expires-in <duration>]",
 		Short: "Create an API key and print it (shown only once)",
 		Args:  args(cobra.NoArgs),
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		// Flags are checked before any credential is looked for.
+		PreRunE: func(*cobra.Command, []string) error {
 			if name == "" {
 				return usageError{errors.New("--name is required")}
 			}
 			if expiresIn < 0 || expiresIn > 0 && expiresIn < time.Second {
 				return usageError{errors.New("--expires-in must be 0 (never) or at least 1s, e.g. 720h")}
 			}
-			c, err := newCLI(cmd)
-			if err != nil {
-				return err
-			}
-			cr, err := c.credential(cmd.Context())
-			if err != nil {
-				return err
-			}
+			return nil
+		},
+		RunE: withCredential(func(cmd *cobra.Command, _ []string, c *cli, cr *credential) error {
 			k, err := cr.api.CreateAPIKey(cmd.Context(), cr.token, client.APIKeyRequest{
 				Name: name, Scopes: scopes, ExpiresIn: expiresIn, WorkspaceID: c.workspace(workspace)})
 			if err != nil {
@@ -55,7 +51,7 @@ func newAPIKeyCreateCmd() *cobra.Command {
 			printNewAPIKey(c.stdout, k)
 			fmt.Fprintf(c.stderr, warnShownOnce, "API key")
 			return nil
-		},
+		}),
 	}
 	cmd.Flags().StringVar(&name, "name", "", "a name to recognise the key by (required)")
 	cmd.Flags().StringArrayVar(&scopes, "scope", nil, "a scope of the key; repeat for more (default: all of yours)")
@@ -150,18 +146,14 @@ func newAPIKeyRotateCmd() *cobra.Command {
 		Use:   "rotate <id> [--grace <duration>]",
 		Short: "Replace an API key with a new one; the old one works for --grace",
 		Args:  args(cobra.ExactArgs(1)),
-		RunE: func(cmd *cobra.Command, a []string) error {
+		// Flags are checked before any credential is looked for.
+		PreRunE: func(*cobra.Command, []string) error {
 			if grace < 0 {
 				return usageError{errors.New("--grace must not be negative")}
 			}
-			c, err := newCLI(cmd)
-			if err != nil {
-				return err
-			}
-			cr, err := c.credential(cmd.Context())
-			if err != nil {
-				return err
-			}
+			return nil
+		},
+		RunE: withCredential(func(cmd *cobra.Command, a []string, c *cli, cr *credential) error {
 			k, err := cr.api.RotateAPIKey(cmd.Context(), cr.token, a[0], grace)
 			if err != nil {
 				return cr.failed("rotating the API key", err)
@@ -170,7 +162,7 @@ func newAPIKeyRotateCmd() *cobra.Command {
 			fmt.Fprintf(c.stderr, warnShownOnce, "API key")
 			fmt.Fprintf(c.stderr, "The old key %s keeps working for %s\n", a[0], grace)
 			return nil
-		},
+		}),
 	}
 	cmd.Flags().DurationVar(&grace, "grace", 24*time.Hour, "how long the old key keeps working (0: it stops now)")
 	return cmd

@@ -173,6 +173,11 @@ func TestCredentialCommandUsage(t *testing.T) {
 		{"login", "alice", "--email", "a@example.com"},
 		{"login", "--email", "a@example.com"}, // no SIGIL_URL
 	}
+	flagChecked := map[string]string{
+		"apikey create": "--name", "apikey create --name ci --expires-in -1h": "--expires-in",
+		"apikey create --name ci --expires-in 500ms": "--expires-in", "apikey rotate ak_1 --grace -1s": "--grace",
+		"jwtkey create": "--name",
+	}
 	for _, argv := range tests {
 		t.Run(strings.Join(argv, " "), func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
@@ -181,6 +186,10 @@ func TestCredentialCommandUsage(t *testing.T) {
 			}
 			if !strings.HasPrefix(stderr.String(), "sigil: ") || strings.Count(stderr.String(), "\n") != 1 {
 				t.Errorf("stderr %q, want one line starting with \"sigil: \"", stderr.String())
+			}
+			// A bad flag is named before the (also bad) credential is looked at.
+			if flag := flagChecked[strings.Join(argv, " ")]; flag != "" && !strings.Contains(stderr.String(), flag) {
+				t.Errorf("stderr %q, want it to name %s", stderr.String(), flag)
 			}
 		})
 	}

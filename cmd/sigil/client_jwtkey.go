@@ -29,18 +29,14 @@ func newJWTKeyCreateCmd() *cobra.Command {
 		Long: `Create prints the key's id, to put in the "kid" header of your JWTs, and its
 secret: sign HS256 with the secret's exact bytes as the HMAC key.`,
 		Args: args(cobra.NoArgs),
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		// Flags are checked before any credential is looked for.
+		PreRunE: func(*cobra.Command, []string) error {
 			if name == "" {
 				return usageError{errors.New("--name is required")}
 			}
-			c, err := newCLI(cmd)
-			if err != nil {
-				return err
-			}
-			cr, err := c.credential(cmd.Context())
-			if err != nil {
-				return err
-			}
+			return nil
+		},
+		RunE: withCredential(func(cmd *cobra.Command, _ []string, c *cli, cr *credential) error {
 			k, err := cr.api.CreateJWTKey(cmd.Context(), cr.token, client.JWTKeyRequest{
 				Name: name, Scopes: scopes, WorkspaceID: c.workspace(workspace)})
 			if err != nil {
@@ -49,7 +45,7 @@ secret: sign HS256 with the secret's exact bytes as the HMAC key.`,
 			fmt.Fprintf(c.stdout, "ID: %s\nName: %s\nAlgorithm: %s\nSecret: %s\n", k.ID, k.Name, k.Algorithm, k.Secret)
 			fmt.Fprintf(c.stderr, warnShownOnce, "secret")
 			return nil
-		},
+		}),
 	}
 	cmd.Flags().StringVar(&name, "name", "", "a name to recognise the key by (required)")
 	cmd.Flags().StringArrayVar(&scopes, "scope", nil, "a scope of the JWTs it verifies; repeat for more (default: all of yours)")
