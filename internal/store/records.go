@@ -24,8 +24,14 @@ type Workspace struct {
 	// RefreshGrace is a pointer because 0 is a meaningful setting (grace
 	// off) distinct from unset (the default of 10 s).
 	RefreshGrace *time.Duration
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// Branding of the workspace's hosted pages ("" = Sigil's defaults):
+	// the name shown on them, an https logo URL and an accent colour
+	// (#rrggbb).
+	DisplayName string
+	LogoURL     string
+	AccentColor string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
 
 // User is a member of one workspace. ID is the public, globally unique
@@ -78,6 +84,9 @@ type Session struct {
 	// APIKeyID is set for sessions created by exchanging an API key
 	// (POST /v1/auth/login {"api_key"}): revoking the key ends them.
 	APIKeyID string
+	// AppID is the OAuth2 client (App.ID) a session was issued to by an
+	// authorization code exchange; "" for every other session.
+	AppID string
 }
 
 // RefreshToken records which session and generation a refresh token hash
@@ -158,4 +167,43 @@ type AuditFilter struct {
 	Actor       string
 	Before      string
 	Limit       int
+}
+
+// App is an OAuth2 client of a workspace (API.md §11): a web, mobile or
+// single-page app that sends its users to Sigil's hosted sign-in.
+type App struct {
+	ID                     string // the client_id
+	WorkspaceID            string
+	Name                   string
+	RedirectURIs           []string // exact match, no wildcards
+	PostLogoutRedirectURIs []string
+	// TokenEndpointAuthMethod is "none" (public, PKCE only),
+	// "client_secret_basic" or "client_secret_post".
+	TokenEndpointAuthMethod string
+	IDTokenAlg              string   // "RS256" or "EdDSA"
+	LoginMethods            []string // allowed first factors, e.g. ["password"]
+	SecretHash              []byte   // SHA-256 of the client secret; nil for public apps
+	CreatedAt               time.Time
+	UpdatedAt               time.Time
+}
+
+// AuthorizationCode is an OAuth2 authorization code (RFC 6749 §4.1),
+// stored only as the SHA-256 of the code. It lives about a minute and is
+// redeemed once; SessionID then names the session its exchange started, so
+// that a second exchange can end that session (RFC 6749 §4.1.2).
+type AuthorizationCode struct {
+	Hash          []byte
+	AppID         string
+	UserID        string
+	WorkspaceID   string
+	RedirectURI   string
+	CodeChallenge string // PKCE S256 challenge (base64url SHA-256 of the verifier)
+	Scopes        []string
+	Nonce         string
+	Method        string    // amr of the sign-in behind it ("pwd", …)
+	AuthTime      time.Time // when the person last authenticated
+	CreatedAt     time.Time
+	ExpiresAt     time.Time
+	RedeemedAt    *time.Time
+	SessionID     string // set when redeemed
 }

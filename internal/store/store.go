@@ -137,12 +137,36 @@ type Store interface {
 	ListJWTKeys(ctx context.Context, workspaceID string) ([]JWTKey, error)
 	DeleteJWTKey(ctx context.Context, id string) error
 
+	// OAuth2 apps (clients) of a workspace. CreateApp of a taken id is
+	// ErrConflict, of an unknown workspace ErrNotFound. ListApps returns a
+	// workspace's apps (every app of the instance for "") newest first. UpdateApp loads the app, lets fn
+	// change it (not ID, WorkspaceID or CreatedAt) and stores it in one
+	// transaction. DeleteApp of an unknown id is ErrNotFound; the app's
+	// sessions stay (their tokens expire or are revoked as any other).
+	CreateApp(ctx context.Context, a App) error
+	GetApp(ctx context.Context, id string) (App, error)
+	ListApps(ctx context.Context, workspaceID string) ([]App, error)
+	UpdateApp(ctx context.Context, id string, fn func(*App) error) (App, error)
+	DeleteApp(ctx context.Context, id string) error
+
+	// Authorization codes. CreateAuthorizationCode of a taken hash is
+	// ErrConflict. GetAuthorizationCode finds one by hash (ErrNotFound).
+	// RedeemAuthorizationCode marks the code redeemed at now with
+	// sess.ID and creates sess with its first refresh token, all in one
+	// transaction, only if the code was not redeemed before; otherwise it
+	// returns ErrConflict, stores nothing, and returns the stored code
+	// (whose SessionID names the first exchange's session). Unknown hash →
+	// ErrNotFound.
+	CreateAuthorizationCode(ctx context.Context, c AuthorizationCode) error
+	GetAuthorizationCode(ctx context.Context, hash []byte) (AuthorizationCode, error)
+	RedeemAuthorizationCode(ctx context.Context, hash []byte, sess Session, refreshHash []byte, now time.Time) (AuthorizationCode, error)
+
 	// Audit log. AppendAudit stores events in one transaction.
 	AppendAudit(ctx context.Context, events ...AuditEvent) error
 	ListAudit(ctx context.Context, f AuditFilter) ([]AuditEvent, error)
 
-	// DeleteExpired removes auth codes, one-time tokens, sessions and
-	// refresh tokens that are past use at now, and returns how many rows
+	// DeleteExpired removes auth codes, authorization codes, one-time
+	// tokens, sessions and refresh tokens that are past use at now, and returns how many rows
 	// went. API keys and audit events are kept.
 	DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 

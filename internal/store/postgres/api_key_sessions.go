@@ -31,7 +31,8 @@ func (s *Store) PutAPIKeySession(ctx context.Context, sess store.Session) error 
 			created_at = excluded.created_at, expires_at = excluded.expires_at,
 			refresh_expires_at = excluded.refresh_expires_at,
 			generation = excluded.generation, rotated_at = excluded.rotated_at,
-			revoked_at = excluded.revoked_at, api_key_id = excluded.api_key_id
+			revoked_at = excluded.revoked_at, api_key_id = excluded.api_key_id,
+			app_id = excluded.app_id
 		WHERE sessions.api_key_id IS NOT NULL`, sessionArgs(sess)...)
 	return errAffected("put api key session", tag, err, store.ErrConflict)
 }

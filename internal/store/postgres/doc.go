@@ -9,7 +9,7 @@
 //
 // Conventions shared by every file: "" is stored as NULL where a column is
 // optional (emails, a session's or key's missing user, a session's API
-// key) and coalesced back to ""; ids that are ordered or paged on (audit
+// key or app, an unredeemed code's session) and coalesced back to ""; ids that are ordered or paged on (audit
 // ids, tie-breaks) compare bytewise (COLLATE "C"), as SQLite's BINARY
 // does, whatever the database's locale; read-modify-write methods lock
 // the row (FOR NO KEY UPDATE) in a transaction; the rest are one

@@ -18,20 +18,39 @@ func (s *Store) CreateAuthCode(ctx context.Context, c store.AuthCode) error {
 }
 
 // sessionCols selects a session; sessionInsert stores one from
-// sessionArgs ($1…$12). user_id and api_key_id are NULL when "": a
-// session of an admin-created API key has no user, and only sessions made
-// from an API key name one.
+// sessionArgs ($1…$13). user_id, api_key_id and app_id are NULL when "":
+// a session of an admin-created API key has no user, only sessions made
+// from an API key name one, and only those made by an authorization code
+// exchange name an app.
 const (
 	sessionCols = `id, coalesce(user_id, ''), workspace_id, method, scopes, created_at,
-	expires_at, refresh_expires_at, generation, rotated_at, revoked_at, coalesce(api_key_id, '')`
+	expires_at, refresh_expires_at, generation, rotated_at, revoked_at, coalesce(api_key_id, ''),
+	coalesce(app_id, '')`
 	sessionInsert = `INSERT INTO sessions (id, user_id, workspace_id, method, scopes,
-		created_at, expires_at, refresh_expires_at, generation, rotated_at, revoked_at, api_key_id)
-	VALUES ($1, nullif($2::text, ''), $3, $4, $5, $6, $7, $8, $9, $10, $11, nullif($12::text, ''))`
+		created_at, expires_at, refresh_expires_at, generation, rotated_at, revoked_at, api_key_id,
+		app_id)
+	VALUES ($1, nullif($2::text, ''), $3, $4, $5, $6, $7, $8, $9, $10, $11, nullif($12::text, ''),
+		nullif($13::text, ''))`
+	// createSessionSQL stores a session (sessionArgs) and its first
+	// refresh token ($14: the hash; generation and time are the
+	// session's) in one statement.
+	createSessionSQL = `WITH s AS (` + sessionInsert + `
+			RETURNING id, generation, created_at)
+		INSERT INTO refresh_tokens (hash, session_id, generation, created_at)
+		SELECT $14, id, generation, created_at FROM s`
 )
 
 func sessionArgs(s store.Session) []any {
 	return []any{s.ID, s.UserID, s.WorkspaceID, s.Method, s.Scopes, s.CreatedAt,
-		s.ExpiresAt, s.RefreshExpiresAt, s.Generation, s.RotatedAt, s.RevokedAt, s.APIKeyID}
+		s.ExpiresAt, s.RefreshExpiresAt, s.Generation, s.RotatedAt, s.RevokedAt, s.APIKeyID,
+		s.AppID}
+}
+
+// createSession runs createSessionSQL on db: the part of CreateSession
+// that RedeemAuthorizationCode shares.
+func createSession(ctx context.Context, db execer, sess store.Session, refreshHash []byte) error {
+	_, err := db.Exec(ctx, createSessionSQL, append(sessionArgs(sess), refreshHash)...)
+	return err
 }
 
 // CreateSession stores the session and its first refresh token (of the
@@ -39,14 +58,8 @@ func sessionArgs(s store.Session) []any {
 // statement, so in one round trip and atomically. A taken session id or
 // refresh hash is ErrConflict.
 func (s *Store) CreateSession(ctx context.Context, sess store.Session, refreshHash []byte, usedCodes ...store.AuthCode) error {
-	const q = `WITH s AS (` + sessionInsert + `
-			RETURNING id, generation, created_at)
-		INSERT INTO refresh_tokens (hash, session_id, generation, created_at)
-		SELECT $13, id, generation, created_at FROM s`
-	args := append(sessionArgs(sess), refreshHash)
 	if len(usedCodes) == 0 {
-		_, err := s.pool.Exec(ctx, q, args...)
-		return mapErr("create session", err)
+		return mapErr("create session", createSession(ctx, s.pool, sess, refreshHash))
 	}
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		for _, c := range usedCodes {
@@ -55,8 +68,7 @@ func (s *Store) CreateSession(ctx context.Context, sess store.Session, refreshHa
 				return err
 			}
 		}
-		_, err := tx.Exec(ctx, q, args...)
-		return err
+		return createSession(ctx, tx, sess, refreshHash)
 	})
 	return mapErr("create session", err)
 }
@@ -84,7 +96,8 @@ func (s *Store) ListSessions(ctx context.Context, userID string, now time.Time) 
 func scanSession(row pgx.Row) (store.Session, error) {
 	var s store.Session
 	err := row.Scan(&s.ID, &s.UserID, &s.WorkspaceID, &s.Method, &s.Scopes, &s.CreatedAt,
-		&s.ExpiresAt, &s.RefreshExpiresAt, &s.Generation, &s.RotatedAt, &s.RevokedAt, &s.APIKeyID)
+		&s.ExpiresAt, &s.RefreshExpiresAt, &s.Generation, &s.RotatedAt, &s.RevokedAt, &s.APIKeyID,
+		&s.AppID)
 	return s, err
 }
 

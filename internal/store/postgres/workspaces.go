@@ -12,12 +12,13 @@ import (
 // workspaceCols ends with created_at, the one column UpdateWorkspace does
 // not write, so that the update can take a prefix of workspaceArgs.
 const workspaceCols = `id, name, join_code_hash, default_scopes, access_ttl,
-	refresh_ttl, session_max_age, refresh_grace, jwt_max_lifetime, updated_at, created_at`
+	refresh_ttl, session_max_age, refresh_grace, jwt_max_lifetime, display_name, logo_url,
+	accent_color, updated_at, created_at`
 
 // CreateWorkspace stores w; a taken id or join code hash is ErrConflict.
 func (s *Store) CreateWorkspace(ctx context.Context, w store.Workspace) error {
 	_, err := s.pool.Exec(ctx, `INSERT INTO workspaces (`+workspaceCols+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, workspaceArgs(w)...)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`, workspaceArgs(w)...)
 	return mapErr("create workspace", err)
 }
 
@@ -57,7 +58,8 @@ func (s *Store) UpdateWorkspace(ctx context.Context, id string, fn func(*store.W
 		out, err = scanWorkspace(tx.QueryRow(ctx, `UPDATE workspaces SET
 			name = $2, join_code_hash = $3, default_scopes = $4, access_ttl = $5,
 			refresh_ttl = $6, session_max_age = $7, refresh_grace = $8,
-			jwt_max_lifetime = $9, updated_at = $10
+			jwt_max_lifetime = $9, display_name = $10, logo_url = $11, accent_color = $12,
+			updated_at = $13
 			WHERE id = $1 RETURNING `+workspaceCols, args[:len(args)-1]...))
 		return mapErr("update workspace", err)
 	})
@@ -67,7 +69,7 @@ func (s *Store) UpdateWorkspace(ctx context.Context, id string, fn func(*store.W
 	return out, nil
 }
 
-// workspaceArgs lists w's fields in workspaceCols order ($1…$11).
+// workspaceArgs lists w's fields in workspaceCols order ($1…$14).
 func workspaceArgs(w store.Workspace) []any {
 	var grace *int64
 	if w.RefreshGrace != nil {
@@ -76,7 +78,7 @@ func workspaceArgs(w store.Workspace) []any {
 	}
 	return []any{w.ID, w.Name, w.JoinCodeHash, w.DefaultScopes,
 		int64(w.AccessTTL), int64(w.RefreshTTL), int64(w.SessionMaxAge), grace,
-		int64(w.JWTMaxLifetime), w.UpdatedAt, w.CreatedAt}
+		int64(w.JWTMaxLifetime), w.DisplayName, w.LogoURL, w.AccentColor, w.UpdatedAt, w.CreatedAt}
 }
 
 func scanWorkspace(row pgx.Row) (store.Workspace, error) {
@@ -86,7 +88,8 @@ func scanWorkspace(row pgx.Row) (store.Workspace, error) {
 		grace                           *int64
 	)
 	err := row.Scan(&w.ID, &w.Name, &w.JoinCodeHash, &w.DefaultScopes, &access,
-		&refresh, &maxAge, &grace, &jwtMax, &w.UpdatedAt, &w.CreatedAt)
+		&refresh, &maxAge, &grace, &jwtMax, &w.DisplayName, &w.LogoURL, &w.AccentColor,
+		&w.UpdatedAt, &w.CreatedAt)
 	if err != nil {
 		return store.Workspace{}, err
 	}

@@ -17,13 +17,14 @@ var (
 	// of an API-key session: a login session under that id matches no row
 	// of the DO UPDATE's WHERE and so changes nothing (0 rows affected).
 	qPutAPIKeySession = writeQuery(`INSERT INTO sessions (` + sessionCols + `)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id,
 			workspace_id = excluded.workspace_id, method = excluded.method,
 			scopes = excluded.scopes, created_at = excluded.created_at,
 			expires_at = excluded.expires_at, refresh_expires_at = excluded.refresh_expires_at,
 			generation = excluded.generation, rotated_at = excluded.rotated_at,
-			revoked_at = excluded.revoked_at, api_key_id = excluded.api_key_id
+			revoked_at = excluded.revoked_at, api_key_id = excluded.api_key_id,
+			app_id = excluded.app_id
 		WHERE sessions.api_key_id IS NOT NULL`)
 	qRevokeAPIKey = writeQuery(`UPDATE sessions SET revoked_at = ?1
 		WHERE api_key_id = ?2 AND revoked_at IS NULL AND expires_at > ?1 RETURNING id`)

@@ -20,5 +20,7 @@
 // Schema version 2 (migrations/00002_credentials.sql) rebuilds sessions to
 // make user_id nullable, and refresh_tokens with it, inside goose's
 // transaction; optional text ("" in Go) is stored as NULL throughout, so
-// that partial UNIQUE indexes and foreign keys skip it.
+// that partial UNIQUE indexes and foreign keys skip it. Version 3
+// (00003_browser_signin.sql) adds apps, authorization codes, workspace
+// branding and sessions.app_id with plain ALTER TABLE ADD COLUMN.
 package sqlite

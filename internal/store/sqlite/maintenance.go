@@ -14,20 +14,22 @@ const pastUse = `SELECT id FROM sessions WHERE expires_at <= ?1
 	UNION ALL SELECT id FROM sessions WHERE revoked_at IS NOT NULL`
 
 var (
-	qDeleteCodes   = writeQuery(`DELETE FROM auth_codes WHERE expires_at <= ?1`)
-	qDeleteOTTs    = writeQuery(`DELETE FROM one_time_tokens WHERE expires_at <= ?1`)
-	qDeleteTokens  = writeQuery(`DELETE FROM refresh_tokens WHERE session_id IN (` + pastUse + `)`)
-	qDeleteSession = writeQuery(`DELETE FROM sessions WHERE id IN (` + pastUse + `)`)
+	qDeleteCodes      = writeQuery(`DELETE FROM auth_codes WHERE expires_at <= ?1`)
+	qDeleteAuthzCodes = writeQuery(`DELETE FROM authorization_codes WHERE expires_at <= ?1`)
+	qDeleteOTTs       = writeQuery(`DELETE FROM one_time_tokens WHERE expires_at <= ?1`)
+	qDeleteTokens     = writeQuery(`DELETE FROM refresh_tokens WHERE session_id IN (` + pastUse + `)`)
+	qDeleteSession    = writeQuery(`DELETE FROM sessions WHERE id IN (` + pastUse + `)`)
 )
 
-// DeleteExpired removes, in one transaction, the auth codes and one-time
-// tokens with ExpiresAt <= now and the sessions past use (API-key sessions
-// included) with all their refresh tokens, and returns the number of rows
-// removed from the four tables. API keys, JWT keys and audit events stay.
+// DeleteExpired removes, in one transaction, the auth codes, authorization
+// codes (redeemed or not) and one-time tokens with ExpiresAt <= now and the
+// sessions past use (API-key sessions included) with all their refresh
+// tokens, and returns the number of rows removed from the five tables. API
+// keys, JWT keys, apps and audit events stay.
 func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
 	var total int64
 	err := s.write(ctx, func(t tx) error {
-		for _, q := range []*query{qDeleteCodes, qDeleteOTTs, qDeleteTokens, qDeleteSession} {
+		for _, q := range []*query{qDeleteCodes, qDeleteAuthzCodes, qDeleteOTTs, qDeleteTokens, qDeleteSession} {
 			res, err := t.exec(q, micros(now))
 			if err != nil {
 				return err

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"io/fs"
 	"path/filepath"
 	"strings"
@@ -173,6 +174,89 @@ func mustV2Data(t *testing.T, s *Store) {
 	if err == nil {
 		sess.ID, sess.UserID, sess.APIKeyID = "s2", "", "k"
 		err = s.PutAPIKeySession(ctx, sess)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestMigrate3DownAndUp runs 00003's Down on a database holding an app,
+// a redeemed authorization code, the session it started and workspace
+// branding, then Up again: the session must survive as a plain session
+// of its user (with its refresh token), the rest goes.
+func TestMigrate3DownAndUp(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "v3.db")
+	s, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	mustV2Data(t, s)
+	mustV3Data(t, s)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := openPool(ctx, path+"?"+dsnParams, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := gooseProvider(t, db)
+	if _, err := p.DownTo(ctx, 2); err != nil {
+		t.Fatalf("down to v2: %v", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		t.Fatalf("up again: %v", err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	sess, err := s.GetSession(ctx, "s3")
+	if err != nil || sess.UserID != "alice" || sess.AppID != "" {
+		t.Errorf("app session after down and up: %+v, %v; want alice's, without app", sess, err)
+	}
+	if rt, err := s.GetRefreshToken(ctx, []byte{3}); err != nil || rt.SessionID != "s3" {
+		t.Errorf("its refresh token: %+v, %v", rt, err)
+	}
+	if w, err := s.GetWorkspace(ctx, "ws"); err != nil || w.DisplayName != "" {
+		t.Errorf("workspace after down and up: %+v, %v; want no branding", w, err)
+	}
+	if _, err := s.GetApp(ctx, "app"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("GetApp after down and up: %v, want ErrNotFound", err)
+	}
+	var violations int
+	err = s.r.QueryRowContext(ctx, `SELECT count(*) FROM pragma_foreign_key_check`).Scan(&violations)
+	if err != nil || violations != 0 {
+		t.Errorf("foreign key check: %d violations, %v", violations, err)
+	}
+}
+
+// mustV3Data brands workspace "ws" and stores app "app" with a code
+// redeemed into session s3 (refresh token {3}).
+func mustV3Data(t *testing.T, s *Store) {
+	t.Helper()
+	ctx, now := t.Context(), time.UnixMicro(1e6).UTC()
+	_, err := s.UpdateWorkspace(ctx, "ws", func(w *store.Workspace) error {
+		w.DisplayName, w.LogoURL, w.AccentColor = "WS", "https://ws.example/logo.png", "#000000"
+		return nil
+	})
+	if err == nil {
+		err = s.CreateApp(ctx, store.App{ID: "app", WorkspaceID: "ws", Name: "App",
+			TokenEndpointAuthMethod: "none", IDTokenAlg: "EdDSA", CreatedAt: now, UpdatedAt: now})
+	}
+	code := store.AuthorizationCode{Hash: []byte{9}, AppID: "app", UserID: "alice", WorkspaceID: "ws",
+		AuthTime: now, CreatedAt: now, ExpiresAt: now.Add(time.Minute)}
+	if err == nil {
+		err = s.CreateAuthorizationCode(ctx, code)
+	}
+	if err == nil {
+		sess := store.Session{ID: "s3", UserID: "alice", WorkspaceID: "ws", Method: "pwd", AppID: "app",
+			CreatedAt: now, ExpiresAt: now.Add(time.Hour), RefreshExpiresAt: now, RotatedAt: now}
+		_, err = s.RedeemAuthorizationCode(ctx, code.Hash, sess, []byte{3}, now)
 	}
 	if err != nil {
 		t.Fatal(err)

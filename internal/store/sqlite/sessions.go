@@ -20,13 +20,14 @@ func (s *Store) CreateAuthCode(ctx context.Context, c store.AuthCode) error {
 
 // sessionCols are the columns scanSession reads and sessionArgs writes,
 // in their order. user_id is NULL for sessions of admin-created API keys,
-// api_key_id NULL for login sessions.
+// api_key_id NULL for login sessions, app_id NULL unless an authorization
+// code exchange made the session.
 const sessionCols = `id, user_id, workspace_id, method, scopes, created_at, expires_at,
-	refresh_expires_at, generation, rotated_at, revoked_at, api_key_id`
+	refresh_expires_at, generation, rotated_at, revoked_at, api_key_id, app_id`
 
 var (
 	qCreateSession = writeQuery(`INSERT INTO sessions (` + sessionCols + `)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	qCreateRefresh = writeQuery(`INSERT INTO refresh_tokens (hash, session_id, generation, created_at)
 		VALUES (?, ?, ?, ?)`)
 	qGetSession = readQuery(`SELECT ` + sessionCols + ` FROM sessions WHERE id = ?`)
@@ -49,7 +50,8 @@ func scanSession(row scanner) (store.Session, error) {
 	var revoked sql.NullInt64
 	err := row.Scan(&s.ID, (*text)(&s.UserID), &s.WorkspaceID, &s.Method, (*scopes)(&s.Scopes),
 		(*instant)(&s.CreatedAt), (*instant)(&s.ExpiresAt), (*instant)(&s.RefreshExpiresAt),
-		&s.Generation, (*instant)(&s.RotatedAt), &revoked, (*text)(&s.APIKeyID))
+		&s.Generation, (*instant)(&s.RotatedAt), &revoked, (*text)(&s.APIKeyID),
+		(*text)(&s.AppID))
 	s.RevokedAt = fromNullMicros(revoked)
 	return s, err
 }
@@ -61,7 +63,7 @@ func sessionArgs(sess store.Session, userID any) []any {
 	return []any{sess.ID, userID, sess.WorkspaceID, sess.Method,
 		encodeScopes(sess.Scopes), micros(sess.CreatedAt), micros(sess.ExpiresAt),
 		micros(sess.RefreshExpiresAt), sess.Generation, micros(sess.RotatedAt),
-		nullMicros(sess.RevokedAt), nullText(sess.APIKeyID)}
+		nullMicros(sess.RevokedAt), nullText(sess.APIKeyID), nullText(sess.AppID)}
 }
 
 // CreateSession stores sess and its first refresh token, at sess's
@@ -75,14 +77,19 @@ func (s *Store) CreateSession(ctx context.Context, sess store.Session, refreshHa
 				return err
 			}
 		}
-		_, err := t.exec(qCreateSession, sessionArgs(sess, sess.UserID)...)
-		if err != nil {
-			return err
-		}
-		_, err = t.exec(qCreateRefresh, refreshHash, sess.ID, sess.Generation, micros(sess.CreatedAt))
-		return err
+		return createSession(t, sess, refreshHash)
 	})
 	return wrap("create session", err)
+}
+
+// createSession stores sess and its first refresh token in t: the part of
+// CreateSession that RedeemAuthorizationCode shares.
+func createSession(t tx, sess store.Session, refreshHash []byte) error {
+	if _, err := t.exec(qCreateSession, sessionArgs(sess, sess.UserID)...); err != nil {
+		return err
+	}
+	_, err := t.exec(qCreateRefresh, refreshHash, sess.ID, sess.Generation, micros(sess.CreatedAt))
+	return err
 }
 
 // GetSession returns the session, revoked or not, or ErrNotFound.

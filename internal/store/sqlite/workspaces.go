@@ -9,18 +9,20 @@ import (
 )
 
 const workspaceCols = `id, name, join_code_hash, default_scopes, access_ttl,
-	refresh_ttl, session_max_age, refresh_grace, created_at, updated_at, jwt_max_lifetime`
+	refresh_ttl, session_max_age, refresh_grace, created_at, updated_at, jwt_max_lifetime,
+	display_name, logo_url, accent_color`
 
 var (
 	qCreateWorkspace = writeQuery(`INSERT INTO workspaces (` + workspaceCols + `)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	qGetWorkspace       = readQuery(`SELECT ` + workspaceCols + ` FROM workspaces WHERE id = ?`)
 	qGetWorkspaceByCode = readQuery(`SELECT ` + workspaceCols + ` FROM workspaces WHERE join_code_hash = ?`)
 	// qLoadWorkspace is qGetWorkspace inside UpdateWorkspace's transaction.
 	qLoadWorkspace   = writeQuery(`SELECT ` + workspaceCols + ` FROM workspaces WHERE id = ?`)
 	qUpdateWorkspace = writeQuery(`UPDATE workspaces SET name = ?, join_code_hash = ?,
 		default_scopes = ?, access_ttl = ?, refresh_ttl = ?, session_max_age = ?,
-		refresh_grace = ?, updated_at = ?, jwt_max_lifetime = ?
+		refresh_grace = ?, updated_at = ?, jwt_max_lifetime = ?,
+		display_name = ?, logo_url = ?, accent_color = ?
 		WHERE id = ? RETURNING ` + workspaceCols)
 )
 
@@ -30,7 +32,8 @@ func scanWorkspace(row *sql.Row) (store.Workspace, error) {
 	var access, refresh, maxAge, jwtMax int64
 	err := row.Scan(&w.ID, &w.Name, &w.JoinCodeHash, (*scopes)(&w.DefaultScopes),
 		&access, &refresh, &maxAge, &grace,
-		(*instant)(&w.CreatedAt), (*instant)(&w.UpdatedAt), &jwtMax)
+		(*instant)(&w.CreatedAt), (*instant)(&w.UpdatedAt), &jwtMax,
+		&w.DisplayName, &w.LogoURL, &w.AccentColor)
 	w.AccessTTL, w.RefreshTTL = time.Duration(access), time.Duration(refresh)
 	w.SessionMaxAge, w.JWTMaxLifetime = time.Duration(maxAge), time.Duration(jwtMax)
 	w.RefreshGrace = fromNullDuration(grace)
@@ -42,7 +45,8 @@ func (s *Store) CreateWorkspace(ctx context.Context, w store.Workspace) error {
 	err := s.writeExec(ctx, qCreateWorkspace, w.ID, w.Name, blob(w.JoinCodeHash),
 		encodeScopes(w.DefaultScopes), int64(w.AccessTTL), int64(w.RefreshTTL),
 		int64(w.SessionMaxAge), nullDuration(w.RefreshGrace),
-		micros(w.CreatedAt), micros(w.UpdatedAt), int64(w.JWTMaxLifetime))
+		micros(w.CreatedAt), micros(w.UpdatedAt), int64(w.JWTMaxLifetime),
+		w.DisplayName, w.LogoURL, w.AccentColor)
 	return wrap("create workspace", err)
 }
 
@@ -78,7 +82,7 @@ func (s *Store) UpdateWorkspace(ctx context.Context, id string, fn func(*store.W
 		out, err = scanWorkspace(t.queryRow(qUpdateWorkspace, w.Name, blob(w.JoinCodeHash),
 			encodeScopes(w.DefaultScopes), int64(w.AccessTTL), int64(w.RefreshTTL),
 			int64(w.SessionMaxAge), nullDuration(w.RefreshGrace), micros(w.UpdatedAt),
-			int64(w.JWTMaxLifetime), id))
+			int64(w.JWTMaxLifetime), w.DisplayName, w.LogoURL, w.AccentColor, id))
 		return wrap("update workspace", err)
 	})
 	if err != nil {

@@ -24,6 +24,7 @@ var concurrencyTests = []test{
 	{"CreateUserSameEmail", testRaceCreateEmail},
 	{"UpdateUserSameEmail", testRaceUpdateEmail},
 	{"PutAPIKeySessionSameID", testRacePutAPIKeySession},
+	{"RedeemAuthorizationCodeOnce", testRaceRedeemAuthzCode},
 }
 
 // race runs fn(0..n-1) in n goroutines released together and returns

@@ -3,7 +3,8 @@
 // interface, and a Concurrency group for the races the interface promises
 // to win (refresh rotation, duplicate ids, first-user-owner, single-use auth
 // codes and one-time tokens, join codes, emails, the read-modify-writes of
-// UpdateWorkspace and UpdateUser, PutAPIKeySession's upsert).
+// UpdateWorkspace and UpdateUser, PutAPIKeySession's upsert, single
+// redemption of an authorization code).
 //
 // It owns the executable meaning of the contract in internal/store; where
 // store.go is silent the suite decides, and both backends follow:
@@ -77,6 +78,26 @@
 //     the schemas alike: one-time tokens, API keys and JWT keys go with the
 //     user they reference (ON DELETE CASCADE), API-key sessions with their
 //     key; audit rows reference nothing.
+//
+// Contract v3 (browser sign-in: apps, authorization codes, branding) adds:
+//   - Workspace DisplayName, LogoURL and AccentColor round-trip through
+//     CreateWorkspace and UpdateWorkspace ("" = defaults).
+//   - Apps reference their workspace (unknown → ErrNotFound); ids are
+//     global (taken → ErrConflict). ListApps orders by (CreatedAt, ID)
+//     descending, ID bytewise. UpdateApp stores every field but ID,
+//     WorkspaceID and CreatedAt, whose changes by fn are ignored; a nil
+//     SecretHash makes the app public. DeleteApp removes the app's
+//     authorization codes too; the sessions issued to it stay and keep
+//     their AppID (sessions.app_id references nothing).
+//   - Authorization codes reference their app and user (unknown →
+//     ErrNotFound); a taken hash is ErrConflict. RedeemAuthorizationCode
+//     stores the session exactly as CreateSession does (first refresh
+//     token at the session's generation and CreatedAt); when that session
+//     is refused (taken id or refresh hash, unknown user) the code stays
+//     unredeemed. Expiry is the caller's check. DeleteExpired removes codes
+//     with ExpiresAt <= now, redeemed or not, and counts them.
+//   - Session.AppID round-trips ("" = none) through CreateSession,
+//     GetSession and ListSessions.
 //
 // newStore must return an empty store of its own (a fresh file, or a
 // truncated schema) and register its Close with t.Cleanup. Subtests do not

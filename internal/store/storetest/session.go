@@ -37,6 +37,7 @@ var sessionTests = []test{
 	{"ListLiveNewestFirst", testSessionList},
 	{"Revoke", testSessionRevoke},
 	{"RevokeUserSessions", testSessionRevokeUser},
+	{"AppIDRoundTrip", testSessionAppID},
 }
 
 func testSessionRoundTrip(t *testing.T, s store.Store) {
@@ -169,4 +170,20 @@ func testSessionUsedCode(t *testing.T, s store.Store) {
 	wantErr(t, "GetRefreshToken of refused session", err, store.ErrNotFound)
 	// The recorded code also refuses a standalone record of it.
 	wantErr(t, "CreateAuthCode of a used code", s.CreateAuthCode(t.Context(), code), store.ErrConflict)
+}
+
+// testSessionAppID: a session issued to an app names it through
+// CreateSession, GetSession and ListSessions; other sessions name none.
+func testSessionAppID(t *testing.T, s store.Store) {
+	authzFixture(t, s)
+	withApp := newSession("s-app", "alice", "ws", t0)
+	withApp.AppID = "a1"
+	plain := newSession("s-plain", "alice", "ws", at(time.Minute))
+	mustSession(t, s, withApp)
+	mustSession(t, s, plain)
+	checkSession(t, s, withApp)
+	checkSession(t, s, plain)
+	got, err := s.ListSessions(t.Context(), "alice", at(time.Hour))
+	ok(t, "ListSessions", err)
+	diff(t, "ListSessions", []store.Session{plain, withApp}, got)
 }

@@ -37,6 +37,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"APIKey", apiKeyTests},
 		{"APIKeySession", apiKeySessionTests},
 		{"JWTKey", jwtKeyTests},
+		{"App", appTests},
+		{"AuthorizationCode", authorizationCodeTests},
 		{"Audit", auditTests},
 		{"Maintenance", maintenanceTests},
 		{"Concurrency", concurrencyTests},

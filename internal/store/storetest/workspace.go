@@ -19,6 +19,7 @@ var workspaceTests = []test{
 	{"UpdateFnError", testWorkspaceUpdateFnError},
 	{"UpdateUnknown", testWorkspaceUpdateUnknown},
 	{"UpdateJoinCodeConflict", testWorkspaceUpdateConflict},
+	{"UpdateBranding", testWorkspaceBranding},
 }
 
 func testWorkspaceRoundTrip(t *testing.T, s store.Store) {
@@ -30,7 +31,8 @@ func testWorkspaceRoundTrip(t *testing.T, s store.Store) {
 		AccessTTL:     4 * time.Hour, RefreshTTL: 720 * time.Hour,
 		SessionMaxAge: 24 * time.Hour, RefreshGrace: ptr(10 * time.Second),
 		JWTMaxLifetime: 15 * time.Minute,
-		CreatedAt:      t0.In(cet), UpdatedAt: at(time.Minute).In(cet),
+		DisplayName:    "Full Corp", LogoURL: "https://full.example/logo.svg", AccentColor: "#0a7cff",
+		CreatedAt: t0.In(cet), UpdatedAt: at(time.Minute).In(cet),
 	}
 	ok(t, "CreateWorkspace", s.CreateWorkspace(t.Context(), w))
 	got, err := s.GetWorkspace(t.Context(), w.ID)
@@ -174,4 +176,28 @@ func testWorkspaceUpdateConflict(t *testing.T, s store.Store) {
 	stored, err := s.GetWorkspace(t.Context(), "ws-b")
 	ok(t, "GetWorkspace", err)
 	diff(t, "workspace after refused update", b, stored)
+}
+
+// testWorkspaceBranding sets the hosted pages' branding through
+// UpdateWorkspace and clears it again ("" = Sigil's defaults).
+func testWorkspaceBranding(t *testing.T, s store.Store) {
+	orig := mustWorkspace(t, s, "ws")
+	tests := []struct{ name, display, logo, accent string }{
+		{"set", "Acme Tracking", "https://acme.example/logo.png", "#ff6600"},
+		{"change one", "Acme Tracking", "https://acme.example/logo.png", "#123456"},
+		{"clear", "", "", ""},
+	}
+	for _, tt := range tests {
+		got, err := s.UpdateWorkspace(t.Context(), "ws", func(w *store.Workspace) error {
+			w.DisplayName, w.LogoURL, w.AccentColor = tt.display, tt.logo, tt.accent
+			return nil
+		})
+		ok(t, "UpdateWorkspace "+tt.name, err)
+		want := orig
+		want.DisplayName, want.LogoURL, want.AccentColor = tt.display, tt.logo, tt.accent
+		diff(t, "UpdateWorkspace result "+tt.name, want, got)
+		stored, err := s.GetWorkspace(t.Context(), "ws")
+		ok(t, "GetWorkspace "+tt.name, err)
+		diff(t, "stored workspace "+tt.name, want, stored)
+	}
 }
