@@ -3,6 +3,7 @@ package token
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -29,14 +30,30 @@ var (
 	ErrBadSignature  = errors.New("token: bad signature or algorithm")
 	ErrExpired       = errors.New("token: expired")
 	ErrWrongIssuer   = errors.New("token: wrong issuer")
+	ErrWrongAudience = errors.New("token: not meant for this issuer (an ID token?)")
 	errNoActiveKey   = errors.New("token: no active signing key")
 	errUnexpectedAlg = errors.New("token: algorithm does not match key")
 )
 
-// Mint signs c with the current signing key; kid and alg go in the
-// header.
+// Mint signs access-token claims c with the current access-token key;
+// kid and alg go in the header.
 func (k *Keyring) Mint(ctx context.Context, c *Claims) (string, error) {
-	kk, err := k.current(ctx)
+	return k.sign(ctx, k.alg, c)
+}
+
+// MintID signs OpenID Connect ID-token claims with the current key of
+// alg (RS256 or the access-token algorithm), with "typ":"JWT". An ID
+// token is never an access token: its aud is the client, not the issuer,
+// and the Verifier demands the issuer as audience.
+func (k *Keyring) MintID(ctx context.Context, alg string, c jwt.Claims) (string, error) {
+	if alg != AlgRS256 && alg != k.alg {
+		return "", fmt.Errorf("token: no ID-token signing algorithm %q", alg)
+	}
+	return k.sign(ctx, alg, c)
+}
+
+func (k *Keyring) sign(ctx context.Context, alg string, c jwt.Claims) (string, error) {
+	kk, err := k.current(ctx, alg)
 	if err != nil {
 		return "", errNoActiveKey
 	}
@@ -44,6 +61,9 @@ func (k *Keyring) Mint(ctx context.Context, c *Claims) (string, error) {
 	t.Header["kid"] = kk.rec.ID
 	return t.SignedString(kk.priv)
 }
+
+// IDTokenAlgs are the algorithms ID tokens can be signed with.
+func (k *Keyring) IDTokenAlgs() []string { return []string{AlgRS256, k.alg} }
 
 // Verifier checks Sigil access tokens against a Keyring.
 type Verifier struct {
@@ -69,23 +89,11 @@ func (v *Verifier) Verify(ctx context.Context, tok string) (*Claims, error) {
 		jwt.WithValidMethods([]string{AlgEdDSA, AlgES256}),
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuer(v.issuer),
+		jwt.WithAudience(v.issuer), // an ID token (aud: a client) is no access token
 		jwt.WithLeeway(v.leeway),
 		jwt.WithTimeFunc(v.now),
 	)
-	_, err := p.ParseWithClaims(tok, &c, func(t *jwt.Token) (any, error) {
-		kid, _ := t.Header["kid"].(string)
-		if kid == "" {
-			return nil, ErrUnknownKey
-		}
-		kk := v.keys.lookup(ctx, kid)
-		if kk == nil {
-			return nil, ErrUnknownKey
-		}
-		if t.Method.Alg() != kk.rec.Algorithm {
-			return nil, errUnexpectedAlg
-		}
-		return kk.pub, nil
-	})
+	_, err := p.ParseWithClaims(tok, &c, v.keyFunc(ctx))
 	switch {
 	case err == nil:
 		return &c, nil
@@ -95,6 +103,8 @@ func (v *Verifier) Verify(ctx context.Context, tok string) (*Claims, error) {
 		return nil, ErrExpired
 	case errors.Is(err, jwt.ErrTokenInvalidIssuer):
 		return nil, ErrWrongIssuer
+	case errors.Is(err, jwt.ErrTokenInvalidAudience):
+		return nil, ErrWrongAudience
 	case errors.Is(err, jwt.ErrTokenMalformed):
 		return nil, ErrMalformed
 	default:
@@ -117,8 +127,49 @@ func KeyID(tok string) string {
 
 // method maps an algorithm name to its jwt signing method.
 func method(alg string) jwt.SigningMethod {
-	if alg == AlgES256 {
+	switch alg {
+	case AlgES256:
 		return jwt.SigningMethodES256
+	case AlgRS256:
+		return jwt.SigningMethodRS256
 	}
 	return jwt.SigningMethodEdDSA
+}
+
+// VerifyHint checks an ID token Sigil issued, as an OpenID logout's
+// id_token_hint: a published key of the token's exact algorithm signed
+// it and the issuer is ours. Expiry is not checked (OIDC RP-Initiated
+// Logout §2 allows an expired hint); c receives the claims.
+func (v *Verifier) VerifyHint(ctx context.Context, tok string, c jwt.Claims) error {
+	p := jwt.NewParser(
+		jwt.WithValidMethods([]string{AlgRS256, AlgEdDSA, AlgES256}),
+		jwt.WithoutClaimsValidation(),
+	)
+	_, err := p.ParseWithClaims(tok, c, v.keyFunc(ctx))
+	if err != nil {
+		return ErrBadSignature
+	}
+	if iss, _ := c.GetIssuer(); iss != v.issuer {
+		return ErrWrongIssuer
+	}
+	return nil
+}
+
+// keyFunc finds the published key a token's kid names and insists on
+// that key's own algorithm.
+func (v *Verifier) keyFunc(ctx context.Context) jwt.Keyfunc {
+	return func(t *jwt.Token) (any, error) {
+		kid, _ := t.Header["kid"].(string)
+		if kid == "" {
+			return nil, ErrUnknownKey
+		}
+		kk := v.keys.lookup(ctx, kid)
+		if kk == nil {
+			return nil, ErrUnknownKey
+		}
+		if t.Method.Alg() != kk.rec.Algorithm {
+			return nil, errUnexpectedAlg
+		}
+		return kk.pub, nil
+	}
 }

@@ -32,7 +32,7 @@ type Keyring struct {
 	now    func() time.Time
 
 	mu       sync.RWMutex
-	signer   *key
+	signers  map[string]*key // by algorithm: the key that signs now
 	byKID    map[string]*key
 	jwks     []byte
 	loadedAt time.Time
@@ -46,22 +46,31 @@ func NewKeyring(ctx context.Context, st store.Store, s *Sealer, alg string, now 
 	if err := k.Reload(ctx); err != nil {
 		return nil, err
 	}
-	k.mu.RLock()
-	empty := k.signer == nil
-	k.mu.RUnlock()
-	if empty {
-		rec, err := generateKey(alg, s, now())
-		if err != nil {
-			return nil, err
-		}
-		if err := st.CreateSigningKey(ctx, rec); err != nil {
-			return nil, fmt.Errorf("token: store first signing key: %w", err)
-		}
-		if err := k.Reload(ctx); err != nil {
-			return nil, err
-		}
+	if err := k.Ensure(ctx, alg); err != nil {
+		return nil, err
 	}
 	return k, nil
+}
+
+// Ensure creates a first key of alg unless one signs already. Sigil
+// creates its RS256 key this way when the first app is registered, so an
+// instance without apps never pays for an RSA key. Two replicas racing
+// here each store a key; both are published and the newer one signs.
+func (k *Keyring) Ensure(ctx context.Context, alg string) error {
+	k.mu.RLock()
+	have := k.signers[alg] != nil
+	k.mu.RUnlock()
+	if have {
+		return nil
+	}
+	rec, err := generateKey(alg, k.sealer, k.now())
+	if err != nil {
+		return err
+	}
+	if err := k.store.CreateSigningKey(ctx, rec); err != nil {
+		return fmt.Errorf("token: store first %s signing key: %w", alg, err)
+	}
+	return k.Reload(ctx)
 }
 
 // Reload rereads the keys from the store.
@@ -72,7 +81,7 @@ func (k *Keyring) Reload(ctx context.Context) error {
 	}
 	now := k.now()
 	byKID := make(map[string]*key, len(recs))
-	var signer *key
+	signers := make(map[string]*key, 2)
 	var set jose.JSONWebKeySet
 	for _, rec := range recs { // newest first
 		if rec.PublishUntil != nil && !now.Before(*rec.PublishUntil) {
@@ -84,8 +93,8 @@ func (k *Keyring) Reload(ctx context.Context) error {
 		}
 		byKID[rec.ID] = kk
 		set.Keys = append(set.Keys, kk.jwk())
-		if signer == nil && !now.Before(rec.ActiveFrom) && (rec.RetiredAt == nil || now.Before(*rec.RetiredAt)) {
-			signer = kk
+		if signers[rec.Algorithm] == nil && !now.Before(rec.ActiveFrom) && (rec.RetiredAt == nil || now.Before(*rec.RetiredAt)) {
+			signers[rec.Algorithm] = kk
 		}
 	}
 	jwks, err := json.Marshal(set)
@@ -93,7 +102,7 @@ func (k *Keyring) Reload(ctx context.Context) error {
 		return err
 	}
 	k.mu.Lock()
-	k.signer, k.byKID, k.jwks, k.loadedAt = signer, byKID, jwks, now
+	k.signers, k.byKID, k.jwks, k.loadedAt = signers, byKID, jwks, now
 	k.mu.Unlock()
 	return nil
 }
@@ -116,15 +125,15 @@ func (k *Keyring) JWKS(ctx context.Context) []byte {
 	return k.jwks
 }
 
-// current returns the signing key.
-func (k *Keyring) current(ctx context.Context) (*key, error) {
+// current returns the key of alg that signs now.
+func (k *Keyring) current(ctx context.Context, alg string) (*key, error) {
 	k.maybeReload(ctx)
 	k.mu.RLock()
 	defer k.mu.RUnlock()
-	if k.signer == nil {
+	if k.signers[alg] == nil {
 		return nil, errors.New("token: no active signing key")
 	}
-	return k.signer, nil
+	return k.signers[alg], nil
 }
 
 // lookup returns the published key kid, reloading once (rate limited) if
@@ -151,26 +160,51 @@ func (k *Keyring) lookup(ctx context.Context, kid string) *key {
 	return k.byKID[kid]
 }
 
-// Rotate creates a new signing key that is published at once and starts
-// signing after prepublish (so verifiers that cache the JWKS see it
-// before any token uses it). Every older key stops signing then and stays
-// published until MaxTokenLifetime later; keys already past their
-// publication are deleted.
+// Rotate creates a new access-token signing key that is published at once
+// and starts signing after prepublish (so verifiers that cache the JWKS
+// see it before any token uses it); an RS256 ID-token key, if there is
+// one, is rotated the same way. Every older key of those algorithms stops
+// signing then and stays published until MaxTokenLifetime later; keys
+// already past their publication are deleted. It returns the new
+// access-token key.
 func (k *Keyring) Rotate(ctx context.Context, prepublish time.Duration) (store.SigningKey, error) {
 	now := k.now()
-	rec, err := generateKey(k.alg, k.sealer, now)
-	if err != nil {
-		return store.SigningKey{}, err
-	}
-	rec.ActiveFrom = now.Add(prepublish)
 	old, err := k.store.ListSigningKeys(ctx)
 	if err != nil {
 		return store.SigningKey{}, err
 	}
+	algs := []string{k.alg}
+	if k.alg != AlgRS256 && slices.ContainsFunc(old, func(o store.SigningKey) bool { return o.Algorithm == AlgRS256 }) {
+		algs = append(algs, AlgRS256)
+	}
+	var first store.SigningKey
+	for i, alg := range algs {
+		rec, err := k.rotate(ctx, alg, old, now, now.Add(prepublish))
+		if err != nil {
+			return store.SigningKey{}, err
+		}
+		if i == 0 {
+			first = rec
+		}
+	}
+	return first, k.Reload(ctx)
+}
+
+// rotate adds a key of alg active from activeFrom and retires the older
+// keys of alg (old is every stored key).
+func (k *Keyring) rotate(ctx context.Context, alg string, old []store.SigningKey, now, activeFrom time.Time) (store.SigningKey, error) {
+	rec, err := generateKey(alg, k.sealer, now)
+	if err != nil {
+		return store.SigningKey{}, err
+	}
+	rec.ActiveFrom = activeFrom
 	if err := k.store.CreateSigningKey(ctx, rec); err != nil {
 		return store.SigningKey{}, err
 	}
 	for _, o := range old {
+		if o.Algorithm != alg {
+			continue
+		}
 		if o.PublishUntil != nil && !now.Before(*o.PublishUntil) {
 			if err := k.store.DeleteSigningKey(ctx, o.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 				return store.SigningKey{}, err
@@ -186,10 +220,11 @@ func (k *Keyring) Rotate(ctx context.Context, prepublish time.Duration) (store.S
 			return store.SigningKey{}, err
 		}
 	}
-	return rec, k.Reload(ctx)
+	return rec, nil
 }
 
-// KeyIDs lists the published kids, signer first; for logs and tests.
+// KeyIDs lists the published kids, the access-token signer first; for
+// logs and tests.
 func (k *Keyring) KeyIDs() []string {
 	k.mu.RLock()
 	defer k.mu.RUnlock()
@@ -198,8 +233,8 @@ func (k *Keyring) KeyIDs() []string {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
-	if k.signer != nil {
-		i := slices.Index(ids, k.signer.rec.ID)
+	if sg := k.signers[k.alg]; sg != nil {
+		i := slices.Index(ids, sg.rec.ID)
 		ids[0], ids[i] = ids[i], ids[0]
 	}
 	return ids

@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
 	"fmt"
@@ -16,11 +17,17 @@ import (
 	"github.com/sigil-auth/sigil/internal/store"
 )
 
-// Signing algorithms Sigil mints access tokens with.
+// Signing algorithms. Access tokens are EdDSA (or ES256); RS256 signs
+// only OpenID Connect ID tokens, since it is the one algorithm every
+// relying party must support (OIDC Core §15.1).
 const (
 	AlgEdDSA = "EdDSA"
 	AlgES256 = "ES256"
+	AlgRS256 = "RS256"
 )
+
+// rsaBits is the size of RS256 keys.
+const rsaBits = 2048
 
 // MaxTokenLifetime bounds every access token Sigil mints; a retired
 // signing key stays published this long after it stops signing, so every
@@ -47,6 +54,12 @@ func generateKey(alg string, s *Sealer, now time.Time) (store.SigningKey, error)
 		priv = p
 	case AlgES256:
 		p, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			return store.SigningKey{}, err
+		}
+		priv = p
+	case AlgRS256:
+		p, err := rsa.GenerateKey(rand.Reader, rsaBits)
 		if err != nil {
 			return store.SigningKey{}, err
 		}
@@ -95,6 +108,10 @@ func openKey(rec store.SigningKey, s *Sealer) (*key, error) {
 		}
 	case *ecdsa.PrivateKey:
 		if rec.Algorithm != AlgES256 {
+			return nil, fmt.Errorf("token: signing key %s: algorithm mismatch", rec.ID)
+		}
+	case *rsa.PrivateKey:
+		if rec.Algorithm != AlgRS256 {
 			return nil, fmt.Errorf("token: signing key %s: algorithm mismatch", rec.ID)
 		}
 	default:

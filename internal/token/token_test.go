@@ -62,7 +62,7 @@ func newKeyring(t testing.TB, st store.Store, alg string, c *clock) *token.Keyri
 func claims(c *clock, ttl time.Duration) *token.Claims {
 	return &token.Claims{
 		RegisteredClaims: jwt.RegisteredClaims{
-			Issuer: issuer, Subject: "alice", ExpiresAt: jwt.NewNumericDate(c.now().Add(ttl)),
+			Issuer: issuer, Subject: "alice", Audience: jwt.ClaimStrings{issuer}, ExpiresAt: jwt.NewNumericDate(c.now().Add(ttl)),
 			IssuedAt: jwt.NewNumericDate(c.now()),
 		},
 		SessionID: "ses_1", Workspace: "ws_1", Scope: "read write", AMR: []string{"pubkey"},
