@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -23,9 +24,10 @@ type Config struct {
 	// confines the Verifier to that key's workspace, or the admin token
 	// (every workspace).
 	Credential string
-	// Audience, when set, must be among a Sigil JWT's aud values. (Sigil
-	// sets aud to the issuer.) API keys and customer JWTs carry none and
-	// are not checked against it.
+	// Audience must be among a Sigil JWT's aud values; it defaults to
+	// Issuer, which Sigil sets as the aud of every access token, so an
+	// OpenID ID token (whose aud is an app) is never taken for one. API
+	// keys and customer JWTs carry none and are not checked against it.
 	Audience string
 	// Leeway is the clock skew allowed on exp and nbf: 0 (the default)
 	// to 60 s.
@@ -82,7 +84,7 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 		return nil, err
 	}
 	v := &Verifier{cfg: cfg, http: cfg.HTTPClient, log: cfg.Logger, now: cfg.Now,
-		parser: newParser(cfg.Issuer, cfg.Audience, cfg.Leeway, cfg.Now),
+		parser: newParser(cfg.Issuer, cmp.Or(cfg.Audience, cfg.Issuer), cfg.Leeway, cfg.Now),
 		tokens: &tokenCache{leeway: cfg.Leeway, m: map[string]Principal{}},
 		done:   make(chan struct{}),
 	}

@@ -203,3 +203,22 @@ func FuzzVerifyToken(f *testing.F) {
 		}
 	})
 }
+
+// TestIDTokenIsNoAccessToken: with no Audience configured, a token whose
+// aud is an app (an OpenID ID token signed with the access-token key) is
+// refused; the same claims with the issuer as aud pass.
+func TestIDTokenIsNoAccessToken(t *testing.T) {
+	e := newEnv(t, Config{})
+	exp := jwt.NewNumericDate(e.s.Clock.Now().Add(time.Hour))
+	for _, tc := range []struct {
+		aud  string
+		pass bool
+	}{{"app_1", false}, {issuer, true}} {
+		tok := mint(t, e, token.Claims{RegisteredClaims: jwt.RegisteredClaims{Issuer: issuer, Subject: "owner",
+			Audience: jwt.ClaimStrings{tc.aud}, ExpiresAt: exp}, Workspace: e.ws})
+		_, err := e.v.VerifyToken(context.Background(), tok)
+		if (err == nil) != tc.pass {
+			t.Errorf("aud %s: err %v, want pass=%v", tc.aud, err, tc.pass)
+		}
+	}
+}
