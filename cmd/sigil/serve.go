@@ -26,6 +26,7 @@ import (
 	"github.com/sigil-auth/sigil/internal/store/postgres"
 	"github.com/sigil-auth/sigil/internal/store/sqlite"
 	"github.com/sigil-auth/sigil/internal/token"
+	"github.com/sigil-auth/sigil/internal/web"
 )
 
 func newServeCmd() *cobra.Command {
@@ -144,9 +145,15 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return fmt.Errorf("subscribe to revocations: %w", err)
 	}
 	go reap(ctx, b.store, log)
+	ips := clientip.New(trusted)
+	pages, err := web.New(web.Deps{Auth: auth, IPs: ips, Log: log, Issuer: cfg.Issuer})
+	if err != nil {
+		return err
+	}
 	h := httpapi.New(httpapi.Deps{
-		Auth: auth, Keys: keys, IPs: clientip.New(trusted), Metrics: metrics, Log: log,
+		Auth: auth, Keys: keys, IPs: ips, Metrics: metrics, Log: log,
 		Issuer: cfg.Issuer, OpenAPI: api.Spec, Ready: b.store.Ping,
+		Pages: pages, PageRoutes: pages.Routes(),
 	})
 	return listenAndServe(ctx, cfg, h, log, start)
 }

@@ -159,7 +159,7 @@ const jwtKeyTag = "jk_"
 func (s *Service) forget(ws, id string) {
 	s.revoked.add(ws, id)
 	switch {
-	case strings.HasPrefix(id, "ses_"):
+	case strings.HasPrefix(id, "ses_"), IsBrowserSession(id):
 		s.live.forget(id)
 	case strings.HasPrefix(id, apiKeyIDPrefix+"_"):
 		s.apiKeys.forget(id)

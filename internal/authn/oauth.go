@@ -159,3 +159,27 @@ func (s *Service) Revoke(ctx context.Context, ip netip.Addr, caller Principal, t
 		Details: map[string]string{"via": "oauth2_revoke"}})
 	return nil
 }
+
+// RevokeForClient is RFC 7009 for an app: it revokes an access or refresh
+// token issued to that app (ending its session). Tokens of other clients,
+// and unknown or inactive ones, are ignored with the same answer.
+func (s *Service) RevokeForClient(ctx context.Context, ip netip.Addr, c ClientAuth, tok string) error {
+	app, err := s.authClient(ctx, c)
+	if err != nil {
+		return err
+	}
+	in, ws := s.introspect(ctx, strings.TrimSpace(tok))
+	if !in.Active || in.SessionID == "" || ws != app.WorkspaceID {
+		return nil
+	}
+	sess, err := s.store.GetSession(ctx, in.SessionID)
+	if err != nil || sess.AppID != app.ID {
+		return nil
+	}
+	if err := s.endSession(ctx, ws, sess.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	s.audit(ctx, ip, store.AuditEvent{WorkspaceID: ws, Actor: sess.UserID, Action: AuditSessionEnd, Target: sess.ID,
+		Details: map[string]string{"via": "oauth2_revoke", "client_id": app.ID}})
+	return nil
+}

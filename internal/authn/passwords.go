@@ -61,35 +61,44 @@ type SignupInput struct {
 // Signup creates a password user in the join code's workspace and starts
 // a session; a verification mail goes out in the background.
 func (s *Service) Signup(ctx context.Context, ip netip.Addr, in SignupInput) (TokenResponse, error) {
-	if err := s.limit(ctx, ratelimit.LoginIP, ipKey(ip)); err != nil {
+	u, err := s.signup(ctx, ip, in)
+	if err != nil {
 		return TokenResponse{}, err
+	}
+	return s.startSession(ctx, u, MethodPwd)
+}
+
+// signup creates the account of a sign-up (API or hosted page).
+func (s *Service) signup(ctx context.Context, ip netip.Addr, in SignupInput) (store.User, error) {
+	if err := s.limit(ctx, ratelimit.LoginIP, ipKey(ip)); err != nil {
+		return store.User{}, err
 	}
 	email, err := NormalizeEmail(in.Email)
 	if err != nil {
-		return TokenResponse{}, err
+		return store.User{}, err
 	}
 	if err := checkPassword(in.Password); err != nil {
-		return TokenResponse{}, err
+		return store.User{}, err
 	}
 	ws, err := s.joinCodeWorkspace(ctx, in.JoinCode)
 	if err != nil {
-		return TokenResponse{}, err
+		return store.User{}, err
 	}
 	hash, err := s.pw.Hash(ctx, in.Password)
 	if err != nil {
-		return TokenResponse{}, err
+		return store.User{}, err
 	}
 	u := store.User{ID: newID("usr"), WorkspaceID: ws.ID, Role: store.RoleMember, Scopes: ws.DefaultScopes,
 		Email: email, PasswordHash: hash, CreatedAt: s.now()}
 	u, err = s.store.CreateUser(ctx, u, nil)
 	if errors.Is(err, store.ErrConflict) {
-		return TokenResponse{}, ErrEmailExists
+		return store.User{}, ErrEmailExists
 	} else if err != nil {
-		return TokenResponse{}, err
+		return store.User{}, err
 	}
 	s.audit(ctx, ip, store.AuditEvent{WorkspaceID: ws.ID, Actor: u.ID, Action: AuditSignup, Target: u.ID, Method: MethodPwd})
 	s.sendLink(ctx, u, purposeVerify)
-	return s.startSession(ctx, u, MethodPwd)
+	return u, nil
 }
 
 // PasswordLogin is the email form of POST /v1/auth/login.
@@ -103,6 +112,16 @@ type PasswordLogin struct {
 // wrong password are the same error, and cost the same: an unknown email
 // is verified against a decoy hash.
 func (s *Service) LoginPassword(ctx context.Context, ip netip.Addr, in PasswordLogin) (TokenResponse, error) {
+	u, err := s.authPassword(ctx, ip, in)
+	if err != nil {
+		return TokenResponse{}, err
+	}
+	return s.startSession(ctx, u, MethodPwd)
+}
+
+// authPassword checks an email and password, with metrics and audit, and
+// returns the account.
+func (s *Service) authPassword(ctx context.Context, ip netip.Addr, in PasswordLogin) (store.User, error) {
 	u, err := s.loginPassword(ctx, ip, in)
 	s.observe(MethodPwd, err)
 	ev := store.AuditEvent{Action: AuditLoginSuccess, Method: MethodPwd, Actor: u.ID, Target: u.ID, WorkspaceID: u.WorkspaceID}
@@ -113,9 +132,9 @@ func (s *Service) LoginPassword(ctx context.Context, ip netip.Addr, in PasswordL
 	}
 	s.audit(ctx, ip, ev)
 	if err != nil {
-		return TokenResponse{}, err
+		return store.User{}, err
 	}
-	return s.startSession(ctx, u, MethodPwd)
+	return u, nil
 }
 
 // loginPassword returns the account that logged in; on a wrong password

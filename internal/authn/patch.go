@@ -1,6 +1,10 @@
 package authn
 
 import (
+	"context"
+	"errors"
+	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -59,6 +63,9 @@ func (in WorkspacePatch) apply(w *store.Workspace) error {
 		}
 		*f.dst = d
 	}
+	if err := in.applyBranding(w); err != nil {
+		return err
+	}
 	if in.RefreshGrace != nil {
 		if *in.RefreshGrace == "" {
 			w.RefreshGrace = nil
@@ -72,6 +79,52 @@ func (in WorkspacePatch) apply(w *store.Workspace) error {
 	}
 	return nil
 }
+
+// Branding is how a workspace's hosted pages look: the name shown on them
+// (its name when unset), a logo and an accent colour.
+type Branding struct {
+	DisplayName string `json:"display_name"`
+	LogoURL     string `json:"logo_url"`
+	AccentColor string `json:"accent_color"`
+}
+
+// BrandingOf is w's branding, its name standing in for an unset display
+// name.
+func BrandingOf(w store.Workspace) Branding {
+	b := Branding{DisplayName: w.DisplayName, LogoURL: w.LogoURL, AccentColor: w.AccentColor}
+	if b.DisplayName == "" {
+		b.DisplayName = w.Name
+	}
+	return b
+}
+
+// applyBranding validates and writes the branding fields.
+func (in WorkspacePatch) applyBranding(w *store.Workspace) error {
+	if in.DisplayName != nil {
+		n := strings.TrimSpace(*in.DisplayName)
+		if len(n) > 100 {
+			return invalid("display_name is at most 100 characters")
+		}
+		w.DisplayName = n
+	}
+	if in.LogoURL != nil {
+		v := strings.TrimSpace(*in.LogoURL)
+		if u, err := url.Parse(v); v != "" && (err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || len(v) > maxURILen) {
+			return invalid("logo_url must be an https URL")
+		}
+		w.LogoURL = v
+	}
+	if in.AccentColor != nil {
+		v := strings.ToLower(strings.TrimSpace(*in.AccentColor))
+		if v != "" && !hexColor.MatchString(v) {
+			return invalid("accent_color must be a colour like #4f46e5")
+		}
+		w.AccentColor = v
+	}
+	return nil
+}
+
+var hexColor = regexp.MustCompile(`^#[0-9a-f]{6}$`)
 
 // parseTTL parses a positive lifetime no longer than limit.
 func parseTTL(field, v string, limit time.Duration) (time.Duration, error) {
@@ -101,4 +154,16 @@ func cleanScopes(in []string) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// WorkspaceBranding is the branding of workspace id, for its hosted
+// pages; an unknown workspace is ErrNotFound.
+func (s *Service) WorkspaceBranding(ctx context.Context, id string) (Branding, error) {
+	w, err := s.workspace(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return Branding{}, ErrNotFound
+	} else if err != nil {
+		return Branding{}, err
+	}
+	return BrandingOf(w), nil
 }

@@ -65,6 +65,7 @@ type Service struct {
 	touched *touchSet
 	revoked *feed
 	audits  *auditor
+	origins originSet
 	pw      *password.Hasher
 	codeKey []byte // authenticates issued auth codes
 	admin   []byte // SHA-256 of the admin token, for constant-time compares

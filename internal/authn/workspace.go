@@ -25,6 +25,7 @@ type WorkspaceView struct {
 	Name          string                      `json:"name"`
 	JoinCode      string                      `json:"join_code,omitempty"`
 	DefaultScopes []string                    `json:"default_scopes"`
+	Branding      Branding                    `json:"branding"`
 	Settings      WorkspaceSettings           `json:"settings"`
 	Effective     map[string]EffectiveSeconds `json:"effective_lifetimes"`
 	CreatedAt     time.Time                   `json:"created_at"`
@@ -58,7 +59,7 @@ func viewOf(w store.Workspace, joinCode string) WorkspaceView {
 		return &s
 	}
 	v := WorkspaceView{
-		ID: w.ID, Name: w.Name, JoinCode: joinCode, DefaultScopes: w.DefaultScopes,
+		ID: w.ID, Name: w.Name, JoinCode: joinCode, DefaultScopes: w.DefaultScopes, Branding: BrandingOf(w),
 		Settings: WorkspaceSettings{
 			AccessTokenTTL: dur(w.AccessTTL), RefreshTokenTTL: dur(w.RefreshTTL), SessionMaxAge: dur(w.SessionMaxAge),
 			JWTMaxLifetime: dur(w.JWTMaxLifetime),
@@ -126,6 +127,10 @@ type WorkspacePatch struct {
 	SessionMaxAge   *string   `json:"session_max_age"`
 	RefreshGrace    *string   `json:"refresh_grace"`
 	JWTMaxLifetime  *string   `json:"jwt_max_lifetime"`
+	// Branding of the hosted pages; "" resets a field to Sigil's default.
+	DisplayName *string `json:"display_name"`
+	LogoURL     *string `json:"logo_url"`
+	AccentColor *string `json:"accent_color"`
 }
 
 // UpdateWorkspace applies a patch (workspace owners/admins, instance admin).

@@ -122,6 +122,18 @@ func (s *Server) oauthTokenErr(w http.ResponseWriter, r *http.Request) error {
 		writeJSON(w, http.StatusOK, map[string]any{"access_token": resp.AccessToken, "token_type": "Bearer",
 			"expires_in": resp.ExpiresIn, "scope": strings.Join(scopes, " ")})
 		return nil
+	case "authorization_code":
+		c, err := appClient(r)
+		if err != nil {
+			return err
+		}
+		resp, err := s.auth.ExchangeCode(r.Context(), clientIP(r), authn.CodeExchange{Client: c, Code: r.PostForm.Get("code"),
+			RedirectURI: r.PostForm.Get("redirect_uri"), CodeVerifier: r.PostForm.Get("code_verifier")})
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, resp)
+		return nil
 	case "refresh_token":
 		resp, err := s.auth.Refresh(r.Context(), clientIP(r), r.PostForm.Get("refresh_token"))
 		var de *authn.Error
@@ -136,7 +148,7 @@ func (s *Server) oauthTokenErr(w http.ResponseWriter, r *http.Request) error {
 	case "":
 		return &authn.OAuthError{Code: "invalid_request", Description: "grant_type is required"}
 	default:
-		return &authn.OAuthError{Code: "unsupported_grant_type", Description: "supported: client_credentials, refresh_token"}
+		return &authn.OAuthError{Code: "unsupported_grant_type", Description: "supported: authorization_code, client_credentials, refresh_token"}
 	}
 }
 
@@ -186,9 +198,57 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request) {
 	s.oauthFail(w, r, err)
 }
 
+// appClient reads an app's client authentication (RFC 6749 §2.3.1):
+// HTTP Basic, or client_id and client_secret in the form, never both.
+func appClient(r *http.Request) (authn.ClientAuth, error) {
+	id, secret, basic, err := basicClient(r)
+	switch {
+	case err != nil:
+		return authn.ClientAuth{}, err
+	case !basic:
+		return authn.ClientAuth{ID: r.PostForm.Get("client_id"), Secret: r.PostForm.Get("client_secret")}, nil
+	case r.PostForm.Has("client_secret"):
+		return authn.ClientAuth{}, &authn.OAuthError{Code: "invalid_request", Description: "send the client secret either with HTTP Basic or in the form, not both"}
+	case r.PostForm.Has("client_id") && r.PostForm.Get("client_id") != id:
+		return authn.ClientAuth{}, &authn.OAuthError{Code: "invalid_request", Description: "client_id differs from the HTTP Basic user"}
+	}
+	return authn.ClientAuth{ID: id, Secret: secret, Basic: true}, nil
+}
+
+// isAppRevocation tells an app revoking its own token (a client_id of an
+// app, in the form or as the Basic user) from a resource server.
+func isAppRevocation(r *http.Request) bool {
+	if id, _, ok := r.BasicAuth(); ok {
+		return strings.HasPrefix(id, "app_")
+	}
+	return r.Header.Get("Authorization") == "" && r.Header.Get("X-API-KEY") == "" &&
+		strings.HasPrefix(r.PostForm.Get("client_id"), "app_")
+}
+
 // revoke is POST /oauth2/revoke (RFC 7009): 200 whether or not the token
-// was known.
+// was known. Apps revoke their own tokens with their client
+// authentication; resource servers any token of their workspace.
 func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
+	if err := form(r); err != nil {
+		s.oauthFail(w, r, err)
+		return
+	}
+	if isAppRevocation(r) {
+		c, err := appClient(r)
+		if err == nil {
+			if tok := r.PostForm.Get("token"); tok == "" {
+				err = &authn.OAuthError{Code: "invalid_request", Description: "token is required"}
+			} else {
+				err = s.auth.RevokeForClient(r.Context(), clientIP(r), c, tok)
+			}
+		}
+		if err != nil {
+			s.oauthFail(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+		return
+	}
 	p, tok, err := s.oauthCaller(r)
 	if err == nil {
 		if err = s.auth.Revoke(r.Context(), clientIP(r), p, tok); err == nil {

@@ -25,6 +25,10 @@ type Deps struct {
 	OpenAPI []byte // the OpenAPI document served at /openapi.yaml
 	// Ready reports whether the server can serve (the store answers).
 	Ready func(context.Context) error
+	// Pages, if set, serves the hosted browser pages at PageRoutes; they
+	// pass the same middleware (request id, logs, metrics, body limit).
+	Pages      http.Handler
+	PageRoutes []string
 }
 
 // Server is the HTTP API. It is an http.Handler.
@@ -44,6 +48,9 @@ func New(d Deps) *Server {
 	for _, rt := range s.routes() {
 		s.mux.Handle(rt.pattern, rt.handler)
 	}
+	for _, p := range d.PageRoutes {
+		s.mux.Handle(p, d.Pages)
+	}
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(d.Metrics.Registry, promhttp.HandlerOpts{}))
 	s.handler = s.wrap(http.HandlerFunc(s.dispatch))
 	return s
@@ -58,6 +65,7 @@ func (s *Server) Routes() []string {
 	for _, rt := range s.routes() {
 		out = append(out, rt.pattern)
 	}
+	out = append(out, s.PageRoutes...)
 	return append(out, "GET /metrics")
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/sigil-auth/sigil/internal/store/postgres"
 	"github.com/sigil-auth/sigil/internal/store/sqlite"
 	"github.com/sigil-auth/sigil/internal/token"
+	"github.com/sigil-auth/sigil/internal/web"
 )
 
 // Backends are the store backends every integration test runs on.
@@ -97,15 +98,20 @@ type Options struct {
 	Mailer mail.Mailer
 	// Passwords hashes passwords (default: argon2id at OWASP parameters).
 	Passwords *password.Hasher
+	// IssuerIsURL makes the server's own URL its issuer (for OpenID
+	// clients, which fetch discovery from the issuer), instead of
+	// "http://sigil.test".
+	IssuerIsURL bool
 }
 
 // Server is one running replica.
 type Server struct {
-	URL   string
-	Clock *Clock
-	Store store.Store
-	Auth  *authn.Service
-	Keys  *token.Keyring
+	URL    string
+	Issuer string
+	Clock  *Clock
+	Store  store.Store
+	Auth   *authn.Service
+	Keys   *token.Keyring
 	// Outbox is the SMTP server that received the mail, when
 	// Options.Mailer was nil.
 	Outbox *Mailbox
@@ -151,8 +157,13 @@ func Start(tb testing.TB, db Database, o Options) *Server {
 	if o.Tiers == nil {
 		o.Tiers, _ = ratelimit.ParseTiers("")
 	}
+	srv := httptest.NewUnstartedServer(nil)
+	issuer := "http://sigil.test"
+	if o.IssuerIsURL {
+		issuer = "http://" + srv.Listener.Addr().String()
+	}
 	auth := authn.New(st, keys, lim, bus, authn.Options{
-		Issuer: "http://sigil.test", AdminToken: AdminToken, Limits: o.Limits, Tiers: o.Tiers,
+		Issuer: issuer, AdminToken: AdminToken, Limits: o.Limits, Tiers: o.Tiers,
 		RefreshKey: token.DeriveKey(MasterKey, "refresh-token derivation"),
 		Sealer:     sealer, Mailer: o.Mailer, Passwords: o.Passwords,
 		Now: o.Clock.Now, Log: o.Log, OnAuth: metrics.ObserveAuth,
@@ -164,18 +175,23 @@ func Start(tb testing.TB, db Database, o Options) *Server {
 	if o.TrustProxy {
 		trusted = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 	}
-	h := httpapi.New(httpapi.Deps{
-		Auth: auth, Keys: keys, IPs: clientip.New(trusted), Metrics: metrics, Log: o.Log,
-		Issuer: "http://sigil.test", OpenAPI: api.Spec, Ready: st.Ping,
+	ips := clientip.New(trusted)
+	pages, err := web.New(web.Deps{Auth: auth, IPs: ips, Log: o.Log, Issuer: issuer, Now: o.Clock.Now})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	srv.Config.Handler = httpapi.New(httpapi.Deps{
+		Auth: auth, Keys: keys, IPs: ips, Metrics: metrics, Log: o.Log,
+		Issuer: issuer, OpenAPI: api.Spec, Ready: st.Ping, Pages: pages, PageRoutes: pages.Routes(),
 	})
-	srv := httptest.NewServer(h)
+	srv.Start()
 	tb.Cleanup(func() {
 		srv.Close()
 		cancel()
 		bus.Close()
 		auth.Close()
 	})
-	return &Server{URL: srv.URL, Clock: o.Clock, Store: st, Auth: auth, Keys: keys, Outbox: box}
+	return &Server{URL: srv.URL, Issuer: issuer, Clock: o.Clock, Store: st, Auth: auth, Keys: keys, Outbox: box}
 }
 
 // LocalIP is the client address in-process callers pass to the domain.

@@ -1,0 +1,128 @@
+package authn
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/sigil-auth/sigil/internal/store"
+	"github.com/sigil-auth/sigil/internal/token"
+)
+
+// A browser session is what the hosted pages' cookie stands for: proof
+// that a person signed in on this browser, so that /oauth2/authorize can
+// hand codes to apps without asking again. It is a store session like any
+// other (listed with the person's sessions, ended by logout-all and by a
+// password reset) whose id starts with browserSessionPrefix; its cookie
+// secret is stored as the hash of its generation-0 "refresh token", under
+// a prefix of its own, so it never rotates and no refresh endpoint takes
+// it.
+const (
+	browserSessionPrefix = "web"
+	browserCookiePrefix  = "bs_"
+)
+
+// BrowserSession is a signed-in browser.
+type BrowserSession struct {
+	Cookie      string // the cookie value; set only by SignIn and SignUp
+	ID          string
+	UserID      string
+	WorkspaceID string
+	Email       string
+	Method      string
+	AuthTime    time.Time
+	ExpiresAt   time.Time
+}
+
+// IsBrowserSession reports whether a session id is a browser session's.
+func IsBrowserSession(id string) bool { return strings.HasPrefix(id, browserSessionPrefix+"_") }
+
+// SignIn checks an email and password from the hosted sign-in form (the
+// same limits, timing and audit as POST /v1/auth/login) and starts a
+// browser session. WorkspaceID, when set, confines the sign-in to that
+// workspace (the app's, during an authorization request).
+func (s *Service) SignIn(ctx context.Context, ip netip.Addr, in PasswordLogin) (BrowserSession, error) {
+	u, err := s.authPassword(ctx, ip, in)
+	if err != nil {
+		return BrowserSession{}, err
+	}
+	return s.startBrowserSession(ctx, u, MethodPwd)
+}
+
+// SignUpBrowser creates a password account from the hosted sign-up form
+// and starts a browser session (no API session).
+func (s *Service) SignUpBrowser(ctx context.Context, ip netip.Addr, in SignupInput) (BrowserSession, error) {
+	u, err := s.signup(ctx, ip, in)
+	if err != nil {
+		return BrowserSession{}, err
+	}
+	return s.startBrowserSession(ctx, u, MethodPwd)
+}
+
+func (s *Service) startBrowserSession(ctx context.Context, u store.User, method string) (BrowserSession, error) {
+	ws, err := s.workspace(ctx, u.WorkspaceID)
+	if err != nil {
+		return BrowserSession{}, err
+	}
+	now := s.now()
+	lt := EffectiveLifetimes(ws, method)
+	sess := store.Session{ID: newID(browserSessionPrefix), UserID: u.ID, WorkspaceID: u.WorkspaceID, Method: method,
+		Scopes: []string{}, CreatedAt: now, ExpiresAt: now.Add(lt.MaxAge), RotatedAt: now}
+	sess.RefreshExpiresAt = sess.ExpiresAt
+	cookie := browserCookiePrefix + token.NewSecret()
+	if err := s.store.CreateSession(ctx, sess, token.Hash(cookie)); err != nil {
+		return BrowserSession{}, err
+	}
+	return BrowserSession{Cookie: cookie, ID: sess.ID, UserID: u.ID, WorkspaceID: u.WorkspaceID, Email: u.Email,
+		Method: method, AuthTime: now, ExpiresAt: sess.ExpiresAt}, nil
+}
+
+// Browser resolves a browser-session cookie; a missing, unknown, ended or
+// expired one is ErrInvalidToken.
+func (s *Service) Browser(ctx context.Context, cookie string) (BrowserSession, error) {
+	if !strings.HasPrefix(cookie, browserCookiePrefix) || len(cookie) > 128 {
+		return BrowserSession{}, ErrInvalidToken
+	}
+	rt, err := s.store.GetRefreshToken(ctx, token.Hash(cookie))
+	if errors.Is(err, store.ErrNotFound) {
+		return BrowserSession{}, ErrInvalidToken
+	} else if err != nil {
+		return BrowserSession{}, err
+	}
+	sess, err := s.store.GetSession(ctx, rt.SessionID)
+	if errors.Is(err, store.ErrNotFound) {
+		return BrowserSession{}, ErrInvalidToken
+	} else if err != nil {
+		return BrowserSession{}, err
+	}
+	if !IsBrowserSession(sess.ID) || sess.RevokedAt != nil || !s.now().Before(sess.ExpiresAt) {
+		return BrowserSession{}, ErrInvalidToken
+	}
+	u, err := s.store.GetUser(ctx, sess.UserID)
+	if errors.Is(err, store.ErrNotFound) {
+		return BrowserSession{}, ErrInvalidToken
+	} else if err != nil {
+		return BrowserSession{}, err
+	}
+	return BrowserSession{ID: sess.ID, UserID: sess.UserID, WorkspaceID: sess.WorkspaceID, Email: u.Email,
+		Method: sess.Method, AuthTime: sess.CreatedAt, ExpiresAt: sess.ExpiresAt}, nil
+}
+
+// SignOut ends the browser session of cookie (idempotent: an unknown or
+// ended cookie is no error).
+func (s *Service) SignOut(ctx context.Context, ip netip.Addr, cookie string) error {
+	b, err := s.Browser(ctx, cookie)
+	if errors.Is(err, ErrInvalidToken) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if err := s.endSession(ctx, b.WorkspaceID, b.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	s.audit(ctx, ip, store.AuditEvent{WorkspaceID: b.WorkspaceID, Actor: b.UserID, Action: AuditLogout, Target: b.ID,
+		Details: map[string]string{"via": "browser"}})
+	return nil
+}

@@ -1,0 +1,129 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+
+	"github.com/sigil-auth/sigil/internal/authn"
+)
+
+// maxReturn bounds the authorization request a sign-in form carries.
+const maxReturn = 8 << 10
+
+// authorize is GET /oauth2/authorize: a person already signed in on this
+// browser goes straight back to the app with a code; anyone else signs in
+// first (or, with prompt=none, the app hears login_required).
+func (s *Server) authorize(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	az, err := s.auth.CheckAuthorize(ctx, r.URL.Query())
+	if err != nil {
+		return s.authorizeError(w, r, az, err)
+	}
+	b := s.browser(r)
+	if az.Satisfied(b, s.now()) {
+		return s.grant(w, r, az, *b)
+	}
+	if _, none := az.Prompts(); none {
+		return s.authorizeError(w, r, az, &authn.OAuthError{Code: "login_required", Description: "the person is not signed in"})
+	}
+	q := url.Values{"return": {r.URL.RawQuery}}
+	redirect(w, r, "/login?"+q.Encode())
+	return nil
+}
+
+// grant issues the code and sends the browser back to the app.
+func (s *Server) grant(w http.ResponseWriter, r *http.Request, az authn.Authorization, b authn.BrowserSession) error {
+	to, err := s.auth.GrantCode(r.Context(), s.clientIP(r), az, b)
+	if err != nil {
+		return err
+	}
+	redirect(w, r, to)
+	return nil
+}
+
+// authorizeError shows a client error as a page and sends anything else
+// back to the app's redirect URI, as RFC 6749 §4.1.2.1 requires.
+func (s *Server) authorizeError(w http.ResponseWriter, r *http.Request, az authn.Authorization, err error) error {
+	var oe *authn.OAuthError
+	var ce *authn.ClientError
+	switch {
+	case errors.As(err, &ce):
+		s.auth.AuditRefusal(r.Context(), s.clientIP(r), az, err)
+		return err
+	case errors.As(err, &oe):
+		s.auth.AuditRefusal(r.Context(), s.clientIP(r), az, err)
+		redirect(w, r, az.ErrorRedirect(s.issuer, oe))
+		return nil
+	}
+	return err
+}
+
+// pending is the authorization request a sign-in page continues, read
+// from its "return" parameter: nil when there is none. A request that no
+// longer checks out is an error for the page.
+func (s *Server) pending(r *http.Request) (*authn.Authorization, error) {
+	raw := r.FormValue("return")
+	if raw == "" {
+		return nil, nil
+	}
+	if len(raw) > maxReturn {
+		return nil, &authn.ClientError{Detail: "the request is too long"}
+	}
+	q, err := url.ParseQuery(raw)
+	if err != nil {
+		return nil, &authn.ClientError{Detail: "the request is malformed"}
+	}
+	az, err := s.auth.CheckAuthorize(r.Context(), q)
+	if err != nil {
+		return &az, err
+	}
+	return &az, nil
+}
+
+// finish ends a successful sign-in: back to the app with a code when it
+// continues an authorization request, else to the account page.
+func (s *Server) finish(w http.ResponseWriter, r *http.Request, az *authn.Authorization, b authn.BrowserSession) error {
+	s.cookie.set(w, b.Cookie, b.ExpiresAt.Sub(s.now()))
+	if az == nil {
+		redirect(w, r, "/account")
+		return nil
+	}
+	return s.grant(w, r, *az, b)
+}
+
+// rpLogout is GET /oauth2/logout (OpenID RP-Initiated Logout 1.0). With a
+// valid id_token_hint it signs out at once and returns to the app's
+// registered post-logout URI; without one it asks the person first.
+func (s *Server) rpLogout(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	in := authn.LogoutRequest{IDTokenHint: q.Get("id_token_hint"), ClientID: q.Get("client_id"),
+		PostLogoutRedirectURI: q.Get("post_logout_redirect_uri"), State: q.Get("state")}
+	to, err := s.auth.RPLogout(r.Context(), s.clientIP(r), in, s.cookie.read(r))
+	switch {
+	case errors.Is(err, authn.ErrLogoutConfirm):
+		return s.confirmLogout(w, r, to)
+	case err != nil:
+		return err
+	}
+	s.cookie.clear(w)
+	if to == "" {
+		s.render(w, r, http.StatusOK, "message", signedOut())
+		return nil
+	}
+	redirect(w, r, to)
+	return nil
+}
+
+// browser is the request's signed-in browser session, nil if none.
+func (s *Server) browser(r *http.Request) *authn.BrowserSession {
+	c := s.cookie.read(r)
+	if c == "" {
+		return nil
+	}
+	b, err := s.auth.Browser(r.Context(), c)
+	if err != nil {
+		return nil
+	}
+	return &b
+}

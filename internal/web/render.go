@@ -1,0 +1,166 @@
+package web
+
+import (
+	"bytes"
+	"errors"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/sigil-auth/sigil/internal/authn"
+)
+
+// page is what every template gets.
+type page struct {
+	Title  string
+	Lead   string // one line under the title: what this page is for
+	Error  string // shown in the alert region
+	Notice string // a success message
+	Brand  authn.Branding
+	// BrandCSS is the workspace's stylesheet (its accent colour), "" for
+	// Sigil's own look.
+	BrandCSS string
+	Email    string // to refill the email field
+	Return   string // the authorization request a sign-in continues
+	Token    string // a reset or verification token, carried by a form
+	Link     string // a follow-up link of a message page
+	LinkText string
+	Signed   *authn.BrowserSession
+	// FormAction are the origins besides our own that a form on this page
+	// may end up at (the app that a sign-in redirects to): CSP form-action
+	// governs the redirect after a post too.
+	FormAction []string
+}
+
+// templates holds one parsed template set per page, each with the layout.
+type templates struct{ byName map[string]*template.Template }
+
+func parseTemplates() (*templates, error) {
+	names, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	t := &templates{byName: map[string]*template.Template{}}
+	for _, n := range names {
+		base := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
+		if base == "layout" {
+			continue
+		}
+		tpl, err := template.New(base).ParseFS(templateFS, "templates/layout.html", n)
+		if err != nil {
+			return nil, err
+		}
+		t.byName[base] = tpl
+	}
+	return t, nil
+}
+
+// defaultBrand is how pages look outside any workspace.
+var defaultBrand = authn.Branding{DisplayName: "Sigil"}
+
+// render writes page name with status, under the page's CSP.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, p page) {
+	if p.Brand.DisplayName == "" {
+		p.Brand = defaultBrand
+	}
+	var buf bytes.Buffer
+	if err := s.pages.byName[name].ExecuteTemplate(&buf, "layout", p); err != nil {
+		s.log.ErrorContext(r.Context(), "render page", "page", name, "err", err)
+		http.Error(w, "the page failed to render", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Security-Policy", csp(p.FormAction))
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// csp is the policy of every page: our own script and style only, images
+// also from https (workspace logos), no framing, forms to ourselves and
+// to the app a sign-in returns to.
+func csp(formAction []string) string {
+	fa := "'self'"
+	for _, o := range formAction {
+		if o != "" && !strings.ContainsAny(o, " ;,'") {
+			fa += " " + o
+		}
+	}
+	return "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; " +
+		"connect-src 'self'; form-action " + fa + "; frame-ancestors 'none'; base-uri 'none'"
+}
+
+// failPage renders an error the handler could not place on its own page.
+func (s *Server) failPage(w http.ResponseWriter, r *http.Request, err error) {
+	status, msg := explain(err)
+	if status >= 500 {
+		s.log.ErrorContext(r.Context(), "page failed", "path", r.URL.Path, "err", err)
+	}
+	s.render(w, r, status, "message", page{Title: "Something went wrong", Lead: msg, Link: "/login", LinkText: "Back to sign in"})
+}
+
+// explain turns a domain error into a status and a sentence for a person:
+// what happened and what to do next.
+func explain(err error) (int, string) {
+	var ce *authn.ClientError
+	if errors.As(err, &ce) {
+		return http.StatusBadRequest, "This sign-in link is not valid: " + ce.Detail + ". Go back to the app and try again; if it keeps happening, tell the app's developers."
+	}
+	var e *authn.Error
+	if !errors.As(err, &e) {
+		return http.StatusInternalServerError, "Something failed on our side. Try again in a moment."
+	}
+	switch e.Code {
+	case authn.CodeInvalidCredentials:
+		return http.StatusUnauthorized, "That email and password don't match an account. Check them and try again, or reset your password."
+	case authn.CodeRateLimited:
+		return http.StatusTooManyRequests, "Too many attempts. Wait " + waitText(e) + " and try again."
+	case authn.CodeInvalidJoinCode:
+		return http.StatusUnauthorized, "That join code is not valid. Ask your workspace's admin for the current one."
+	case authn.CodeEmailExists:
+		return http.StatusConflict, "An account with that email already exists in this workspace. Sign in instead, or reset your password."
+	case authn.CodeInvalidToken:
+		return http.StatusBadRequest, "This link has expired or was already used. Ask for a new one."
+	case authn.CodeUnavailable:
+		return http.StatusServiceUnavailable, "Signing in is briefly unavailable. Try again in a few seconds."
+	case authn.CodeInvalidRequest:
+		return http.StatusBadRequest, sentence(e.Detail)
+	case authn.CodeNotFound:
+		return http.StatusNotFound, "There is nothing here."
+	case authn.CodeForbidden:
+		return http.StatusForbidden, sentence(e.Detail)
+	}
+	return http.StatusBadRequest, sentence(e.Detail)
+}
+
+// waitText is a rate limit's wait in words.
+func waitText(e *authn.Error) string {
+	n := int(e.RetryAfter.Seconds() + 0.999)
+	if n <= 1 {
+		return "a second"
+	}
+	return strconv.Itoa(n) + " seconds"
+}
+
+// sentence capitalises a domain detail and ends it with a full stop.
+func sentence(s string) string {
+	if s == "" {
+		return "The request was not valid."
+	}
+	s = strings.ToUpper(s[:1]) + s[1:]
+	if !strings.HasSuffix(s, ".") {
+		s += "."
+	}
+	return s
+}
+
+// retryAfter sets Retry-After on a rate-limited answer.
+func retryAfter(w http.ResponseWriter, err error) {
+	var e *authn.Error
+	if errors.As(err, &e) && e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(e.RetryAfter.Seconds()+0.999)))
+	}
+}

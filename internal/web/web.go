@@ -1,0 +1,155 @@
+package web
+
+import (
+	"embed"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/sigil-auth/sigil/internal/authn"
+	"github.com/sigil-auth/sigil/internal/clientip"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed assets
+var assetFS embed.FS
+
+// Deps are what the pages need.
+type Deps struct {
+	Auth   *authn.Service
+	IPs    *clientip.Resolver
+	Log    *slog.Logger
+	Issuer string
+	Now    func() time.Time // nil: time.Now
+}
+
+// Server serves the hosted pages. It is an http.Handler for the patterns
+// of Routes; the caller mounts it (httpapi does, so the pages share its
+// logging, metrics and body limit).
+type Server struct {
+	auth     *authn.Service
+	ips      *clientip.Resolver
+	log      *slog.Logger
+	issuer   string
+	now      func() time.Time
+	cookie   cookieSpec
+	pages    *templates
+	mux      *http.ServeMux
+	assets   http.Handler
+	patterns []string
+}
+
+// New builds the pages.
+func New(d Deps) (*Server, error) {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	pages, err := parseTemplates()
+	if err != nil {
+		return nil, err
+	}
+	sub, _ := fs.Sub(assetFS, "assets")
+	s := &Server{auth: d.Auth, ips: d.IPs, log: d.Log, issuer: strings.TrimRight(d.Issuer, "/"), now: d.Now,
+		cookie: newCookieSpec(d.Issuer), pages: pages, mux: http.NewServeMux(),
+		assets: http.StripPrefix("/assets/", http.FileServerFS(sub))}
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(s.crossOrigin))
+	post := func(h handler) http.Handler { return cop.Handler(s.h(h)) }
+	for _, rt := range []struct {
+		pattern string
+		h       http.Handler
+	}{
+		{"GET /login", s.h(s.loginPage)},
+		{"POST /login", post(s.login)},
+		{"GET /signup", s.h(s.signupPage)},
+		{"POST /signup", post(s.signup)},
+		{"GET /forgot-password", s.h(s.forgotPage)},
+		{"POST /forgot-password", post(s.forgot)},
+		{"GET /reset-password", s.h(s.resetPage)},
+		{"POST /reset-password", post(s.reset)},
+		{"GET /verify-email", s.h(s.verifyPage)},
+		{"POST /verify-email", post(s.verify)},
+		{"GET /logout", s.h(s.logoutPage)},
+		{"POST /logout", post(s.logout)},
+		{"GET /account", s.h(s.account)},
+		{"GET /oauth2/authorize", s.h(s.authorize)},
+		{"GET /oauth2/logout", s.h(s.rpLogout)},
+		{"GET /assets/brand/{ws}", s.h(s.brandCSS)},
+		{"GET /assets/{file}", http.HandlerFunc(s.asset)},
+	} {
+		s.mux.Handle(rt.pattern, rt.h)
+		s.patterns = append(s.patterns, rt.pattern)
+	}
+	return s, nil
+}
+
+// Routes are the patterns the pages serve.
+func (s *Server) Routes() []string { return s.patterns }
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Cross-Origin-Opener-Policy", "same-origin")
+	s.mux.ServeHTTP(w, r)
+}
+
+// handler is a page handler; it renders or redirects itself and returns
+// only errors it could not show (rendered by s.h as the error page).
+type handler func(w http.ResponseWriter, r *http.Request) error
+
+func (s *Server) h(f handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := f(w, r); err != nil {
+			s.failPage(w, r, err)
+		}
+	})
+}
+
+// asset serves the embedded stylesheet and script; they change only with
+// the binary, so browsers may keep them an hour.
+func (s *Server) asset(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	s.assets.ServeHTTP(w, r)
+}
+
+// crossOrigin answers a form post from another origin.
+func (s *Server) crossOrigin(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusForbidden, "message", page{Title: "This form came from another site",
+		Lead: "Sigil only accepts sign-in forms posted from its own pages. Go back to the app you came from and start again."})
+}
+
+// clientIP is the request's client address, believing X-Forwarded-For
+// only from trusted proxies.
+func (s *Server) clientIP(r *http.Request) netip.Addr {
+	return s.ips.ClientIP(r.RemoteAddr, r.Header.Values("X-Forwarded-For"))
+}
+
+// redirect sends the browser on: 303 after a form post, 302 otherwise.
+func redirect(w http.ResponseWriter, r *http.Request, to string) {
+	code := http.StatusFound
+	if r.Method == http.MethodPost {
+		code = http.StatusSeeOther
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, to, code)
+}
+
+// originOf is the scheme://host of an absolute URL, "" if there is none.
+func originOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
+}
