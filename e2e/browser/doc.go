@@ -1,0 +1,16 @@
+// Package browser holds the browser tests of Sigil's hosted sign-in pages
+// (API.md §11). It has no code of its own: browser_test.go builds the
+// sigil binary, serves it on a temporary database (SQLite, and PostgreSQL
+// when SIGIL_TEST_POSTGRES is set) with a test SMTP mailbox, runs a
+// harness server that is a single-page app's origin (spa/, with the stock
+// oidc-client-ts library) and an API protected by the verify package, and
+// then runs the Node tests in tests/, which drive Debian's Chromium through
+// playwright-core.
+//
+// It needs node (≥ 20), chromium (apt-get install chromium) and
+// node_modules here (npm ci); install.sh installs both. Without them the
+// test skips, or fails when CI is set.
+//
+// Screenshots of every hosted page, at desktop and phone sizes, go to
+// screenshots/<backend>/ (not committed).
+package browser

@@ -1,0 +1,239 @@
+package browser
+
+// The processes and servers the Node tests talk to: the sigil binary, the
+// set-up done through its admin API, and the harness server that is the
+// single-page app's origin.
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sigil-auth/sigil/internal/testenv"
+	"github.com/sigil-auth/sigil/verify"
+)
+
+// adminToken is SIGIL_ADMIN_TOKEN for every server these tests start.
+const adminToken = "browser-e2e-admin-token-0123456789abcdefghij"
+
+// client never waits long: a hung server fails the test, not stalls it.
+var client = &http.Client{Timeout: 10 * time.Second}
+
+// buildSigil compiles ./cmd/sigil of the repository at root.
+func buildSigil(t *testing.T, root string) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "sigil")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/sigil")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build ./cmd/sigil: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// sigil is a running `sigil serve`.
+type sigil struct{ url string }
+
+// startSigil serves database db (SIGIL_* settings) on a free loopback
+// port, with mail to smtpURL and no rate limits, until t ends.
+func startSigil(t *testing.T, bin string, db map[string]string, smtpURL string) *sigil {
+	t.Helper()
+	dir := t.TempDir()
+	addr := freeAddr(t)
+	url := "http://" + addr
+	cmd := exec.Command(bin, "serve")
+	cmd.Dir = dir // no stray .env
+	cmd.Env = []string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + dir,
+		"SIGIL_ADDR=" + addr,
+		"SIGIL_ISSUER=" + url,
+		"SIGIL_ADMIN_TOKEN=" + adminToken,
+		"SIGIL_SMTP_URL=" + smtpURL,
+		"SIGIL_RATE_LIMITS=off",
+	}
+	for k, v := range db {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	logs, exited := runProcess(t, "sigil serve", cmd)
+	waitOK(t, "sigil serve", url+"/readyz", logs, exited)
+	return &sigil{url: url}
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// runProcess starts cmd with its output collected, and stops it when t
+// ends (SIGTERM, then a kill after 10 s), logging the output if t failed.
+// The channel yields the process's exit.
+func runProcess(t *testing.T, name string, cmd *exec.Cmd) (*testenv.Output, <-chan error) {
+	t.Helper()
+	logs := &testenv.Output{}
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			<-exited
+		}
+		if t.Failed() {
+			t.Logf("%s log:\n%s", name, logs.String())
+		}
+	})
+	return logs, exited
+}
+
+// waitOK polls url until it answers 200, the process exits, or 30 s pass.
+func waitOK(t *testing.T, name, url string, logs *testenv.Output, exited <-chan error) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-exited:
+			t.Fatalf("%s exited early: %v\n%s", name, err, logs.String())
+		default:
+		}
+		if res, err := client.Get(url); err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond) // polling for start-up
+	}
+	t.Fatalf("%s not ready after 30 s\n%s", name, logs.String())
+}
+
+// app is what the set-up made: the workspace's join code and the SPA's
+// OAuth2 client.
+type app struct{ joinCode, clientID string }
+
+// setUpApp creates the workspace "Acme" and registers the SPA at spa as
+// a public client (API.md §9, §11), with the admin token.
+func setUpApp(t *testing.T, sigilURL, spa string) app {
+	t.Helper()
+	admin := "Authorization: Bearer " + adminToken
+	ws := testenv.Do(t, client, "POST", sigilURL+"/v1/workspaces", map[string]string{"name": "Acme"}, admin)
+	if ws.Status != http.StatusCreated || ws.Str("id") == "" || ws.Str("join_code") == "" {
+		t.Fatalf("POST /v1/workspaces = %d %s, want 201 with id and join_code", ws.Status, ws.Raw)
+	}
+	reg := testenv.Do(t, client, "POST", sigilURL+"/v1/workspaces/"+ws.Str("id")+"/apps", map[string]any{
+		"name":                       "Demo SPA",
+		"redirect_uris":              []string{spa + "/callback.html"},
+		"post_logout_redirect_uris":  []string{spa + "/"},
+		"token_endpoint_auth_method": "none",
+	}, admin)
+	if reg.Status != http.StatusCreated || reg.Str("client_id") == "" {
+		t.Fatalf("POST /v1/workspaces/{id}/apps = %d %s, want 201 with client_id", reg.Status, reg.Raw)
+	}
+	return app{joinCode: ws.Str("join_code"), clientID: reg.Str("client_id")}
+}
+
+// newVerifier is the verify middleware of the SPA's API, as a Go service
+// would set it up (docs/integrations/go-middleware.md), closed when t ends.
+func newVerifier(t *testing.T, sigilURL string) *verify.Verifier {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	v, err := verify.New(ctx, verify.Config{
+		Issuer:     sigilURL,
+		Credential: adminToken,
+		Logger:     slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatalf("verify.New: %v", err)
+	}
+	t.Cleanup(func() { v.Close() })
+	return v
+}
+
+// harness is the SPA's origin: a loopback server whose address is known
+// before it serves, so the app can be registered with it first.
+type harness struct {
+	srv *httptest.Server
+	url string
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	s := httptest.NewUnstartedServer(http.NotFoundHandler())
+	h := &harness{srv: s, url: "http://" + s.Listener.Addr().String()}
+	t.Cleanup(s.Close)
+	return h
+}
+
+// spaConfig is GET /config.json: what app.js hands to UserManager.
+type spaConfig struct {
+	Authority string `json:"authority"`
+	ClientID  string `json:"client_id"`
+}
+
+// mailJSON is one message of GET /mail.
+type mailJSON struct {
+	To      string `json:"to"`
+	Subject string `json:"subject"`
+	Text    string `json:"text"`
+}
+
+// start serves, from e2e/browser at dir:
+//
+//	GET /            spa/ (index.html, app.js, callback.html, …)
+//	GET /vendor/     oidc-client-ts's self-contained browser build
+//	GET /config.json cfg
+//	GET /mail        every message box received, oldest first
+//	GET /api/hello   {"hello": <subject>} behind v's middleware (401 without a good token)
+func (h *harness) start(t *testing.T, dir string, cfg spaConfig, box *testenv.Mailbox, v *verify.Verifier) {
+	t.Helper()
+	mux := http.NewServeMux()
+	mux.Handle("GET /", http.FileServer(http.Dir(filepath.Join(dir, "spa"))))
+	mux.Handle("GET /vendor/", http.StripPrefix("/vendor/",
+		http.FileServer(http.Dir(filepath.Join(dir, "node_modules", "oidc-client-ts", "dist", "browser")))))
+	mux.HandleFunc("GET /config.json", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, cfg) })
+	mux.HandleFunc("GET /mail", func(w http.ResponseWriter, r *http.Request) {
+		out := []mailJSON{}
+		for _, m := range box.Messages() {
+			out = append(out, mailJSON{To: m.To, Subject: m.Subject, Text: m.Text})
+		}
+		writeJSON(w, out)
+	})
+	mux.Handle("GET /api/hello", v.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, _ := verify.FromContext(r.Context())
+		writeJSON(w, map[string]string{"hello": p.Subject})
+	})))
+	h.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		mux.ServeHTTP(w, r)
+	})
+	h.srv.Start()
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(v)
+}
