@@ -79,17 +79,22 @@ func (a *api) send(req *http.Request, want int, out any) error {
 	return nil
 }
 
-// createWorkspace creates a workspace as the admin and returns its join
-// code.
-func (a *api) createWorkspace(ctx context.Context, admin string) (string, error) {
+// fixture is the run's workspace and the admin token that made it.
+type fixture struct {
+	admin, wsID, join string
+}
+
+// createWorkspace creates a workspace as the admin.
+func (a *api) createWorkspace(ctx context.Context, admin string) (fixture, error) {
 	var ws struct {
+		ID       string `json:"id"`
 		JoinCode string `json:"join_code"`
 	}
 	err := a.do(ctx, http.MethodPost, "/v1/workspaces", map[string]string{"name": "bench"}, admin, http.StatusCreated, &ws)
 	if err == nil && ws.JoinCode == "" {
 		err = fmt.Errorf("workspace answer has no join_code")
 	}
-	return ws.JoinCode, err
+	return fixture{admin: admin, wsID: ws.ID, join: ws.JoinCode}, err
 }
 
 // tokens is the part of a token response the scenarios use.

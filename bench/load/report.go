@@ -42,6 +42,7 @@ const (
 	targetLoginCPU    = 1.15  // server CPU per password login in argon2id hashes
 	targetClientCreds = 2000  // client_credentials tokens/s
 	targetIntrospect  = 10000 // introspections/s
+	targetCodeFlow    = 1000  // authorize → token round trips/s, browser signed in
 )
 
 // hash is the unit of the password-login target: the mean of both

@@ -116,7 +116,7 @@ func (r *report) infoRun(ctx context.Context, o options, bin, tmp string, progre
 func (r *report) scenarios(ctx context.Context, o options, names []string, srv, plain *child, admin string, progress io.Writer) error {
 	sigil := newAPI(srv.base, o.conc)
 	defer sigil.close()
-	join, err := sigil.createWorkspace(ctx, admin)
+	fx, err := sigil.createWorkspace(ctx, admin)
 	if err != nil {
 		return err
 	}
@@ -127,7 +127,7 @@ func (r *report) scenarios(ctx context.Context, o options, names []string, srv, 
 			target, tsrv = newAPI(plain.base, o.conc), plain
 			defer target.close()
 		}
-		res, err := sc.run(ctx, sigil, target, tsrv, join, o.conc, o.duration)
+		res, err := sc.run(ctx, sigil, target, tsrv, fx, o.conc, o.duration)
 		if err != nil {
 			return err
 		}

@@ -12,7 +12,8 @@ import (
 // worker is one load-generating goroutine's state: its own user and
 // session, so workers never contend on one refresh chain.
 type worker struct {
-	join            string
+	fixture
+	oidc            oidcClient // oidc-authorize, oidc-code-flow
 	u               user
 	t               tokens
 	key             apiKey // apikey-hello, authorize, client-credentials, introspect
@@ -71,6 +72,12 @@ var scenarios = map[string]scenario{
 	"client-credentials": {name: "client-credentials", reqsPerOp: 1, setup: withAPIKey(clientCredentials), op: clientCredentials},
 	"introspect":         {name: "introspect", reqsPerOp: 1, setup: withAPIKey(introspect), op: introspect},
 	"password-login":     {name: "password-login", reqsPerOp: 1, setup: signupWorker, op: passwordLogin},
+	// The cheapest answer of the server, the yardstick of browser sign-in.
+	"healthz": {name: "healthz", reqsPerOp: 1, setup: func(context.Context, *api, *worker) error { return nil },
+		op: func(ctx context.Context, a *api, _ *worker) error { return a.get(ctx, "/healthz") }},
+	// Browser sign-in (scenarios_oidc.go).
+	"oidc-authorize": {name: "oidc-authorize", reqsPerOp: 1, setup: withBrowserSession(oidcAuthorize), op: oidcAuthorize},
+	"oidc-code-flow": {name: "oidc-code-flow", reqsPerOp: 2, setup: withBrowserSession(oidcCodeFlow), op: oidcCodeFlow},
 }
 
 // result is one scenario's measurement.
@@ -107,10 +114,10 @@ func selfCPU() time.Duration {
 
 // run measures sc with conc workers for d: setup first, then the window,
 // whose start and end bracket the server's CPU reading.
-func (sc scenario) run(ctx context.Context, sigil, target *api, srv *child, join string, conc int, d time.Duration) (result, error) {
+func (sc scenario) run(ctx context.Context, sigil, target *api, srv *child, fx fixture, conc int, d time.Duration) (result, error) {
 	workers := make([]*worker, conc)
 	for i := range workers {
-		workers[i] = &worker{join: join}
+		workers[i] = &worker{fixture: fx}
 		if err := sc.setup(ctx, sigil, workers[i]); err != nil {
 			return result{}, fmt.Errorf("%s: worker setup: %w", sc.name, err)
 		}

@@ -74,6 +74,7 @@ func (r *report) credentialTargets() []target {
 	}
 	rate("client-credentials", "client_credentials tokens/s (same token while valid)", targetClientCreds)
 	rate("introspect", "introspections/s (API key caller)", targetIntrospect)
+	ts = append(ts, r.browserTargets()...)
 	if res, ok := r.find("password-login", srv); ok && r.hash() > 0 {
 		x := float64(res.cpuPerOp()) / float64(r.hash())
 		ts = append(ts, target{"server CPU per password login", fmt.Sprintf("≤ %.2f× one argon2id hash", targetLoginCPU),
@@ -99,4 +100,26 @@ func (r *report) writeTargets(b *strings.Builder) {
 	}
 	b.WriteString("\nMB = 10⁶ bytes. Figures depend on what else runs on the machine: compare the load " +
 		"averages and the raw-verify figure across runs before comparing anything else.\n")
+}
+
+// browserTargets are issue 8's rows: a signed-in browser's authorize →
+// token round trip, beside plain GET /healthz of the same run.
+func (r *report) browserTargets() []target {
+	var ts []target
+	srv := "sigil (log=" + r.LogLevel
+	health, hasHealth := r.find("healthz", srv)
+	row := func(scenario, name string, goal float64) {
+		res, ok := r.find(scenario, srv)
+		if !ok {
+			return
+		}
+		m := fmt.Sprintf("%.0f/s, server CPU/op %s", res.opsPerSec(), r.x(res.cpuPerOp()))
+		if hasHealth {
+			m += fmt.Sprintf(" (GET /healthz: %.0f/s, %s)", health.opsPerSec(), r.x(health.cpuPerOp()))
+		}
+		ts = append(ts, target{name, fmt.Sprintf("≥ %.0f/s", goal), m, res.opsPerSec() >= goal, true})
+	}
+	row("oidc-code-flow", "authorize → token round trips/s (browser already signed in)", targetCodeFlow)
+	row("oidc-authorize", "authorize answers/s (browser already signed in; code, no page)", targetCodeFlow)
+	return ts
 }
