@@ -37,7 +37,7 @@ func TestSmoke(t *testing.T) {
 			"| jwks | sigil (log=warn) |", "| client-credentials | sigil (log=warn) |",
 			"| introspect | sigil (log=warn) |", "| password-login | sigil (log=warn) |", "| hello | sigil (log=info) |",
 			"| healthz | sigil (log=warn) |", "| oidc-authorize | sigil (log=warn) |", "| oidc-code-flow | sigil (log=warn) |",
-			"| authorize → token round trips/s",
+			"| oidc-code-flow-eddsa | sigil (log=warn) |", "| authorize → token round trips/s",
 			"| GET / with X-API-KEY |", "| forward-auth GET /v1/authorize with X-API-KEY |", "| GET / with a customer HS256 JWT |", "| GET /.well-known/jwks.json |",
 			"| client_credentials tokens/s", "| introspections/s", "| server CPU per password login |",
 			"one argon2id hash",

@@ -76,8 +76,10 @@ var scenarios = map[string]scenario{
 	"healthz": {name: "healthz", reqsPerOp: 1, setup: func(context.Context, *api, *worker) error { return nil },
 		op: func(ctx context.Context, a *api, _ *worker) error { return a.get(ctx, "/healthz") }},
 	// Browser sign-in (scenarios_oidc.go).
-	"oidc-authorize": {name: "oidc-authorize", reqsPerOp: 1, setup: withBrowserSession(oidcAuthorize), op: oidcAuthorize},
-	"oidc-code-flow": {name: "oidc-code-flow", reqsPerOp: 2, setup: withBrowserSession(oidcCodeFlow), op: oidcCodeFlow},
+	"oidc-authorize": {name: "oidc-authorize", reqsPerOp: 1, setup: withBrowserSession("RS256", oidcAuthorize), op: oidcAuthorize},
+	"oidc-code-flow": {name: "oidc-code-flow", reqsPerOp: 2, setup: withBrowserSession("RS256", oidcCodeFlow), op: oidcCodeFlow},
+	"oidc-code-flow-eddsa": {name: "oidc-code-flow-eddsa", reqsPerOp: 2, setup: withBrowserSession("EdDSA", oidcCodeFlow),
+		op: oidcCodeFlow},
 }
 
 // result is one scenario's measurement.

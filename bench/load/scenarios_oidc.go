@@ -30,8 +30,9 @@ type oidcClient struct {
 }
 
 // withBrowserSession signs a password user in through POST /login, keeps
-// the cookie, registers a public app and warms the server with one op.
-func withBrowserSession(op func(context.Context, *api, *worker) error) func(context.Context, *api, *worker) error {
+// the cookie, registers a public app whose ID tokens use alg and warms
+// the server with one op.
+func withBrowserSession(alg string, op func(context.Context, *api, *worker) error) func(context.Context, *api, *worker) error {
 	return func(ctx context.Context, sigil *api, w *worker) error {
 		if err := signupWorker(ctx, sigil, w); err != nil {
 			return err
@@ -51,7 +52,7 @@ func withBrowserSession(op func(context.Context, *api, *worker) error) func(cont
 		var app struct {
 			ClientID string `json:"client_id"`
 		}
-		body := map[string]any{"name": "bench", "redirect_uris": []string{benchRedirect}}
+		body := map[string]any{"name": "bench", "redirect_uris": []string{benchRedirect}, "id_token_signed_response_alg": alg}
 		if err := sigil.do(ctx, http.MethodPost, "/v1/workspaces/"+w.wsID+"/apps", body, w.admin, http.StatusCreated, &app); err != nil {
 			return err
 		}

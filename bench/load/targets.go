@@ -119,7 +119,8 @@ func (r *report) browserTargets() []target {
 		}
 		ts = append(ts, target{name, fmt.Sprintf("≥ %.0f/s", goal), m, res.opsPerSec() >= goal, true})
 	}
-	row("oidc-code-flow", "authorize → token round trips/s (browser already signed in)", targetCodeFlow)
+	row("oidc-code-flow", "authorize → token round trips/s, RS256 ID token (browser already signed in)", targetCodeFlow)
+	row("oidc-code-flow-eddsa", "authorize → token round trips/s, EdDSA ID token (browser already signed in)", targetCodeFlow)
 	row("oidc-authorize", "authorize answers/s (browser already signed in; code, no page)", targetCodeFlow)
 	return ts
 }

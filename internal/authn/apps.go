@@ -273,6 +273,7 @@ func (s *Service) UpdateApp(ctx context.Context, ip netip.Addr, p Principal, ws,
 		return AppView{}, err
 	}
 	s.origins.invalidate()
+	s.announce(ctx, ws, []string{id})
 	s.audit(ctx, ip, store.AuditEvent{WorkspaceID: ws, Actor: p.Subject, Action: AuditAppUpdate, Target: id})
 	return appView(a, secret), nil
 }
@@ -292,13 +293,29 @@ func (s *Service) DeleteApp(ctx context.Context, ip netip.Addr, p Principal, ws,
 		return err
 	}
 	s.origins.invalidate()
+	s.announce(ctx, ws, []string{id})
 	s.audit(ctx, ip, store.AuditEvent{WorkspaceID: ws, Actor: p.Subject, Action: AuditAppDelete, Target: id})
 	return nil
 }
 
+// app reads an app through a cache of liveTTL: the authorize and token
+// endpoints read it on every request, and changes are announced
+// (UpdateApp, DeleteApp), so other replicas drop it at once.
+func (s *Service) app(ctx context.Context, id string) (store.App, error) {
+	if a, ok := s.apps.get(id); ok {
+		return a, nil
+	}
+	epoch := s.apps.epoch.Load()
+	a, err := s.store.GetApp(ctx, id)
+	if err == nil {
+		s.apps.put(id, id, a, epoch)
+	}
+	return a, err
+}
+
 // appOf reads app id of workspace ws; another workspace's app is not found.
 func (s *Service) appOf(ctx context.Context, ws, id string) (store.App, error) {
-	a, err := s.store.GetApp(ctx, id)
+	a, err := s.app(ctx, id)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && a.WorkspaceID != ws) {
 		return store.App{}, ErrNotFound
 	}

@@ -80,7 +80,7 @@ func (s *Service) CheckAuthorize(ctx context.Context, q url.Values) (Authorizati
 	if req.ClientID == "" {
 		return az, &ClientError{"the request names no client_id"}
 	}
-	app, err := s.store.GetApp(ctx, req.ClientID)
+	app, err := s.app(ctx, req.ClientID)
 	if errors.Is(err, store.ErrNotFound) {
 		return az, &ClientError{"no app is registered with this client_id"}
 	} else if err != nil {
@@ -175,29 +175,24 @@ func (az Authorization) Satisfied(b *BrowserSession, now time.Time) bool {
 }
 
 // GrantCode issues an authorization code for the person of browser
-// session b and returns the redirect that delivers it to the app.
+// session b (as Browser, SignIn or SignUpBrowser returned it) and returns
+// the redirect that delivers it to the app.
 func (s *Service) GrantCode(ctx context.Context, ip netip.Addr, az Authorization, b BrowserSession) (string, error) {
 	if b.WorkspaceID != az.App.WorkspaceID {
 		return "", errorf(CodeForbidden, "your account belongs to another workspace than this app; sign in with an account of the app's workspace")
 	}
-	u, err := s.store.GetUser(ctx, b.UserID)
-	if errors.Is(err, store.ErrNotFound) {
-		return "", ErrInvalidToken
-	} else if err != nil {
-		return "", err
-	}
 	code := codePrefix + token.NewSecret()
 	now := s.now()
 	c := store.AuthorizationCode{
-		Hash: token.Hash(code), AppID: az.App.ID, UserID: u.ID, WorkspaceID: u.WorkspaceID,
+		Hash: token.Hash(code), AppID: az.App.ID, UserID: b.UserID, WorkspaceID: b.WorkspaceID,
 		RedirectURI: az.Request.RedirectURI, CodeChallenge: az.Request.CodeChallenge,
-		Scopes: grantScopes(az.Scopes, u.Scopes), Nonce: az.Request.Nonce, Method: b.Method,
+		Scopes: grantScopes(az.Scopes, b.scopes), Nonce: az.Request.Nonce, Method: b.Method,
 		AuthTime: b.AuthTime, CreatedAt: now, ExpiresAt: now.Add(codeTTL),
 	}
 	if err := s.store.CreateAuthorizationCode(ctx, c); err != nil {
 		return "", err
 	}
-	s.audit(ctx, ip, store.AuditEvent{WorkspaceID: u.WorkspaceID, Actor: u.ID, Action: AuditAuthorize, Target: az.App.ID,
+	s.audit(ctx, ip, store.AuditEvent{WorkspaceID: b.WorkspaceID, Actor: b.UserID, Action: AuditAuthorize, Target: az.App.ID,
 		Method: b.Method, Details: map[string]string{"scope": strings.Join(c.Scopes, " ")}})
 	return az.redirect(s.opt.Issuer, url.Values{"code": {code}}), nil
 }

@@ -34,6 +34,7 @@ type BrowserSession struct {
 	Method      string
 	AuthTime    time.Time
 	ExpiresAt   time.Time
+	scopes      []string // the person's scopes when the session was read
 }
 
 // IsBrowserSession reports whether a session id is a browser session's.
@@ -76,16 +77,31 @@ func (s *Service) startBrowserSession(ctx context.Context, u store.User, method 
 		return BrowserSession{}, err
 	}
 	return BrowserSession{Cookie: cookie, ID: sess.ID, UserID: u.ID, WorkspaceID: u.WorkspaceID, Email: u.Email,
-		Method: method, AuthTime: now, ExpiresAt: sess.ExpiresAt}, nil
+		Method: method, AuthTime: now, ExpiresAt: sess.ExpiresAt, scopes: u.Scopes}, nil
 }
 
 // Browser resolves a browser-session cookie; a missing, unknown, ended or
-// expired one is ErrInvalidToken.
+// expired one is ErrInvalidToken. A resolved session is cached for
+// liveTTL, like a live access-token session: signing out anywhere is
+// announced and drops it at once.
 func (s *Service) Browser(ctx context.Context, cookie string) (BrowserSession, error) {
 	if !strings.HasPrefix(cookie, browserCookiePrefix) || len(cookie) > 128 {
 		return BrowserSession{}, ErrInvalidToken
 	}
-	rt, err := s.store.GetRefreshToken(ctx, token.Hash(cookie))
+	hash := token.Hash(cookie)
+	if b, ok := s.browsers.get(string(hash)); ok && s.now().Before(b.ExpiresAt) {
+		return b, nil
+	}
+	epoch := s.browsers.epoch.Load()
+	b, err := s.readBrowser(ctx, hash)
+	if err == nil {
+		s.browsers.put(string(hash), b.ID, b, epoch)
+	}
+	return b, err
+}
+
+func (s *Service) readBrowser(ctx context.Context, hash []byte) (BrowserSession, error) {
+	rt, err := s.store.GetRefreshToken(ctx, hash)
 	if errors.Is(err, store.ErrNotFound) {
 		return BrowserSession{}, ErrInvalidToken
 	} else if err != nil {
@@ -107,7 +123,7 @@ func (s *Service) Browser(ctx context.Context, cookie string) (BrowserSession, e
 		return BrowserSession{}, err
 	}
 	return BrowserSession{ID: sess.ID, UserID: sess.UserID, WorkspaceID: sess.WorkspaceID, Email: u.Email,
-		Method: sess.Method, AuthTime: sess.CreatedAt, ExpiresAt: sess.ExpiresAt}, nil
+		Method: sess.Method, AuthTime: sess.CreatedAt, ExpiresAt: sess.ExpiresAt, scopes: u.Scopes}, nil
 }
 
 // SignOut ends the browser session of cookie (idempotent: an unknown or

@@ -139,6 +139,8 @@ func (s *Service) Run(ctx context.Context) error {
 		s.apiKeys.flush()
 		s.jwtKeys.flush()
 		s.wsCache.flush()
+		s.browsers.flush()
+		s.apps.flush()
 	})
 }
 
@@ -159,8 +161,12 @@ const jwtKeyTag = "jk_"
 func (s *Service) forget(ws, id string) {
 	s.revoked.add(ws, id)
 	switch {
-	case strings.HasPrefix(id, "ses_"), IsBrowserSession(id):
+	case strings.HasPrefix(id, "ses_"):
 		s.live.forget(id)
+	case IsBrowserSession(id):
+		s.browsers.forget(id)
+	case strings.HasPrefix(id, "app_"):
+		s.apps.forget(id)
 	case strings.HasPrefix(id, apiKeyIDPrefix+"_"):
 		s.apiKeys.forget(id)
 	case strings.HasPrefix(id, "ws_"):

@@ -71,7 +71,7 @@ func (s *Service) authClient(ctx context.Context, c ClientAuth) (store.App, erro
 	if c.ID == "" || len(c.ID) > 128 || len(c.Secret) > 256 {
 		return store.App{}, errInvalidClient
 	}
-	app, err := s.store.GetApp(ctx, c.ID)
+	app, err := s.app(ctx, c.ID)
 	if errors.Is(err, store.ErrNotFound) {
 		return store.App{}, errInvalidClient
 	} else if err != nil {
@@ -266,7 +266,7 @@ func (s *Service) RPLogout(ctx context.Context, ip netip.Addr, in LogoutRequest,
 	}
 	target := ""
 	if in.PostLogoutRedirectURI != "" {
-		app, err := s.store.GetApp(ctx, clientID)
+		app, err := s.app(ctx, clientID)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return "", err
 		}

@@ -62,13 +62,16 @@ type Service struct {
 	apiKeys *recordCache[store.APIKey]
 	jwtKeys *recordCache[jwtKeyEntry]
 	wsCache *recordCache[store.Workspace]
-	touched *touchSet
-	revoked *feed
-	audits  *auditor
-	origins originSet
-	pw      *password.Hasher
-	codeKey []byte // authenticates issued auth codes
-	admin   []byte // SHA-256 of the admin token, for constant-time compares
+	// browsers caches resolved browser-session cookies (by hash).
+	browsers *recordCache[BrowserSession]
+	apps     *recordCache[store.App]
+	touched  *touchSet
+	revoked  *feed
+	audits   *auditor
+	origins  originSet
+	pw       *password.Hasher
+	codeKey  []byte // authenticates issued auth codes
+	admin    []byte // SHA-256 of the admin token, for constant-time compares
 }
 
 // New wires a Service. bus announces session revocations to the other
@@ -91,18 +94,20 @@ func New(st store.Store, keys *token.Keyring, lim ratelimit.Limiter, bus fanout.
 	}
 	s := &Service{
 		store: st, keys: keys, limiter: lim, bus: bus, opt: o, now: o.Now, log: o.Log,
-		verify:  token.NewVerifier(keys, o.Issuer, o.Now, 0),
-		derive:  token.NewDeriver(o.RefreshKey),
-		tokens:  newTokenCache(tokenCacheSize),
-		live:    newLiveCache(liveTTL, o.Now),
-		apiKeys: newRecordCache[store.APIKey](liveTTL, o.Now),
-		jwtKeys: newRecordCache[jwtKeyEntry](liveTTL, o.Now),
-		wsCache: newRecordCache[store.Workspace](liveTTL, o.Now),
-		touched: newTouchSet(),
-		revoked: newFeed(o.Now),
-		audits:  newAuditor(st, o.Log, o.Now),
-		pw:      o.Passwords,
-		codeKey: token.DeriveKey(o.RefreshKey, "auth codes"),
+		verify:   token.NewVerifier(keys, o.Issuer, o.Now, 0),
+		derive:   token.NewDeriver(o.RefreshKey),
+		tokens:   newTokenCache(tokenCacheSize),
+		live:     newLiveCache(liveTTL, o.Now),
+		apiKeys:  newRecordCache[store.APIKey](liveTTL, o.Now),
+		jwtKeys:  newRecordCache[jwtKeyEntry](liveTTL, o.Now),
+		wsCache:  newRecordCache[store.Workspace](liveTTL, o.Now),
+		browsers: newRecordCache[BrowserSession](liveTTL, o.Now),
+		apps:     newRecordCache[store.App](liveTTL, o.Now),
+		touched:  newTouchSet(),
+		revoked:  newFeed(o.Now),
+		audits:   newAuditor(st, o.Log, o.Now),
+		pw:       o.Passwords,
+		codeKey:  token.DeriveKey(o.RefreshKey, "auth codes"),
 	}
 	go s.audits.run()
 	if o.AdminToken != "" {

@@ -213,3 +213,44 @@ func TestSignUpThroughApp(t *testing.T) {
 		t.Errorf("account of another workspace: %d to %q", res.StatusCode, res.Header.Get("Location"))
 	}
 }
+
+// TestBranding: a workspace's name, logo and accent colour appear on the
+// sign-in page an app sends its users to; bad values are refused.
+func TestBranding(t *testing.T) {
+	e := newEnv(t, testenv.NewDatabase(t, "sqlite"), testenv.Options{})
+	admin := "Authorization: Bearer " + testenv.AdminToken
+	ws := e.s.URL + "/v1/workspaces/" + e.ws
+	for _, bad := range []map[string]any{
+		{"accent_color": "red"}, {"accent_color": "#12345"}, {"accent_color": "#123456;}"},
+		{"logo_url": "http://acme.example/logo.png"}, {"logo_url": "javascript:alert(1)"},
+		{"display_name": strings.Repeat("x", 101)},
+	} {
+		if r := testenv.Do(t, nil, "PATCH", ws, bad, admin); r.Status != 400 {
+			t.Errorf("PATCH %v: %d, want 400", bad, r.Status)
+		}
+	}
+	r := testenv.Do(t, nil, "PATCH", ws, map[string]any{"display_name": "Acme Cloud",
+		"logo_url": "https://acme.example/logo.png", "accent_color": "#0F766E"}, admin)
+	if r.Status != 200 || !strings.Contains(string(r.Raw), `"accent_color":"#0f766e"`) {
+		t.Fatalf("PATCH branding: %d %s", r.Status, r.Raw)
+	}
+	c := browser(t)
+	res, _ := get(t, c, e.s.URL+"/oauth2/authorize?"+e.authParams(oauth2.GenerateVerifier()).Encode())
+	res, body := get(t, c, e.s.URL+res.Header.Get("Location"))
+	for _, want := range []string{"Acme Cloud", `src="https://acme.example/logo.png"`, `href="/assets/brand/` + e.ws + `.css"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("sign-in page lacks %s", want)
+		}
+	}
+	res, css := get(t, c, e.s.URL+"/assets/brand/"+e.ws+".css")
+	if res.StatusCode != 200 || !strings.Contains(css, "--accent:#0f766e") || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/css") {
+		t.Errorf("brand stylesheet: %d %q %s", res.StatusCode, res.Header.Get("Content-Type"), css)
+	}
+	if res, _ := get(t, c, e.s.URL+"/assets/brand/ws_nope.css"); res.StatusCode != 404 {
+		t.Errorf("unknown workspace's stylesheet: %d", res.StatusCode)
+	}
+	// Without an app in view the page is Sigil's own.
+	if _, body := get(t, browser(t), e.s.URL+"/login"); strings.Contains(body, "Acme Cloud") {
+		t.Error("the plain sign-in page shows a workspace's branding")
+	}
+}

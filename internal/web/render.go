@@ -99,7 +99,13 @@ func (s *Server) failPage(w http.ResponseWriter, r *http.Request, err error) {
 	if status >= 500 {
 		s.log.ErrorContext(r.Context(), "page failed", "path", r.URL.Path, "err", err)
 	}
-	s.render(w, r, status, "message", page{Title: "Something went wrong", Lead: msg, Link: "/login", LinkText: "Back to sign in"})
+	title := "Something went wrong"
+	var ce *authn.ClientError
+	if errors.As(err, &ce) {
+		title = "This sign-in link doesn't work"
+	}
+	retryAfter(w, err)
+	s.render(w, r, status, "message", page{Title: title, Lead: msg, Link: "/login", LinkText: "Back to sign in"})
 }
 
 // explain turns a domain error into a status and a sentence for a person:
