@@ -57,6 +57,10 @@ func FuzzOAuth2(f *testing.F) {
 		{1, "token=sk_x", testenv.AdminToken},
 		{2, "token=rt_x", "Bearer sk_x"},
 		{2, "token=%zz;&=", "Basic !!!"},
+		{0, "grant_type=authorization_code&code=ac_x&redirect_uri=https%3A%2F%2Fa.example%2Fcb&code_verifier=abc&client_id=app_x", ""},
+		{0, "grant_type=authorization_code&code=ac_x&code_verifier=" + strings.Repeat("a", 43), basic("app_x", "cs_x")},
+		{2, "token=rt_x&client_id=app_x", ""},
+		{2, "token=rt_x", basic("app_x", "cs_%")},
 	} {
 		f.Add(seed.endpoint, seed.body, seed.auth)
 	}

@@ -75,8 +75,13 @@ func (s *Server) pending(r *http.Request) (*authn.Authorization, error) {
 		return nil, &authn.ClientError{Detail: "the request is malformed"}
 	}
 	az, err := s.auth.CheckAuthorize(r.Context(), q)
-	if err != nil {
-		return &az, err
+	var oe *authn.OAuthError
+	if errors.As(err, &oe) {
+		// /oauth2/authorize would have sent this back to the app; a
+		// request that fails only here was altered on the way.
+		return nil, &authn.ClientError{Detail: oe.Description}
+	} else if err != nil {
+		return nil, err
 	}
 	return &az, nil
 }

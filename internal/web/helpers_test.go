@@ -42,7 +42,7 @@ type env struct {
 	clientID string
 }
 
-func newEnv(t *testing.T, db testenv.Database, o testenv.Options) *env {
+func newEnv(t testing.TB, db testenv.Database, o testenv.Options) *env {
 	t.Helper()
 	o.IssuerIsURL, o.Passwords = true, fastPasswords
 	s := testenv.Start(t, db, o)
@@ -62,7 +62,7 @@ func newEnv(t *testing.T, db testenv.Database, o testenv.Options) *env {
 }
 
 // app registers an app in the env's workspace.
-func (e *env) app(t *testing.T, body map[string]any) testenv.Response {
+func (e *env) app(t testing.TB, body map[string]any) testenv.Response {
 	t.Helper()
 	r := testenv.Do(t, nil, "POST", e.s.URL+"/v1/workspaces/"+e.ws+"/apps", body, "Authorization: Bearer "+testenv.AdminToken)
 	if r.Status != 201 {
@@ -85,7 +85,7 @@ func (e *env) oauth(t *testing.T) (*oauth2.Config, *oidc.Provider) {
 
 // browser is an HTTP client that keeps cookies and stops at redirects,
 // so a test sees every step a browser takes.
-func browser(t *testing.T) *http.Client {
+func browser(t testing.TB) *http.Client {
 	jar, _ := cookiejar.New(nil)
 	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
