@@ -18,7 +18,9 @@ const module = "github.com/sigil-auth/sigil/"
 var forbidden = map[string][]string{
 	"internal/store":     {"internal/"},
 	"internal/token":     {"internal/authn", "internal/httpapi", "internal/ratelimit", "internal/fanout"},
-	"internal/authn":     {"internal/httpapi", "internal/config"},
+	"internal/authn":     {"internal/httpapi", "internal/web", "internal/config"},
+	"internal/httpapi":   {"internal/web"},
+	"internal/web":       {"internal/httpapi", "internal/store", "internal/token", "internal/config"},
 	"internal/ratelimit": {"internal/authn", "internal/httpapi", "internal/store"},
 	"internal/fanout":    {"internal/authn", "internal/httpapi", "internal/store"},
 	"internal/clientip":  {"internal/"},
