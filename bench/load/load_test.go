@@ -104,7 +104,7 @@ func TestParseFlags(t *testing.T) {
 		wantErr string
 	}{
 		{[]string{}, []string{"login", "refresh", "hello", "hello-baseline", "apikey-hello", "authorize", "jwt-hello", "jwks",
-			"client-credentials", "introspect", "password-login"}, ""},
+			"client-credentials", "introspect", "password-login", "healthz", "oidc-authorize", "oidc-code-flow", "oidc-code-flow-eddsa"}, ""},
 		{[]string{"--scenarios", "password-login", "--hash-time", "0"}, nil, "--hash-time must be positive"},
 		{[]string{"--scenarios", "hello", "--hash-time", "0"}, []string{"hello"}, ""},
 		{[]string{"--scenarios", " refresh , hello "}, []string{"refresh", "hello"}, ""},

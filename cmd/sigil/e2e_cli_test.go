@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/sigil-auth/sigil/client"
+	"github.com/sigil-auth/sigil/internal/testenv"
 )
 
 var (
@@ -241,7 +242,7 @@ func testCLIKeys(t *testing.T, bin, dir string, env map[string]string, firstPub 
 // testCLIExitCodes checks usage errors (2) and failures (1), each with a
 // one-line error on stderr.
 func testCLIExitCodes(t *testing.T, bin, dir string, env map[string]string) {
-	noServer := map[string]string{"SIGIL_SESSION_FILE": filepath.Join(dir, "other.json"), "SIGIL_URL": "http://" + freeAddr(t)}
+	noServer := map[string]string{"SIGIL_SESSION_FILE": filepath.Join(dir, "other.json"), "SIGIL_URL": "http://" + testenv.FreeAddr(t)}
 	tests := []struct {
 		name string
 		env  map[string]string

@@ -40,7 +40,7 @@ routes:
   - {pattern: "/admin/", scopes: [admin]}
   - {pattern: "/", scopes: [read]}
 `), 0o600)
-	addr := freeAddr(t)
+	addr := testenv.FreeAddr(t)
 	proxy := startProxy(t, bin, addr, "proxy", "--config", cfg, "--listen", addr, "--sigil-url", srv.url)
 
 	var ws struct{ ID string }
@@ -159,7 +159,7 @@ func startProxy(t *testing.T, bin, listen string, argv ...string) *testenv.Outpu
 	cmd := exec.Command(bin, argv...)
 	cmd.Dir = t.TempDir()
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + cmd.Dir}
-	logs, exited := runProcess(t, "sigil proxy", cmd)
-	waitOK(t, "sigil proxy", "http://"+listen+"/public/ping", logs, exited)
+	logs, exited := testenv.RunProcess(t, "sigil proxy", cmd)
+	testenv.WaitOK(t, "sigil proxy", "http://"+listen+"/public/ping", logs, exited)
 	return logs
 }

@@ -9,14 +9,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -80,16 +78,6 @@ func (s *e2eServer) secrets() []string {
 	return append([]string(nil), s.seen...)
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 func startServer(t *testing.T, bin string) *e2eServer {
 	t.Helper()
 	return startServerEnv(t, bin, nil)
@@ -100,7 +88,7 @@ func startServer(t *testing.T, bin string) *e2eServer {
 func startServerEnv(t *testing.T, bin string, env map[string]string) *e2eServer {
 	t.Helper()
 	dir := t.TempDir()
-	addr := freeAddr(t)
+	addr := testenv.FreeAddr(t)
 	cmd := exec.Command(bin, "serve")
 	cmd.Dir = dir // no stray .env
 	settings := map[string]string{
@@ -119,59 +107,10 @@ func startServerEnv(t *testing.T, bin string, env map[string]string) *e2eServer 
 	for k, v := range settings {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	logs, exited := runProcess(t, "sigil serve", cmd)
+	logs, exited := testenv.RunProcess(t, "sigil serve", cmd)
 	srv := &e2eServer{url: "http://" + addr, logs: logs}
-	waitOK(t, "sigil serve", srv.url+"/readyz", logs, exited)
+	testenv.WaitOK(t, "sigil serve", srv.url+"/readyz", logs, exited)
 	return srv
-}
-
-// runProcess starts cmd with its output collected, and stops it when t
-// ends (SIGTERM, then a kill after 10 s), logging the output if t failed.
-// The channel yields the process's exit.
-func runProcess(t *testing.T, name string, cmd *exec.Cmd) (*testenv.Output, <-chan error) {
-	t.Helper()
-	logs := &testenv.Output{}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-exited
-		}
-		if t.Failed() {
-			t.Logf("%s log:\n%s", name, logs.String())
-		}
-	})
-	return logs, exited
-}
-
-// waitOK polls url until it answers 200, the process exits, or 30 s pass
-// (a cold start with migrations takes well under a second).
-func waitOK(t *testing.T, name, url string, logs *testenv.Output, exited <-chan error) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case err := <-exited:
-			t.Fatalf("%s exited early: %v\n%s", name, err, logs.String())
-		default:
-		}
-		if res, err := http.Get(url); err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		time.Sleep(50 * time.Millisecond) // polling for start-up, not observing expiry
-	}
-	t.Fatalf("%s not ready after 30 s\n%s", name, logs.String())
 }
 
 // apiJSON sends a JSON request with a bearer credential and decodes the

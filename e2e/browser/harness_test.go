@@ -8,7 +8,6 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -50,7 +49,7 @@ type sigil struct{ url string }
 func startSigil(t *testing.T, bin string, db map[string]string, smtpURL string) *sigil {
 	t.Helper()
 	dir := t.TempDir()
-	addr := freeAddr(t)
+	addr := testenv.FreeAddr(t)
 	url := "http://" + addr
 	cmd := exec.Command(bin, "serve")
 	cmd.Dir = dir // no stray .env
@@ -67,67 +66,9 @@ func startSigil(t *testing.T, bin string, db map[string]string, smtpURL string) 
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	logs, exited := runProcess(t, "sigil serve", cmd)
-	waitOK(t, "sigil serve", url+"/readyz", logs, exited)
+	logs, exited := testenv.RunProcess(t, "sigil serve", cmd)
+	testenv.WaitOK(t, "sigil serve", url+"/readyz", logs, exited)
 	return &sigil{url: url}
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
-// runProcess starts cmd with its output collected, and stops it when t
-// ends (SIGTERM, then a kill after 10 s), logging the output if t failed.
-// The channel yields the process's exit.
-func runProcess(t *testing.T, name string, cmd *exec.Cmd) (*testenv.Output, <-chan error) {
-	t.Helper()
-	logs := &testenv.Output{}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-exited
-		}
-		if t.Failed() {
-			t.Logf("%s log:\n%s", name, logs.String())
-		}
-	})
-	return logs, exited
-}
-
-// waitOK polls url until it answers 200, the process exits, or 30 s pass.
-func waitOK(t *testing.T, name, url string, logs *testenv.Output, exited <-chan error) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case err := <-exited:
-			t.Fatalf("%s exited early: %v\n%s", name, err, logs.String())
-		default:
-		}
-		if res, err := client.Get(url); err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		time.Sleep(50 * time.Millisecond) // polling for start-up
-	}
-	t.Fatalf("%s not ready after 30 s\n%s", name, logs.String())
 }
 
 // app is what the set-up made: the workspace's join code and the SPA's
