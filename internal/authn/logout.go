@@ -184,6 +184,10 @@ type SessionInfo struct {
 	ExpiresAt       time.Time `json:"expires_at"`
 	LastRefreshedAt time.Time `json:"last_refreshed_at"`
 	Current         bool      `json:"current"`
+	// ClientID is the app the session was issued to (authorization code
+	// flow); Browser marks a hosted-pages sign-in on a browser.
+	ClientID string `json:"client_id,omitempty"`
+	Browser  bool   `json:"browser,omitempty"`
 }
 
 // ListSessions returns the caller's live sessions, newest first.
@@ -198,7 +202,7 @@ func (s *Service) ListSessions(ctx context.Context, p Principal) ([]SessionInfo,
 	out := make([]SessionInfo, len(list))
 	for i, x := range list {
 		out[i] = SessionInfo{ID: x.ID, AuthMethod: x.Method, CreatedAt: x.CreatedAt.UTC(), ExpiresAt: x.ExpiresAt.UTC(),
-			LastRefreshedAt: x.RotatedAt.UTC(), Current: x.ID == p.SessionID}
+			LastRefreshedAt: x.RotatedAt.UTC(), Current: x.ID == p.SessionID, ClientID: x.AppID, Browser: IsBrowserSession(x.ID)}
 	}
 	return out, nil
 }
