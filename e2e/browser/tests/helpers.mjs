@@ -50,13 +50,17 @@ export async function openPage(browser) {
   return { context, page, problems };
 }
 
-// shoot saves full-page screenshots of page as <name>-desktop.png and
-// <name>-phone.png, and leaves the page at the desktop size.
+// shoot saves full-page screenshots of page as <name>-desktop.png,
+// <name>-phone.png and, in the dark colour scheme, <name>-phone-dark.png,
+// and leaves the page at the desktop size in the light scheme.
 export async function shoot(page, name) {
   for (const [size, viewport] of [['desktop', DESKTOP], ['phone', PHONE]]) {
     await page.setViewportSize(viewport);
     await page.screenshot({ path: path.join(SCREENSHOTS, `${name}-${size}.png`), fullPage: true });
   }
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}-phone-dark.png`), fullPage: true });
+  await page.emulateMedia({ colorScheme: 'light' });
   await page.setViewportSize(DESKTOP);
 }
 
