@@ -101,19 +101,11 @@ func (s *Server) oauthTokenErr(w http.ResponseWriter, r *http.Request) error {
 	}
 	switch r.PostForm.Get("grant_type") {
 	case "client_credentials":
-		id, secret, basic, err := basicClient(r)
-		switch {
-		case err != nil:
+		c, err := clientAuth(r)
+		if err != nil {
 			return err
-		case !basic:
-			id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
-		case r.PostForm.Has("client_secret"):
-			// One authentication method per request (RFC 6749 §2.3).
-			return &authn.OAuthError{Code: "invalid_request", Description: "send the client secret either with HTTP Basic or in the form, not both"}
-		case r.PostForm.Has("client_id") && r.PostForm.Get("client_id") != id:
-			return &authn.OAuthError{Code: "invalid_request", Description: "client_id differs from the HTTP Basic user"}
 		}
-		resp, scopes, err := s.auth.ClientCredentials(r.Context(), clientIP(r), id, secret, r.PostForm.Get("scope"))
+		resp, scopes, err := s.auth.ClientCredentials(r.Context(), clientIP(r), c.ID, c.Secret, r.PostForm.Get("scope"))
 		if errors.Is(err, authn.ErrInvalidCredentials) {
 			return errClientAuth
 		} else if err != nil {
@@ -123,7 +115,7 @@ func (s *Server) oauthTokenErr(w http.ResponseWriter, r *http.Request) error {
 			"expires_in": resp.ExpiresIn, "scope": strings.Join(scopes, " ")})
 		return nil
 	case "authorization_code":
-		c, err := appClient(r)
+		c, err := clientAuth(r)
 		if err != nil {
 			return err
 		}
@@ -198,9 +190,9 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request) {
 	s.oauthFail(w, r, err)
 }
 
-// appClient reads an app's client authentication (RFC 6749 §2.3.1):
-// HTTP Basic, or client_id and client_secret in the form, never both.
-func appClient(r *http.Request) (authn.ClientAuth, error) {
+// clientAuth reads a client's authentication (RFC 6749 §2.3.1): HTTP
+// Basic, or client_id and client_secret in the form, never both.
+func clientAuth(r *http.Request) (authn.ClientAuth, error) {
 	id, secret, basic, err := basicClient(r)
 	switch {
 	case err != nil:
@@ -234,7 +226,7 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if isAppRevocation(r) {
-		c, err := appClient(r)
+		c, err := clientAuth(r)
 		if err == nil {
 			if tok := r.PostForm.Get("token"); tok == "" {
 				err = &authn.OAuthError{Code: "invalid_request", Description: "token is required"}
