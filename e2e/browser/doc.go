@@ -11,6 +11,10 @@
 // node_modules here (npm ci); install.sh installs both. Without them the
 // test skips, or fails when CI is set.
 //
-// Screenshots of every hosted page, at desktop and phone sizes, go to
+// Every hosted page is also checked with axe-core (WCAG 2.1 A and AA, in
+// the light and dark colour schemes) and for horizontal overflow at 375 px,
+// and keyboard.test.mjs signs in with the keyboard alone, checking the
+// focus order and a visible focus ring. Screenshots of every page, at
+// desktop and phone sizes (and the phone size dark), go to
 // screenshots/<backend>/ (not committed).
 package browser

@@ -1,7 +1,10 @@
 // Shared by the browser tests: the environment browser_test.go sets, the
-// browser, screenshots at two sizes, the test mailbox, and API set-up.
+// browser, screenshots at two sizes, accessibility checks, the test
+// mailbox, and API set-up.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 
@@ -52,16 +55,69 @@ export async function openPage(browser) {
 
 // shoot saves full-page screenshots of page as <name>-desktop.png,
 // <name>-phone.png and, in the dark colour scheme, <name>-phone-dark.png,
+// asserts that at the phone's 375 px the page does not scroll sideways,
 // and leaves the page at the desktop size in the light scheme.
 export async function shoot(page, name) {
   for (const [size, viewport] of [['desktop', DESKTOP], ['phone', PHONE]]) {
     await page.setViewportSize(viewport);
     await page.screenshot({ path: path.join(SCREENSHOTS, `${name}-${size}.png`), fullPage: true });
   }
+  await checkNoOverflow(page, name);
   await page.emulateMedia({ colorScheme: 'dark' });
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}-phone-dark.png`), fullPage: true });
   await page.emulateMedia({ colorScheme: 'light' });
   await page.setViewportSize(DESKTOP);
+}
+
+// checkNoOverflow asserts that page, at its current viewport, is no wider
+// than the viewport: nothing makes it scroll sideways.
+export async function checkNoOverflow(page, name) {
+  const { scrollWidth, innerWidth } = await page.evaluate(() => ({
+    scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth,
+  }));
+  assert.ok(scrollWidth <= innerWidth,
+    `${name}: at ${innerWidth} px wide the page is ${scrollWidth} px wide (horizontal overflow)`);
+}
+
+// axe-core's browser build, injected with page.evaluate: that runs over
+// the DevTools protocol, which the pages' CSP (script-src 'self') does not
+// govern, whereas page.addScriptTag adds an inline script the CSP blocks.
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+// The WCAG 2.0 and 2.1 A and AA rules.
+const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+
+// a11yViolations runs axe on page as it is now and returns its violations,
+// one line per element: rule, impact, target, and for colour contrast the
+// colours and ratio axe measured.
+async function a11yViolations(page) {
+  if (!await page.evaluate(() => typeof window.axe?.run === 'function')) {
+    await page.evaluate(`${AXE_SOURCE}\n;void 0`);
+  }
+  return page.evaluate(async (tags) => {
+    const result = await window.axe.run(document, { runOnly: { type: 'tag', values: tags } });
+    return result.violations.flatMap((v) => v.nodes.map((n) => {
+      const d = n.any.find((c) => c.data?.contrastRatio !== undefined)?.data;
+      const contrast = d ? ` contrast ${d.contrastRatio}:1 (needs ${d.expectedContrastRatio}),`
+        + ` ${d.fgColor} on ${d.bgColor}, ${d.fontSize} ${d.fontWeight}` : '';
+      return `${v.id} [${v.impact}] ${n.target.join(' ')}${contrast} — ${v.help}`;
+    }));
+  }, AXE_TAGS);
+}
+
+// checkA11y runs axe-core's WCAG 2.1 A and AA rules on page in the light
+// and the dark colour scheme, and fails listing every violation (rule,
+// impact, element). It leaves the page in the light scheme.
+export async function checkA11y(page, name) {
+  const found = [];
+  try {
+    for (const colorScheme of ['light', 'dark']) {
+      await page.emulateMedia({ colorScheme });
+      for (const v of await a11yViolations(page)) found.push(`${name} (${colorScheme}): ${v}`);
+    }
+  } finally {
+    await page.emulateMedia({ colorScheme: 'light' });
+  }
+  assert.ok(found.length === 0, `accessibility violations on ${page.url()}:\n  ${found.join('\n  ')}`);
 }
 
 // uniqueEmail is a fresh address, so tests never share an account.

@@ -1,10 +1,12 @@
 // The hosted pages one by one (API.md §11): sign-up and the emailed
 // verification, login, password reset by mail, logout, and the error
-// page; each screenshotted at desktop and phone sizes.
+// page; each screenshotted at desktop and phone sizes, checked for
+// sideways scrolling at 375 px and against WCAG 2.1 AA with axe-core in
+// both colour schemes (keyboard.test.mjs signs in with the keyboard).
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
-  PASSWORD, SIGIL, SPA, JOIN_CODE, alerts, bodyText, button, expectAlert, field, fillLogin, launch, link,
+  PASSWORD, SIGIL, SPA, JOIN_CODE, alerts, bodyText, button, checkA11y, expectAlert, field, fillLogin, launch, link,
   mailLink, openPage, shoot, signUp, submit, uniqueEmail,
 } from './helpers.mjs';
 
@@ -21,6 +23,7 @@ test('sign-up creates an account whose emailed link verifies the address', async
   const res = await page.goto(`${SIGIL}/signup`);
   assert.equal(res.status(), 200);
   await shoot(page, 'signup');
+  await checkA11y(page, 'signup');
 
   await field(page, 'Email').fill(email);
   await field(page, 'Password').fill(PASSWORD);
@@ -34,12 +37,14 @@ test('sign-up creates an account whose emailed link verifies the address', async
 
   await page.goto(await mailLink(email, '/verify-email'));
   await shoot(page, 'verify');
+  await checkA11y(page, 'verify');
   const verify = button(page, 'Verify email');
   await verify.click();
   await verify.waitFor({ state: 'detached' });
   assert.match(await bodyText(page), /verified/i);
   assert.deepEqual(await alerts(page), []);
   await shoot(page, 'verified');
+  await checkA11y(page, 'verified');
   assert.deepEqual(problems, []);
 });
 
@@ -53,10 +58,12 @@ test('login refuses a wrong password and signs in with the right one', async () 
   assert.equal(await href('Forgot password?'), '/forgot-password');
   assert.equal(await href('Create an account'), '/signup');
   await shoot(page, 'login');
+  await checkA11y(page, 'login');
 
   await fillLogin(page, email, 'not the password');
   await expectAlert(page, WRONG_PASSWORD);
   await shoot(page, 'login-error');
+  await checkA11y(page, 'login-error');
 
   const ok = await fillLogin(page, email, PASSWORD);
   assert.equal(ok.status(), 200);
@@ -71,14 +78,17 @@ test('forgot password mails a link that sets a new password', async () => {
   const { page, problems } = await openPage(browser);
   await page.goto(`${SIGIL}/forgot-password`);
   await shoot(page, 'forgot');
+  await checkA11y(page, 'forgot');
   await field(page, 'Email').fill(email);
   await button(page, 'Send reset link').click();
   await page.getByText(/check your (e-?mail|inbox)|sent|if an account exists/i).first().waitFor();
   assert.deepEqual(await alerts(page), []);
   await shoot(page, 'forgot-sent');
+  await checkA11y(page, 'forgot-sent');
 
   await page.goto(await mailLink(email, '/reset-password'));
   await shoot(page, 'reset');
+  await checkA11y(page, 'reset');
   await field(page, 'New password').fill(newPassword);
   const set = button(page, 'Set new password');
   await set.click();
@@ -86,6 +96,7 @@ test('forgot password mails a link that sets a new password', async () => {
   assert.match(await bodyText(page), /password (has been |was |is )?(changed|updated|reset|set|saved)|new password (is )?(set|saved)/i);
   assert.deepEqual(await alerts(page), []);
   await shoot(page, 'reset-done');
+  await checkA11y(page, 'reset-done');
   assert.deepEqual(problems, []);
 
   const fresh = await openPage(browser);
@@ -106,9 +117,11 @@ test('logout ends the browser session', async () => {
 
   await page.goto(`${SIGIL}/logout`);
   await shoot(page, 'logout');
+  await checkA11y(page, 'logout');
   await button(page, 'Sign out').click();
   await page.getByText(/signed out/i).first().waitFor();
   await shoot(page, 'signed-out');
+  await checkA11y(page, 'signed-out');
   assert.deepEqual(problems, []);
 
   // Signed out of Sigil: the SPA's next sign-in shows the login form.
@@ -130,4 +143,5 @@ test('an unknown client gets an error page, not a redirect', async () => {
   assert.match(res.headers()['content-type'] ?? '', /^text\/html/);
   assert.ok(page.url().startsWith(`${SIGIL}/oauth2/authorize`), `redirected to ${page.url()}`);
   await shoot(page, 'error');
+  await checkA11y(page, 'error');
 });
