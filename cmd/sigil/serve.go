@@ -21,6 +21,7 @@ import (
 	"github.com/sigil-auth/sigil/internal/fanout"
 	"github.com/sigil-auth/sigil/internal/httpapi"
 	"github.com/sigil-auth/sigil/internal/mail"
+	"github.com/sigil-auth/sigil/internal/password"
 	"github.com/sigil-auth/sigil/internal/ratelimit"
 	"github.com/sigil-auth/sigil/internal/store"
 	"github.com/sigil-auth/sigil/internal/store/postgres"
@@ -134,10 +135,12 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	}
 	sealer, _ := token.NewSealer(master) // master was checked by open
 	metrics := httpapi.NewMetrics()
+	hasher := password.New(password.OWASP, 0)
+	applyMemory(cfg, os.Getenv, hasher, log)
 	auth := authn.New(b.store, keys, lim, bus, authn.Options{
 		Issuer: cfg.Issuer, AdminToken: cfg.AdminToken, Limits: rules, Tiers: tiers,
 		RefreshKey: token.DeriveKey(master, "refresh-token derivation"),
-		Sealer:     sealer, Mailer: mailer,
+		Sealer:     sealer, Mailer: mailer, Passwords: hasher,
 		Log: log, OnAuth: metrics.ObserveAuth,
 	})
 	defer auth.Close() // after the HTTP server has drained: flush the audit log
@@ -151,7 +154,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	h := httpapi.New(httpapi.Deps{
-		Auth: auth, Keys: keys, IPs: ips, Metrics: metrics, Log: log,
+		Auth: auth, Keys: keys, IPs: ips, Metrics: metrics, Log: log, AccessLog: cfg.AccessLog,
 		Issuer: cfg.Issuer, OpenAPI: api.Spec, Ready: b.store.Ping,
 		Pages: pages, PageRoutes: pages.Routes(),
 	})

@@ -2,8 +2,10 @@ package config
 
 import (
 	"log/slog"
+	"math"
 	"net"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -59,7 +61,24 @@ type Config struct {
 	LogFormat       string        // SIGIL_LOG_FORMAT: json|text
 	ShutdownTimeout time.Duration // SIGIL_SHUTDOWN_TIMEOUT
 	Dev             bool          // SIGIL_DEV: development mode
+	// AccessLog is SIGIL_ACCESS_LOG: one info line per request. Off by
+	// default; warnings and errors are logged either way.
+	AccessLog bool
+	// MemoryLimit is SIGIL_MEMORY_LIMIT in bytes: MemoryLimitAuto (the
+	// server derives one), MemoryLimitOff, or a size. GOMEMLIMIT, when
+	// set, overrides it (see cmd/sigil).
+	MemoryLimit int64
 }
+
+// MemoryLimit values other than a size.
+const (
+	MemoryLimitAuto int64 = 0
+	MemoryLimitOff  int64 = math.MaxInt64 // as runtime/debug.SetMemoryLimit reads it
+)
+
+// minMemoryLimit is the smallest SIGIL_MEMORY_LIMIT accepted: below it a
+// value is surely a unit mistake ("64" meaning 64 MiB, not bytes).
+const minMemoryLimit = 16 << 20
 
 // Default returns the built-in defaults, with Issuer and MasterKeyFile
 // derived from the default Addr and DatabaseURL as Load would.
@@ -142,4 +161,18 @@ func (c Config) SlogLevel() slog.Level {
 		return slog.LevelError
 	}
 	return slog.LevelInfo
+}
+
+// FormatMemoryLimit renders a MemoryLimit as SIGIL_MEMORY_LIMIT spells
+// it: "auto", "off", whole MiB as "64MiB", anything else in bytes.
+func FormatMemoryLimit(n int64) string {
+	switch {
+	case n == MemoryLimitAuto:
+		return "auto"
+	case n == MemoryLimitOff:
+		return "off"
+	case n%(1<<20) == 0:
+		return strconv.FormatInt(n>>20, 10) + "MiB"
+	}
+	return strconv.FormatInt(n, 10) + "B"
 }

@@ -42,6 +42,13 @@
 //	    how long a graceful shutdown may take (a positive Go duration).
 //	SIGIL_DEV                --dev               false
 //	    development mode (e.g. mails are logged instead of sent).
+//	SIGIL_ACCESS_LOG         --access-log        off
+//	    on: one info line per request; warnings and errors are logged either way.
+//	    Also true/false, 1/0.
+//	SIGIL_MEMORY_LIMIT       --memory-limit      auto
+//	    the Go runtime's soft memory limit: auto (derived by cmd/sigil from the
+//	    password hasher), off, or a size in GOMEMLIMIT's units (B, KiB, MiB,
+//	    GiB, TiB; at least 16MiB). GOMEMLIMIT, when set, wins.
 //
 // The master key and the admin token have no flags on purpose: command
 // lines are visible to every user of the machine (ps, /proc/*/cmdline).

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -71,6 +72,8 @@ var settings = []setting{
 	// The SMTP URL may hold a password: environment only, like the other secrets.
 	{"SIGIL_SMTP_URL", "", noFlag, "", str(func(c *Config) *string { return &c.SMTPURL })},
 	{"SIGIL_DEV", "dev", boolFlag, "development mode (mails are logged, not sent)", setDev},
+	{"SIGIL_ACCESS_LOG", "access-log", boolFlag, "log one info line per request (on|off; warnings and errors are logged either way)", setAccessLog},
+	{"SIGIL_MEMORY_LIMIT", "memory-limit", stringFlag, `soft memory limit of the Go runtime: "auto", "off" or a size such as 512MiB (GOMEMLIMIT wins when set)`, setMemoryLimit},
 }
 
 func setMasterKey(c *Config, v string) error {
@@ -103,6 +106,62 @@ func setDev(c *Config, v string) error {
 	return nil
 }
 
+// setAccessLog takes on/off as well as strconv.ParseBool's forms.
+func setAccessLog(c *Config, v string) error {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "on":
+		c.AccessLog = true
+		return nil
+	case "off":
+		c.AccessLog = false
+		return nil
+	}
+	b, err := strconv.ParseBool(strings.TrimSpace(v))
+	if err != nil {
+		return fmt.Errorf("want on or off, got %q", v)
+	}
+	c.AccessLog = b
+	return nil
+}
+
+// setMemoryLimit takes "auto", "off" or a size in GOMEMLIMIT's syntax (an
+// integer with an optional B, KiB, MiB, GiB or TiB suffix), so a value
+// can move between the two variables unchanged.
+func setMemoryLimit(c *Config, v string) error {
+	n, err := ParseMemoryLimit(v)
+	if err != nil {
+		return err
+	}
+	c.MemoryLimit = n
+	return nil
+}
+
+// ParseMemoryLimit parses a SIGIL_MEMORY_LIMIT value: MemoryLimitAuto for
+// "auto", MemoryLimitOff for "off", else a size of at least 16 MiB.
+func ParseMemoryLimit(v string) (int64, error) {
+	s := strings.TrimSpace(v)
+	switch strings.ToLower(s) {
+	case "auto":
+		return MemoryLimitAuto, nil
+	case "off":
+		return MemoryLimitOff, nil
+	}
+	digits := strings.TrimRight(s, "BKMGTi")
+	unit := s[len(digits):]
+	shift, ok := map[string]uint{"": 0, "B": 0, "KiB": 10, "MiB": 20, "GiB": 30, "TiB": 40}[unit]
+	n, err := strconv.ParseInt(digits, 10, 64)
+	if !ok || err != nil || n < 0 {
+		return 0, fmt.Errorf(`want "auto", "off" or a size such as 512MiB (units B, KiB, MiB, GiB, TiB), got %q`, v)
+	}
+	if n > math.MaxInt64>>shift {
+		return 0, fmt.Errorf("%q is too large", v)
+	}
+	if n<<shift < minMemoryLimit {
+		return 0, fmt.Errorf("%q is below the minimum of 16MiB (a size without a unit is in bytes)", v)
+	}
+	return n << shift, nil
+}
+
 // RegisterFlags defines the server's flags on fs (for cobra's `serve`:
 // RegisterFlags(cmd.Flags())). Defaults shown in the help are Default()'s;
 // only flags given explicitly override the environment. The master key and
@@ -111,7 +170,7 @@ func RegisterFlags(fs *pflag.FlagSet) {
 	d := Default()
 	shown := map[string]string{
 		"addr": d.Addr, "database-url": d.DatabaseURL, "signing-alg": d.SigningAlg,
-		"log-level": d.LogLevel, "log-format": d.LogFormat,
+		"log-level": d.LogLevel, "log-format": d.LogFormat, "memory-limit": "auto",
 	}
 	for _, s := range settings {
 		switch s.kind {

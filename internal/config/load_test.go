@@ -128,12 +128,14 @@ func TestLoadPrecedence(t *testing.T) {
 				"SIGIL_TRUSTED_PROXIES": "10.0.0.0/8", "SIGIL_RATE_LIMITS": "off",
 				"SIGIL_SIGNING_ALG": "ES256", "SIGIL_LOG_LEVEL": "ERROR", "SIGIL_LOG_FORMAT": "Text",
 				"SIGIL_SHUTDOWN_TIMEOUT": "3s", "SIGIL_DEV": "1",
+				"SIGIL_ACCESS_LOG": "on", "SIGIL_MEMORY_LIMIT": "512MiB",
 			},
 			want: Config{
 				Addr: "10.0.0.1:80", DatabaseURL: "postgresql://u@db/s", RedisURL: "redis://r:6379/0",
 				Issuer: "https://a.example", MasterKey: testKey, MasterKeyFile: "/k",
 				AdminToken: strings.Repeat("t", 32), TrustedProxies: "10.0.0.0/8", RateLimits: "off",
 				SigningAlg: "ES256", LogLevel: "error", LogFormat: "text", ShutdownTimeout: 3 * time.Second, Dev: true,
+				AccessLog: true, MemoryLimit: 512 << 20,
 			},
 		},
 		{
@@ -142,14 +144,21 @@ func TestLoadPrecedence(t *testing.T) {
 				"--addr=10.0.0.1:80", "--database-url=sqlite://d/x.db", "--redis-url=rediss://r:6380",
 				"--issuer=https://a.example/t", "--master-key-file=/k", "--trusted-proxies=::1",
 				"--rate-limits=login_ip=1/m", "--signing-alg=ES256", "--log-level=warn", "--log-format=text",
-				"--shutdown-timeout=1m", "--dev",
+				"--shutdown-timeout=1m", "--dev", "--access-log", "--memory-limit=off",
 			},
 			want: with(func(c *Config) {
 				c.IssuerDerived = false
 				c.Addr, c.DatabaseURL, c.RedisURL, c.Issuer = "10.0.0.1:80", "sqlite://d/x.db", "rediss://r:6380", "https://a.example/t"
 				c.MasterKeyFile, c.TrustedProxies, c.RateLimits = "/k", "::1", "login_ip=1/m"
 				c.SigningAlg, c.LogLevel, c.LogFormat, c.ShutdownTimeout, c.Dev = "ES256", "warn", "text", time.Minute, true
+				c.AccessLog, c.MemoryLimit = true, MemoryLimitOff
 			}),
+		},
+		{
+			name: "flag turns the access log off over env",
+			env:  map[string]string{"SIGIL_ACCESS_LOG": "on"},
+			args: []string{"--access-log=false"},
+			want: Default(),
 		},
 	}
 	for _, tt := range tests {
@@ -295,6 +304,7 @@ func TestFlagsHaveNoSecrets(t *testing.T) {
 	want := []string{
 		"addr", "database-url", "redis-url", "issuer", "master-key-file", "trusted-proxies",
 		"rate-limits", "tiers", "signing-alg", "log-level", "log-format", "shutdown-timeout", "dev",
+		"access-log", "memory-limit",
 	}
 	if diff := cmp.Diff(want, names, cmpSorted); diff != "" {
 		t.Errorf("flags (-want +got):\n%s", diff)
@@ -302,6 +312,59 @@ func TestFlagsHaveNoSecrets(t *testing.T) {
 	for _, n := range []string{"master-key", "admin-token"} {
 		if fs.Lookup(n) != nil {
 			t.Errorf("flag --%s exists; secrets must not be on the command line", n)
+		}
+	}
+}
+
+func TestAccessLogValues(t *testing.T) {
+	for v, want := range map[string]bool{"on": true, "ON": true, "off": false, "true": true, "0": false, " off ": false} {
+		got, err := Load(nil, nil, envFunc(map[string]string{"SIGIL_ACCESS_LOG": v}), "")
+		if err != nil || got.AccessLog != want {
+			t.Errorf("SIGIL_ACCESS_LOG=%q: %v, %v; want %v", v, got.AccessLog, err, want)
+		}
+	}
+	if Default().AccessLog {
+		t.Error("the access log is on by default")
+	}
+	_, err := Load(nil, nil, envFunc(map[string]string{"SIGIL_ACCESS_LOG": "sometimes"}), "")
+	if errs := joined(err); len(errs) != 1 || !strings.HasPrefix(errs[0].Error(), "SIGIL_ACCESS_LOG (--access-log):") {
+		t.Errorf("SIGIL_ACCESS_LOG=sometimes: %v", err)
+	}
+}
+
+func TestParseMemoryLimit(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"auto", MemoryLimitAuto, true},
+		{"AUTO", MemoryLimitAuto, true},
+		{"off", MemoryLimitOff, true},
+		{"64MiB", 64 << 20, true},
+		{" 2GiB ", 2 << 30, true},
+		{"1TiB", 1 << 40, true},
+		{"20000KiB", 20000 << 10, true},
+		{"16777216", 16 << 20, true},
+		{"16777215B", 0, false}, // below 16 MiB
+		{"64", 0, false},        // bytes: surely a mistake
+		{"64MB", 0, false},      // GOMEMLIMIT's units only
+		{"64mib", 0, false},
+		{"-1MiB", 0, false},
+		{"1.5GiB", 0, false},
+		{"MiB", 0, false},
+		{"", 0, false},
+		{"9999999999TiB", 0, false}, // overflows
+	}
+	for _, tt := range tests {
+		got, err := ParseMemoryLimit(tt.in)
+		if (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("ParseMemoryLimit(%q) = %d, %v; want %d, ok=%v", tt.in, got, err, tt.want, tt.ok)
+		}
+	}
+	for _, n := range []int64{MemoryLimitAuto, MemoryLimitOff, 64 << 20, 20000 << 10, 16<<20 + 1} {
+		if got, err := ParseMemoryLimit(FormatMemoryLimit(n)); err != nil || got != n {
+			t.Errorf("FormatMemoryLimit(%d) = %q does not parse back: %d, %v", n, FormatMemoryLimit(n), got, err)
 		}
 	}
 }

@@ -79,6 +79,8 @@ func (c Config) attrs() []slog.Attr {
 		slog.String("log_format", c.LogFormat),
 		slog.Duration("shutdown_timeout", c.ShutdownTimeout),
 		slog.Bool("dev", c.Dev),
+		slog.Bool("access_log", c.AccessLog),
+		slog.String("memory_limit", FormatMemoryLimit(c.MemoryLimit)),
 	}
 }
 

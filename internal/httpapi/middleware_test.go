@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -49,3 +50,50 @@ func TestInternalErrorBody(t *testing.T) {
 type errString string
 
 func (e errString) Error() string { return string(e) }
+
+// TestAccessLogSwitch: with AccessLog on every request is logged at info;
+// off, a good request leaves no line while an internal error and a panic
+// are still logged.
+func TestAccessLogSwitch(t *testing.T) {
+	tests := []struct {
+		on   bool
+		path string
+		want []string // substrings of the log, in no order; nil = the log is empty
+	}{
+		{true, "/ok", []string{`"msg":"request"`, `"status":204`, `"level":"INFO"`}},
+		{false, "/ok", nil},
+		{true, "/fail", []string{"store-down-7", `"msg":"request"`, `"status":500`}},
+		{false, "/fail", []string{"store-down-7", `"level":"ERROR"`}},
+		{false, "/panic", []string{"panic-detail-9", `"level":"ERROR"`}},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("on=%v%s", tt.on, tt.path), func(t *testing.T) {
+			var logs bytes.Buffer
+			log := slog.New(slog.NewJSONHandler(&logs, nil))
+			s := &Server{Deps: Deps{AccessLog: tt.on}, log: log, metrics: NewMetrics(), ips: clientip.New(nil)}
+			h := s.wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				switch r.URL.Path {
+				case "/ok":
+					w.WriteHeader(http.StatusNoContent)
+				case "/fail": // an unknown error: a 500, its cause logged by writeError
+					writeError(w, r, log, errString("store-down-7"))
+				case "/panic":
+					panic("panic-detail-9")
+				}
+			}))
+			h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", tt.path, nil))
+			got := logs.String()
+			if tt.want == nil && got != "" {
+				t.Fatalf("access log off, yet logged: %s", got)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("log lacks %s: %s", w, got)
+				}
+			}
+			if !tt.on && strings.Contains(got, `"msg":"request"`) {
+				t.Errorf("access log off, yet a request line: %s", got)
+			}
+		})
+	}
+}

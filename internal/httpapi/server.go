@@ -21,8 +21,11 @@ type Deps struct {
 	IPs     *clientip.Resolver
 	Metrics *Metrics
 	Log     *slog.Logger
-	Issuer  string
-	OpenAPI []byte // the OpenAPI document served at /openapi.yaml
+	// AccessLog logs one info line per request (SIGIL_ACCESS_LOG); panics
+	// and errors are logged either way.
+	AccessLog bool
+	Issuer    string
+	OpenAPI   []byte // the OpenAPI document served at /openapi.yaml
 	// Ready reports whether the server can serve (the store answers).
 	Ready func(context.Context) error
 	// Pages, if set, serves the hosted browser pages at PageRoutes; they

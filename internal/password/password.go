@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"sync"
+	"time"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -45,6 +47,10 @@ type Hasher struct {
 	p    Params
 	sem  chan struct{}
 	fake string // a real hash of a random password, verified for unknown users
+
+	mu      sync.Mutex
+	idle    *time.Timer // see AfterIdle; nil until set
+	idleFor time.Duration
 }
 
 // New returns a Hasher with params p, running at most concurrency hashes
@@ -70,6 +76,34 @@ func (h *Hasher) key(pw, salt []byte, p Params) []byte {
 	return argon2.IDKey(pw, salt, p.Time, p.Memory, p.Threads, p.KeyLen)
 }
 
+// PeakMemory is the most memory the Hasher's own hashes hold at once, in
+// bytes: m KiB per hash times the number that may run together. (Hashes
+// stored with other parameters may need more, up to maxMemory each.)
+func (h *Hasher) PeakMemory() int64 {
+	return int64(cap(h.sem)) * int64(h.p.Memory) << 10
+}
+
+// AfterIdle calls f (on a goroutine of its own) once no hash has run for
+// d after one did; each hash restarts the wait, so under steady load f is
+// not called at all. argon2 allocates m KiB per hash that only a garbage
+// collection frees, and an idle server collects nothing for minutes: the
+// server passes debug.FreeOSMemory here. Call it before the Hasher is used.
+func (h *Hasher) AfterIdle(d time.Duration, f func()) {
+	h.idle = time.AfterFunc(d, f)
+	h.idle.Stop()
+	h.idleFor = d
+}
+
+// done releases a hashing slot and restarts the idle wait.
+func (h *Hasher) done() {
+	<-h.sem
+	if h.idle != nil {
+		h.mu.Lock()
+		h.idle.Reset(h.idleFor)
+		h.mu.Unlock()
+	}
+}
+
 // acquire waits for a hashing slot or ctx.
 func (h *Hasher) acquire(ctx context.Context) error {
 	select {
@@ -85,7 +119,7 @@ func (h *Hasher) Hash(ctx context.Context, pw string) (string, error) {
 	if err := h.acquire(ctx); err != nil {
 		return "", err
 	}
-	defer func() { <-h.sem }()
+	defer h.done()
 	salt := randomBytes(h.p.SaltLen)
 	return h.encode(salt, h.p, h.key([]byte(pw), salt, h.p)), nil
 }
@@ -106,7 +140,7 @@ func (h *Hasher) Verify(ctx context.Context, stored, pw string) error {
 		return err
 	}
 	got := h.key([]byte(pw), salt, p)
-	<-h.sem
+	h.done()
 	if subtle.ConstantTimeCompare(got, want) != 1 || decoy {
 		return ErrMismatch
 	}

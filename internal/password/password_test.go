@@ -116,3 +116,39 @@ func BenchmarkHashOWASP(b *testing.B) {
 		h.Hash(context.Background(), "correct horse battery staple")
 	}
 }
+
+func TestPeakMemory(t *testing.T) {
+	if got, want := New(OWASP, 2).PeakMemory(), int64(2*19<<20); got != want {
+		t.Errorf("PeakMemory = %d, want %d", got, want)
+	}
+}
+
+// TestAfterIdle: f runs once after hashing pauses, not while hashes keep
+// coming, and again after the next pause.
+func TestAfterIdle(t *testing.T) {
+	h := New(fast, 2)
+	calls := make(chan struct{}, 10)
+	h.AfterIdle(300*time.Millisecond, func() { calls <- struct{}{} })
+	ctx := context.Background()
+	select {
+	case <-calls:
+		t.Fatal("called before any hash")
+	case <-time.After(350 * time.Millisecond):
+	}
+	s, _ := h.Hash(ctx, "pw")
+	for range 5 { // keep hashing more often than the idle wait
+		time.Sleep(10 * time.Millisecond)
+		h.Verify(ctx, s, "pw")
+	}
+	if len(calls) != 0 {
+		t.Fatal("called while hashes kept coming")
+	}
+	for i := range 2 {
+		select {
+		case <-calls:
+		case <-time.After(2 * time.Second):
+			t.Fatalf("pause %d: not called", i+1)
+		}
+		h.Verify(ctx, s, "pw")
+	}
+}
