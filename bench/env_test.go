@@ -84,11 +84,12 @@ func newEnv(b *testing.B, backend string) *env {
 }
 
 // handler is the whole HTTP stack of the server (middleware, metrics,
-// logs) logging JSON at level to io.Discard.
+// logs) logging JSON at level to io.Discard, with the access log on at
+// info and below (as SIGIL_ACCESS_LOG=on would have it).
 func (e *env) handler(level slog.Level) http.Handler {
 	log := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: level}))
 	return httpapi.New(httpapi.Deps{
-		Auth: e.auth, Keys: e.keys, IPs: clientip.New(nil), Metrics: e.metrics, Log: log,
+		Auth: e.auth, Keys: e.keys, IPs: clientip.New(nil), Metrics: e.metrics, Log: log, AccessLog: level <= slog.LevelInfo,
 		Issuer: issuer, OpenAPI: api.Spec, Ready: e.store.Ping,
 	})
 }

@@ -27,6 +27,7 @@ type child struct {
 	base    string        // http://127.0.0.1:port
 	ready   time.Duration // spawn → first 200 from /readyz
 	logPath string
+	pg      *pgMeter      // its PostgreSQL backends; nil on SQLite
 	done    chan struct{} // closed when the process has exited
 	waitErr error
 }
@@ -111,8 +112,11 @@ func (c *child) stop() error {
 }
 
 // cpu returns the child's user+system CPU time so far (all threads).
-func (c *child) cpu() (time.Duration, error) {
-	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(c.cmd.Process.Pid), "stat"))
+func (c *child) cpu() (time.Duration, error) { return procCPU(c.cmd.Process.Pid) }
+
+// procCPU returns process pid's user+system CPU time so far (all threads).
+func procCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
 	if err != nil {
 		return 0, err
 	}

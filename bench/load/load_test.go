@@ -44,6 +44,7 @@ func TestSmoke(t *testing.T) {
 		}},
 		{"postgres", []string{"refresh", "hello", "oidc-code-flow"}, nil, []string{
 			"| refresh | sigil (log=warn) |", "| hello | sigil (log=warn) |", "| oidc-code-flow | sigil (log=warn) |",
+			"PostgreSQL CPU/op", "| server + PostgreSQL CPU per refresh (PostgreSQL) |",
 		}},
 	}
 	bin, plainBin, err := binaries(options{}, t.TempDir()) // once for every subtest
@@ -64,6 +65,9 @@ func TestSmoke(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkReport(t, r, len(tt.scenarios)+len(tt.info))
+			if tt.db == "postgres" {
+				checkPostgresCPU(t, r)
+			}
 			if o.wantsHash() && (r.HashBefore <= 0 || r.HashAfter <= 0 || r.HashWallBefore <= 0) {
 				t.Errorf("argon2id baseline not measured: %v / %v", r.HashBefore, r.HashAfter)
 			}
@@ -94,6 +98,21 @@ func checkReport(t *testing.T, r *report, scenarios int) {
 	}
 	if r.VerifyBefore <= 0 || r.VerifyAfter <= 0 || r.VerifyWallBefore < r.VerifyBefore/2 || r.ReadyFresh <= 0 || r.ReadyRestart <= 0 || r.IdleRSS <= 0 || r.PeakRSS < r.IdleRSS {
 		t.Errorf("implausible start/memory figures: %+v", r)
+	}
+}
+
+// checkPostgresCPU checks that the database's CPU was read: every
+// scenario that reaches the store was served by the server's backends,
+// which stayed up (a refresh always writes, so its backends worked).
+func checkPostgresCPU(t *testing.T, r *report) {
+	t.Helper()
+	for _, res := range r.Results {
+		if res.PGBackends == 0 || res.PGLost != 0 {
+			t.Errorf("%s: %d PostgreSQL backends seen, %d lost", res.Scenario, res.PGBackends, res.PGLost)
+		}
+		if res.Scenario == "refresh" && res.PGCPU <= 0 {
+			t.Errorf("refresh: PostgreSQL CPU %v, want > 0", res.PGCPU)
+		}
 	}
 }
 

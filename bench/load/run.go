@@ -70,6 +70,7 @@ func (r *report) mainRun(ctx context.Context, o options, bin, plainBin, tmp stri
 		return err
 	}
 	defer stopInto(srv, &err)
+	srv.pg = db.pg
 	r.ReadyRestart = srv.ready
 	plain, err := startPlain(ctx, plainBin, tmp)
 	if err != nil {
@@ -108,7 +109,7 @@ func (r *report) infoRun(ctx context.Context, o options, bin, tmp string, progre
 		return err
 	}
 	defer stopInto(srv, &err)
-	srv.name = "sigil (log=info)"
+	srv.name, srv.pg = "sigil (log=info)", db.pg
 	return r.scenarios(ctx, o, o.infoScenarios, srv, nil, admin, progress)
 }
 
@@ -132,8 +133,12 @@ func (r *report) scenarios(ctx context.Context, o options, names []string, srv, 
 			return err
 		}
 		r.Results = append(r.Results, res)
-		progressf(progress, "%s on %s: %.0f ops/s, p50 %v, p99 %v, server CPU/op %v, errors %d",
-			res.Scenario, res.Server, res.opsPerSec(), res.P50, res.P99, res.cpuPerOp(), res.Errors)
+		pg := ""
+		if res.PGBackends > 0 {
+			pg = fmt.Sprintf(", PostgreSQL CPU/op %v (%d backends, %d lost)", res.pgPerOp(), res.PGBackends, res.PGLost)
+		}
+		progressf(progress, "%s on %s: %.0f ops/s, p50 %v, p99 %v, server CPU/op %v%s, errors %d",
+			res.Scenario, res.Server, res.opsPerSec(), res.P50, res.P99, res.cpuPerOp(), pg, res.Errors)
 	}
 	return nil
 }

@@ -94,7 +94,12 @@ type result struct {
 	ServerCPU time.Duration // utime+stime of the server over the window
 	DriverCPU time.Duration // the driver's own utime+stime over the window
 	OtherCPU  time.Duration // every other process's CPU over the window
-	P50, P99  time.Duration
+	// PostgreSQL only: the server's backends' CPU over the window, how
+	// many backends served it, and how many exited meanwhile (their CPU
+	// is missing).
+	PGCPU              time.Duration
+	PGBackends, PGLost int
+	P50, P99           time.Duration
 }
 
 func (r result) opsPerSec() float64 { return float64(r.Ops) / r.Elapsed.Seconds() }
@@ -106,6 +111,9 @@ func (r result) cpuPerOp() time.Duration {
 	}
 	return r.ServerCPU / time.Duration(r.Ops)
 }
+
+// pgPerOp is the PostgreSQL backends' CPU per successful operation.
+func (r result) pgPerOp() time.Duration { return perOp(r.PGCPU, r.Ops) }
 
 // selfCPU is the driver's user+system CPU time so far.
 func selfCPU() time.Duration {
@@ -128,6 +136,13 @@ func (sc scenario) run(ctx context.Context, sigil, target *api, srv *child, fx f
 	errs := make([]int, conc)
 	var firstErr sync.Once
 	res := result{Scenario: sc.name, Server: srv.name, ReqsPerOp: sc.reqsPerOp}
+	var pg0 pgSample
+	if srv.pg != nil {
+		var err error
+		if pg0, err = srv.pg.sample(ctx); err != nil {
+			return result{}, err
+		}
+	}
 	cpu0, err := srv.cpu()
 	if err != nil {
 		return result{}, err
@@ -159,7 +174,15 @@ func (sc scenario) run(ctx context.Context, sigil, target *api, srv *child, fx f
 		return result{}, err
 	}
 	res.ServerCPU = cpu1 - cpu0
-	res.OtherCPU = max(0, machineBusy()-busy0-res.ServerCPU-res.DriverCPU)
+	busy := machineBusy() - busy0
+	if srv.pg != nil {
+		pg1, err := srv.pg.sample(ctx)
+		if err != nil {
+			return result{}, err
+		}
+		res.PGCPU, res.PGBackends, res.PGLost = pg1.since(pg0)
+	}
+	res.OtherCPU = max(0, busy-res.ServerCPU-res.DriverCPU-res.PGCPU)
 	all := slices.Concat(lat...)
 	slices.Sort(all)
 	res.Ops = len(all)

@@ -45,6 +45,7 @@ func build(root, pkg, dir string) (string, error) {
 // server at it, and a cleanup.
 type database struct {
 	env     []string
+	pg      *pgMeter // PostgreSQL: the server's backends
 	cleanup func()
 }
 
@@ -60,56 +61,58 @@ func newDatabase(ctx context.Context, kind, pgURL, tmp, name string) (database, 
 		}
 		return database{env: []string{"SIGIL_DATABASE_URL=sqlite://" + filepath.Join(dir, "sigil.db")}, cleanup: func() {}}, nil
 	}
-	dsn, drop, err := postgresSchema(ctx, pgURL)
+	dsn, pg, drop, err := postgresSchema(ctx, pgURL)
 	if err != nil {
 		return database{}, err
 	}
 	key := make([]byte, 32)
 	rand.Read(key)
 	return database{
-		env:     []string{"SIGIL_DATABASE_URL=" + dsn, "SIGIL_MASTER_KEY=" + base64.StdEncoding.EncodeToString(key)},
-		cleanup: drop,
+		env: []string{"SIGIL_DATABASE_URL=" + dsn, "SIGIL_MASTER_KEY=" + base64.StdEncoding.EncodeToString(key)},
+		pg:  pg, cleanup: drop,
 	}, nil
 }
 
 // postgresSchema creates an empty schema on base and returns a URL whose
-// search_path points at it, and a function dropping it.
-func postgresSchema(ctx context.Context, base string) (string, func(), error) {
+// search_path points at it and whose application_name is the schema's
+// name, a meter of the backends that connect with it, and a function
+// dropping the schema (and closing the meter's connection).
+func postgresSchema(ctx context.Context, base string) (string, *pgMeter, func(), error) {
 	if base == "" {
-		return "", nil, errors.New("--db postgres needs --database-url or SIGIL_TEST_POSTGRES")
+		return "", nil, nil, errors.New("--db postgres needs --database-url or SIGIL_TEST_POSTGRES")
 	}
 	// pgxpool's parser accepts (and strips) pool_* settings of the URL,
 	// which are meant for the server's pool, not for this connection.
 	cfg, err := pgxpool.ParseConfig(base)
 	if err != nil {
-		return "", nil, fmt.Errorf("PostgreSQL URL: %w", err)
+		return "", nil, nil, fmt.Errorf("PostgreSQL URL: %w", err)
 	}
+	cfg.ConnConfig.RuntimeParams["application_name"] = "sigil-load-driver"
 	conn, err := pgx.ConnectConfig(ctx, cfg.ConnConfig)
 	if err != nil {
-		return "", nil, fmt.Errorf("PostgreSQL: %w", err)
+		return "", nil, nil, fmt.Errorf("PostgreSQL: %w", err)
 	}
-	defer conn.Close(ctx)
 	b := make([]byte, 6)
 	rand.Read(b)
 	schema := "sigil_bench_" + hex.EncodeToString(b)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		return "", nil, fmt.Errorf("create schema: %w", err)
-	}
 	drop := func() {
-		if c, err := pgx.ConnectConfig(context.Background(), cfg.ConnConfig); err == nil {
-			c.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-			c.Close(context.Background())
-		}
+		conn.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+schema+" CASCADE")
+		conn.Close(context.Background())
+	}
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		drop()
+		return "", nil, nil, fmt.Errorf("create schema: %w", err)
 	}
 	u, err := url.Parse(base)
 	if err != nil {
 		drop()
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	q := u.Query()
 	q.Set("search_path", schema)
+	q.Set("application_name", schema)
 	u.RawQuery = q.Encode()
-	return u.String(), drop, nil
+	return u.String(), &pgMeter{conn: conn, app: schema}, drop, nil
 }
 
 // adminToken is a fresh instance-admin token for one run.
@@ -130,6 +133,9 @@ func startSigil(ctx context.Context, bin string, db database, admin, logLevel, d
 		"SIGIL_ADDR=" + addr, "SIGIL_RATE_LIMITS=off", "SIGIL_ADMIN_TOKEN=" + admin,
 		"SIGIL_LOG_LEVEL=" + logLevel,
 	}, db.env...)
+	if logLevel == "info" || logLevel == "debug" {
+		env = append(env, "SIGIL_ACCESS_LOG=on") // a log line per request: what the info rerun measures
+	}
 	return startChild(ctx, name, bin, []string{"serve"}, env, dir, addr, filepath.Join(dir, name+".log"))
 }
 

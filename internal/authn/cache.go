@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sigil-auth/sigil/internal/store"
 	"github.com/sigil-auth/sigil/internal/token"
 )
 
@@ -18,6 +19,10 @@ const (
 	tokenCacheSize = 1 << 14
 	liveTTL        = 500 * time.Millisecond
 	cacheShards    = 16
+	// exchangeCacheSize bounds cached exchange answers (about 0.6 kB
+	// each, most of it the token): the callers that exchange often are
+	// few services, not every client.
+	exchangeCacheSize = 1 << 12
 )
 
 var seed = maphash.MakeSeed()
@@ -66,7 +71,10 @@ func (c *tokenCache) put(tok string, cl *token.Claims) {
 }
 
 // liveCache remembers, per session id, that the session was live when
-// last read from the store, for at most ttl.
+// last read from the store, for at most ttl. For API-key exchange
+// sessions it also keeps the session's key and expiry and its token, so
+// repeated exchanges within ttl neither read the store nor sign again; a
+// forget (revocation announcement) drops both.
 type liveCache struct {
 	// epoch counts forgets; a store read that started before a forget
 	// must not mark its (possibly stale) answer live.
@@ -75,16 +83,52 @@ type liveCache struct {
 	now    func() time.Time
 	shards [cacheShards]struct {
 		sync.RWMutex
-		m map[string]time.Time // session id → checked at
+		m  map[string]time.Time     // session id → checked at
+		ex map[string]exchangeEntry // exchange session id → last read live
 	}
+}
+
+// exchangeEntry is what an exchange answer needs of a session read live
+// from the store at at, with the access token minted for it.
+type exchangeEntry struct {
+	apiKeyID  string
+	expiresAt time.Time
+	token     string
+	at        time.Time
 }
 
 func newLiveCache(ttl time.Duration, now func() time.Time) *liveCache {
 	c := &liveCache{ttl: ttl, now: now}
 	for i := range c.shards {
 		c.shards[i].m = make(map[string]time.Time)
+		c.shards[i].ex = make(map[string]exchangeEntry)
 	}
 	return c
+}
+
+// exchange returns what was cached of exchange session sid if it was
+// read live less than ttl ago. The caller still checks key and expiry.
+func (c *liveCache) exchange(sid string) (exchangeEntry, bool) {
+	sh := &c.shards[shardOf(sid)]
+	sh.RLock()
+	e, ok := sh.ex[sid]
+	sh.RUnlock()
+	return e, ok && c.now().Sub(e.at) < c.ttl
+}
+
+// putExchange caches sess (read live from the store after epoch was
+// read) and its token, unless anything was forgotten since.
+func (c *liveCache) putExchange(sess store.Session, token string, epoch uint64) {
+	sh := &c.shards[shardOf(sess.ID)]
+	sh.Lock()
+	defer sh.Unlock()
+	if c.epoch.Load() != epoch {
+		return
+	}
+	if len(sh.ex) >= exchangeCacheSize/cacheShards {
+		clear(sh.ex)
+	}
+	sh.ex[sess.ID] = exchangeEntry{apiKeyID: sess.APIKeyID, expiresAt: sess.ExpiresAt, token: token, at: c.now()}
 }
 
 // fresh reports whether sid was seen live less than ttl ago.
@@ -117,6 +161,7 @@ func (c *liveCache) forget(sid string) {
 	sh := &c.shards[shardOf(sid)]
 	sh.Lock()
 	delete(sh.m, sid)
+	delete(sh.ex, sid)
 	sh.Unlock()
 }
 
@@ -126,6 +171,7 @@ func (c *liveCache) flush() {
 	for i := range c.shards {
 		c.shards[i].Lock()
 		clear(c.shards[i].m)
+		clear(c.shards[i].ex)
 		c.shards[i].Unlock()
 	}
 }

@@ -68,6 +68,13 @@ func (s *Service) exchange(ctx context.Context, ip netip.Addr, in APIKeyLogin) (
 	}
 	sid := exchangeSessionID(k.ID, in.SessionID)
 	now := s.now()
+	// A session read live within liveTTL answers from the cache: it
+	// changes only by revocation (announced: the entry is dropped) or by
+	// expiring (checked here), and its token is a function of it.
+	if e, ok := s.live.exchange(sid); ok && e.apiKeyID == k.ID && now.Before(e.expiresAt) {
+		return ExchangeResponse{AccessToken: e.token, ExpiresIn: seconds(e.expiresAt.Sub(now)), TokenType: "Bearer"}, k, nil
+	}
+	epoch := s.live.epoch.Load()
 	sess, err := s.store.GetSession(ctx, sid)
 	live := err == nil && sess.RevokedAt == nil && now.Before(sess.ExpiresAt) && sess.APIKeyID == k.ID
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -97,6 +104,11 @@ func (s *Service) exchange(ctx context.Context, ip netip.Addr, in APIKeyLogin) (
 	at, err := s.mintExchange(ctx, sess)
 	if err != nil {
 		return ExchangeResponse{}, k, err
+	}
+	if live {
+		// Only a session read live is cached: a fresh one is, from the
+		// next exchange's read on.
+		s.live.putExchange(sess, at, epoch)
 	}
 	return ExchangeResponse{AccessToken: at, ExpiresIn: seconds(sess.ExpiresAt.Sub(now)), TokenType: "Bearer"}, k, nil
 }

@@ -215,14 +215,12 @@ func (s *Service) login(ctx context.Context, ip netip.Addr, in LoginInput) (Toke
 	if err != nil {
 		return TokenResponse{}, "", err
 	}
-	key, err := s.store.GetPublicKeyByValue(ctx, in.UserID, pub)
+	// One read for the key and its user; the session (with the used
+	// code) is the one write.
+	u, key, err := s.store.GetUserByKey(ctx, in.UserID, pub)
 	if errors.Is(err, store.ErrNotFound) {
 		return TokenResponse{}, "", ErrInvalidCredentials
 	} else if err != nil {
-		return TokenResponse{}, "", err
-	}
-	u, err := s.store.GetUser(ctx, in.UserID)
-	if err != nil {
 		return TokenResponse{}, "", err
 	}
 	s.touchKey(ctx, key)

@@ -98,7 +98,9 @@ func (s *Service) Refresh(ctx context.Context, ip netip.Addr, refresh string) (T
 	if !strings.HasPrefix(refresh, refreshPrefix) || len(refresh) > 128 {
 		return TokenResponse{}, ErrInvalidToken
 	}
-	rt, err := s.store.GetRefreshToken(ctx, token.Hash(refresh))
+	// One read for the token and its session; with the rotation, a
+	// refresh is two statements (the workspace comes from its cache).
+	rt, sess, err := s.store.GetRefreshSession(ctx, token.Hash(refresh))
 	if errors.Is(err, store.ErrNotFound) {
 		return TokenResponse{}, ErrInvalidToken
 	} else if err != nil {
@@ -107,24 +109,27 @@ func (s *Service) Refresh(ctx context.Context, ip netip.Addr, refresh string) (T
 	if err := s.limit(ctx, ratelimit.RefreshToken, rt.SessionID); err != nil {
 		return TokenResponse{}, err
 	}
-	// Two passes at most: a lost rotation race re-reads the session and
-	// then takes the grace path with the winner's child.
-	for range 2 {
-		resp, err := s.refreshOnce(ctx, rt, refresh)
-		if !errors.Is(err, store.ErrConflict) {
-			return resp, err
-		}
+	resp, err := s.refreshOnce(ctx, rt, sess, refresh)
+	if !errors.Is(err, store.ErrConflict) {
+		return resp, err
 	}
-	return TokenResponse{}, ErrInvalidToken
-}
-
-func (s *Service) refreshOnce(ctx context.Context, rt store.RefreshToken, refresh string) (TokenResponse, error) {
-	sess, err := s.store.GetSession(ctx, rt.SessionID)
+	// Lost the rotation race: re-read the session, which then takes the
+	// grace path with the winner's child (a second pass at most).
+	sess, err = s.store.GetSession(ctx, rt.SessionID)
 	if errors.Is(err, store.ErrNotFound) {
 		return TokenResponse{}, ErrInvalidToken
 	} else if err != nil {
 		return TokenResponse{}, err
 	}
+	resp, err = s.refreshOnce(ctx, rt, sess, refresh)
+	if errors.Is(err, store.ErrConflict) {
+		return TokenResponse{}, ErrInvalidToken
+	}
+	return resp, err
+}
+
+// refreshOnce decides a refresh of rt against sess as last read.
+func (s *Service) refreshOnce(ctx context.Context, rt store.RefreshToken, sess store.Session, refresh string) (TokenResponse, error) {
 	now := s.now()
 	if sess.RevokedAt != nil || !now.Before(sess.ExpiresAt) {
 		return TokenResponse{}, ErrInvalidToken

@@ -55,6 +55,10 @@ type Store interface {
 	ListPublicKeys(ctx context.Context, userID string) ([]PublicKey, error)
 	// GetPublicKeyByValue finds the user's key whose raw bytes are key.
 	GetPublicKeyByValue(ctx context.Context, userID string, key []byte) (PublicKey, error)
+	// GetUserByKey is GetPublicKeyByValue and GetUser of its owner in one
+	// read (a key-pair login's lookup): ErrNotFound unless user userID
+	// has a key whose raw bytes are key.
+	GetUserByKey(ctx context.Context, userID string, key []byte) (User, PublicKey, error)
 	// DeletePublicKey removes one key of the user; removing the last key
 	// is ErrConflict, an unknown id ErrNotFound.
 	DeletePublicKey(ctx context.Context, userID, keyID string) error
@@ -79,6 +83,11 @@ type Store interface {
 	ListSessions(ctx context.Context, userID string, now time.Time) ([]Session, error)
 	// GetRefreshToken finds the refresh token with that hash.
 	GetRefreshToken(ctx context.Context, hash []byte) (RefreshToken, error)
+	// GetRefreshSession is GetRefreshToken and GetSession of its session
+	// in one read (the first step of a refresh): the token of any
+	// generation and the session as it is now, revoked or not. Unknown
+	// hash → ErrNotFound.
+	GetRefreshSession(ctx context.Context, hash []byte) (RefreshToken, Session, error)
 	// RotateRefresh moves session r.SessionID from generation fromGen to
 	// fromGen+1 in one conditional write: it succeeds only if the session
 	// is still at fromGen and not revoked, sets RotatedAt=now and

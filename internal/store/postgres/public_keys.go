@@ -49,6 +49,21 @@ func (s *Store) GetPublicKeyByValue(ctx context.Context, userID string, key []by
 	return k, mapErr("get public key", err)
 }
 
+// GetUserByKey finds the user's key whose raw bytes are key and the user
+// in one statement (a key-pair login's only read).
+func (s *Store) GetUserByKey(ctx context.Context, userID string, key []byte) (store.User, store.PublicKey, error) {
+	var u store.User
+	var k store.PublicKey
+	err := s.pool.QueryRow(ctx, `SELECT u.*, k.id, k.user_id, k.key, k.created_at, k.last_used_at
+		FROM public_keys k, LATERAL (SELECT `+userCols+` FROM users WHERE id = k.user_id) u
+		WHERE k.user_id = $1 AND k.key = $2`, userID, key).
+		Scan(userDest(&u, &k.ID, &k.UserID, &k.Key, &k.CreatedAt, &k.LastUsedAt)...)
+	if err != nil {
+		return store.User{}, store.PublicKey{}, mapErr("get user by key", err)
+	}
+	return u, k, nil
+}
+
 // DeletePublicKey removes one key of the user. Locking the user row first
 // serialises deletes on one keyring, so two concurrent deletes of its last
 // two keys cannot both pass the "not the last key" check. An unknown user

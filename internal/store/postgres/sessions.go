@@ -38,6 +38,17 @@ const (
 			RETURNING id, generation, created_at)
 		INSERT INTO refresh_tokens (hash, session_id, generation, created_at)
 		SELECT $14, id, generation, created_at FROM s`
+	// createSessionCodesSQL is createSessionSQL that also records used
+	// auth codes ($15…$17: hashes, user ids, expiries as arrays). Every
+	// data-modifying WITH part runs to completion whether or not the main
+	// query reads it, and a statement is atomic: a code already recorded
+	// (unique violation) stores nothing.
+	createSessionCodesSQL = `WITH c AS (INSERT INTO auth_codes (hash, user_id, expires_at)
+			SELECT * FROM unnest($15::bytea[], $16::text[], $17::timestamptz[])),
+		s AS (` + sessionInsert + `
+			RETURNING id, generation, created_at)
+		INSERT INTO refresh_tokens (hash, session_id, generation, created_at)
+		SELECT $14, id, generation, created_at FROM s`
 )
 
 func sessionArgs(s store.Session) []any {
@@ -57,19 +68,21 @@ func createSession(ctx context.Context, db execer, sess store.Session, refreshHa
 // session's generation, 0 for a new one, created at s.CreatedAt) in one
 // statement, so in one round trip and atomically. A taken session id or
 // refresh hash is ErrConflict.
+//
+// usedCodes travel as arrays in the same statement (one round trip per
+// login, not a transaction of four), so a replayed code (ErrConflict)
+// refuses the session with it.
 func (s *Store) CreateSession(ctx context.Context, sess store.Session, refreshHash []byte, usedCodes ...store.AuthCode) error {
 	if len(usedCodes) == 0 {
 		return mapErr("create session", createSession(ctx, s.pool, sess, refreshHash))
 	}
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		for _, c := range usedCodes {
-			if _, err := tx.Exec(ctx, `INSERT INTO auth_codes (hash, user_id, expires_at) VALUES ($1, $2, $3)`,
-				c.Hash, c.UserID, c.ExpiresAt); err != nil {
-				return err
-			}
-		}
-		return createSession(ctx, tx, sess, refreshHash)
-	})
+	n := len(usedCodes)
+	hashes, users, expiries := make([][]byte, n), make([]string, n), make([]time.Time, n)
+	for i, c := range usedCodes {
+		hashes[i], users[i], expiries[i] = c.Hash, c.UserID, c.ExpiresAt
+	}
+	_, err := s.pool.Exec(ctx, createSessionCodesSQL,
+		append(sessionArgs(sess), refreshHash, hashes, users, expiries)...)
 	return mapErr("create session", err)
 }
 
@@ -95,10 +108,16 @@ func (s *Store) ListSessions(ctx context.Context, userID string, now time.Time) 
 
 func scanSession(row pgx.Row) (store.Session, error) {
 	var s store.Session
-	err := row.Scan(&s.ID, &s.UserID, &s.WorkspaceID, &s.Method, &s.Scopes, &s.CreatedAt,
+	err := row.Scan(sessionDest(&s)...)
+	return s, err
+}
+
+// sessionDest are the scan targets of sessionCols, in order; extra
+// targets before them are kept.
+func sessionDest(s *store.Session, before ...any) []any {
+	return append(before, &s.ID, &s.UserID, &s.WorkspaceID, &s.Method, &s.Scopes, &s.CreatedAt,
 		&s.ExpiresAt, &s.RefreshExpiresAt, &s.Generation, &s.RotatedAt, &s.RevokedAt, &s.APIKeyID,
 		&s.AppID)
-	return s, err
 }
 
 // GetRefreshToken finds the refresh token with that hash, of any
@@ -112,6 +131,27 @@ func (s *Store) GetRefreshToken(ctx context.Context, hash []byte) (store.Refresh
 		return store.RefreshToken{}, mapErr("get refresh token", err)
 	}
 	return t, nil
+}
+
+// getRefreshSessionSQL joins a refresh token to its session. The LATERAL
+// subquery reads sessionCols unqualified (its own scope comes first), and
+// the planner turns it into a plain join of two primary-key lookups.
+const getRefreshSessionSQL = `SELECT t.hash, t.session_id, t.generation, t.created_at, s.*
+	FROM refresh_tokens t, LATERAL (SELECT ` + sessionCols + `
+		FROM sessions WHERE id = t.session_id) s
+	WHERE t.hash = $1`
+
+// GetRefreshSession reads the token with that hash and its session in one
+// statement, so a refresh costs two round trips: this and RotateRefresh.
+func (s *Store) GetRefreshSession(ctx context.Context, hash []byte) (store.RefreshToken, store.Session, error) {
+	var t store.RefreshToken
+	var sess store.Session
+	err := s.pool.QueryRow(ctx, getRefreshSessionSQL, hash).
+		Scan(sessionDest(&sess, &t.Hash, &t.SessionID, &t.Generation, &t.CreatedAt)...)
+	if err != nil {
+		return store.RefreshToken{}, store.Session{}, mapErr("get refresh session", err)
+	}
+	return t, sess, nil
 }
 
 // RotateRefresh is one statement: the conditional UPDATE moves the session

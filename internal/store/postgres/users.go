@@ -153,9 +153,14 @@ func lockRow(ctx context.Context, tx pgx.Tx, table, id string) error {
 
 func scanUser(row pgx.Row) (store.User, error) {
 	var u store.User
-	err := row.Scan(&u.ID, &u.WorkspaceID, &u.Role, &u.Scopes, &u.Email,
-		&u.PasswordHash, &u.EmailVerified, &u.CreatedAt)
+	err := row.Scan(userDest(&u)...)
 	return u, err
+}
+
+// userDest are the scan targets of userCols, in order, then after.
+func userDest(u *store.User, after ...any) []any {
+	return append([]any{&u.ID, &u.WorkspaceID, &u.Role, &u.Scopes, &u.Email,
+		&u.PasswordHash, &u.EmailVerified, &u.CreatedAt}, after...)
 }
 
 func scanUserRow(row pgx.CollectableRow) (store.User, error) { return scanUser(row) }

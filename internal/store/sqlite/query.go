@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -27,6 +28,16 @@ func register(writes bool, text string) *query {
 	q := &query{id: len(queries), writes: writes, text: text}
 	queries = append(queries, q)
 	return q
+}
+
+// qualify prefixes each column of a comma-separated list with alias and
+// a dot, for joins of tables that share column names.
+func qualify(alias, cols string) string {
+	list := strings.Split(cols, ",")
+	for i, c := range list {
+		list[i] = alias + "." + strings.TrimSpace(c)
+	}
+	return strings.Join(list, ", ")
 }
 
 // readQuery runs on the reader pool, outside transactions.

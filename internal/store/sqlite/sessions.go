@@ -38,6 +38,9 @@ var (
 		ORDER BY created_at DESC, id DESC`)
 	qGetRefresh = readQuery(`SELECT hash, session_id, generation, created_at
 		FROM refresh_tokens WHERE hash = ?`)
+	qGetRefreshSession = readQuery(`SELECT t.hash, t.session_id, t.generation, t.created_at, ` +
+		qualify("s", sessionCols) + `
+		FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id WHERE t.hash = ?`)
 	// qRevokeSession keeps the first revocation time.
 	qRevokeSession = writeQuery(`UPDATE sessions SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?`)
 	qRevokeUser    = writeQuery(`UPDATE sessions SET revoked_at = ?1
@@ -48,12 +51,18 @@ var (
 func scanSession(row scanner) (store.Session, error) {
 	var s store.Session
 	var revoked sql.NullInt64
-	err := row.Scan(&s.ID, (*text)(&s.UserID), &s.WorkspaceID, &s.Method, (*scopes)(&s.Scopes),
-		(*instant)(&s.CreatedAt), (*instant)(&s.ExpiresAt), (*instant)(&s.RefreshExpiresAt),
-		&s.Generation, (*instant)(&s.RotatedAt), &revoked, (*text)(&s.APIKeyID),
-		(*text)(&s.AppID))
+	err := row.Scan(sessionDest(&s, &revoked)...)
 	s.RevokedAt = fromNullMicros(revoked)
 	return s, err
+}
+
+// sessionDest are the scan targets of sessionCols, in order, after
+// before; revoked_at goes to revoked (the caller converts it).
+func sessionDest(s *store.Session, revoked *sql.NullInt64, before ...any) []any {
+	return append(before, &s.ID, (*text)(&s.UserID), &s.WorkspaceID, &s.Method, (*scopes)(&s.Scopes),
+		(*instant)(&s.CreatedAt), (*instant)(&s.ExpiresAt), (*instant)(&s.RefreshExpiresAt),
+		&s.Generation, (*instant)(&s.RotatedAt), revoked, (*text)(&s.APIKeyID),
+		(*text)(&s.AppID))
 }
 
 // sessionArgs are sess's values for sessionCols. userID is passed by the
@@ -111,6 +120,21 @@ func (s *Store) GetRefreshToken(ctx context.Context, hash []byte) (store.Refresh
 	err := s.queryRow(ctx, qGetRefresh, hash).Scan(&rt.Hash, &rt.SessionID, &rt.Generation,
 		(*instant)(&rt.CreatedAt))
 	return rt, wrap("get refresh token", err)
+}
+
+// GetRefreshSession returns the token with that hash and its session, in
+// one query.
+func (s *Store) GetRefreshSession(ctx context.Context, hash []byte) (store.RefreshToken, store.Session, error) {
+	var rt store.RefreshToken
+	var sess store.Session
+	var revoked sql.NullInt64
+	err := s.queryRow(ctx, qGetRefreshSession, hash).Scan(sessionDest(&sess, &revoked,
+		&rt.Hash, &rt.SessionID, &rt.Generation, (*instant)(&rt.CreatedAt))...)
+	if err != nil {
+		return store.RefreshToken{}, store.Session{}, wrap("get refresh session", err)
+	}
+	sess.RevokedAt = fromNullMicros(revoked)
+	return rt, sess, nil
 }
 
 // RevokeSession marks the session revoked at now unless it already is;

@@ -27,9 +27,14 @@ var (
 
 func scanUser(row scanner) (store.User, error) {
 	var u store.User
-	err := row.Scan(&u.ID, &u.WorkspaceID, &u.Role, (*scopes)(&u.Scopes), (*instant)(&u.CreatedAt),
-		(*text)(&u.Email), (*text)(&u.PasswordHash), &u.EmailVerified)
+	err := row.Scan(userDest(&u)...)
 	return u, err
+}
+
+// userDest are the scan targets of userCols, in order, then after.
+func userDest(u *store.User, after ...any) []any {
+	return append([]any{&u.ID, &u.WorkspaceID, &u.Role, (*scopes)(&u.Scopes), (*instant)(&u.CreatedAt),
+		(*text)(&u.Email), (*text)(&u.PasswordHash), &u.EmailVerified}, after...)
 }
 
 // CreateUser stores u and, if firstKey is not nil, that key (its UserID
@@ -76,6 +81,8 @@ var (
 	qAddPublicKey  = writeQuery(`INSERT INTO public_keys (` + keyCols + `) VALUES (?, ?, ?, ?, ?)`)
 	qListKeys      = readQuery(`SELECT ` + keyCols + ` FROM public_keys WHERE user_id = ? ORDER BY created_at DESC, id DESC`)
 	qGetKeyByValue = readQuery(`SELECT ` + keyCols + ` FROM public_keys WHERE user_id = ? AND key = ?`)
+	qGetUserByKey  = readQuery(`SELECT ` + qualify("u", userCols) + `, ` + qualify("k", keyCols) + `
+		FROM public_keys k JOIN users u ON u.id = k.user_id WHERE k.user_id = ? AND k.key = ?`)
 	// qCountKeys counts the user's keys and whether keyID is one of them.
 	qCountKeys = writeQuery(`SELECT count(*), coalesce(sum(id = ?), 0) FROM public_keys WHERE user_id = ?`)
 	qDeleteKey = writeQuery(`DELETE FROM public_keys WHERE id = ? AND user_id = ?`)
@@ -126,6 +133,21 @@ func (s *Store) ListPublicKeys(ctx context.Context, userID string) ([]store.Publ
 func (s *Store) GetPublicKeyByValue(ctx context.Context, userID string, key []byte) (store.PublicKey, error) {
 	k, err := scanKey(s.queryRow(ctx, qGetKeyByValue, userID, key))
 	return k, wrap("get public key", err)
+}
+
+// GetUserByKey returns user userID and its key whose raw bytes are key,
+// in one query.
+func (s *Store) GetUserByKey(ctx context.Context, userID string, key []byte) (store.User, store.PublicKey, error) {
+	var u store.User
+	var k store.PublicKey
+	var lastUsed sql.NullInt64
+	err := s.queryRow(ctx, qGetUserByKey, userID, key).
+		Scan(userDest(&u, &k.ID, &k.UserID, &k.Key, (*instant)(&k.CreatedAt), &lastUsed)...)
+	if err != nil {
+		return store.User{}, store.PublicKey{}, wrap("get user by key", err)
+	}
+	k.LastUsedAt = fromNullMicros(lastUsed)
+	return u, k, nil
 }
 
 // DeletePublicKey removes the user's key keyID. The count and the delete

@@ -21,6 +21,11 @@
 //   - Old refresh tokens stay resolvable after rotation (reuse detection
 //     needs them); the generation-0 token's CreatedAt is the session's
 //     CreatedAt, a child's is RotateRefresh's now.
+//   - The joined reads answer exactly what their parts would:
+//     GetRefreshSession = GetRefreshToken + GetSession of its session,
+//     GetUserByKey = GetPublicKeyByValue + GetUser of its owner (ErrNotFound
+//     in the same cases). CreateSession records several used codes all or
+//     none.
 //   - Expiry is inclusive: a record whose expiry equals now is past use.
 //     A session is live while not revoked and now < ExpiresAt.
 //     DeleteExpired removes auth codes with ExpiresAt <= now and sessions

@@ -13,6 +13,7 @@ var publicKeyTests = []test{
 	{"AddDuplicate", testKeyAddDuplicate},
 	{"AddUnknownUser", testKeyAddUnknownUser},
 	{"GetByValue", testKeyGetByValue},
+	{"GetUserByKey", testGetUserByKey},
 	{"Delete", testKeyDelete},
 	{"Touch", testKeyTouch},
 }
@@ -85,6 +86,36 @@ func testKeyGetByValue(t *testing.T, s store.Store) {
 	for _, tt := range tests {
 		_, err := s.GetPublicKeyByValue(t.Context(), tt.user, tt.key)
 		wantErr(t, "GetPublicKeyByValue "+tt.name, err, store.ErrNotFound)
+	}
+}
+
+// GetUserByKey is GetPublicKeyByValue plus the key's user, and finds
+// nothing in exactly the cases GetPublicKeyByValue finds nothing.
+func testGetUserByKey(t *testing.T, s store.Store) {
+	alice := fixture(t, s)
+	mustUser(t, s, "ws", "bob")
+	k2 := newKey("alice-k2", "alice", at(time.Hour))
+	k2.LastUsedAt = ptr(at(2 * time.Hour))
+	ok(t, "AddPublicKey", s.AddPublicKey(t.Context(), k2))
+	u, k, err := s.GetUserByKey(t.Context(), "alice", k2.Key)
+	ok(t, "GetUserByKey", err)
+	diff(t, "GetUserByKey key", k2, k)
+	diff(t, "GetUserByKey user", alice, u)
+	_, k, err = s.GetUserByKey(t.Context(), "alice", keyBytes("alice-k1"))
+	ok(t, "GetUserByKey of the first key", err)
+	diff(t, "GetUserByKey first key", newKey("alice-k1", "alice", t0), k)
+	tests := []struct {
+		name, user string
+		key        []byte
+	}{
+		{"other user's key", "alice", keyBytes("bob-k1")},
+		{"key of alice asked for bob", "bob", k2.Key},
+		{"unknown bytes", "alice", keyBytes("nope")},
+		{"unknown user", "nope", k2.Key},
+	}
+	for _, tt := range tests {
+		_, _, err := s.GetUserByKey(t.Context(), tt.user, tt.key)
+		wantErr(t, "GetUserByKey "+tt.name, err, store.ErrNotFound)
 	}
 }
 

@@ -13,6 +13,7 @@ var refreshTests = []test{
 	{"RotateRevoked", testRotateRevoked},
 	{"RotateUnknownSession", testRotateUnknown},
 	{"RotateTakenChildHash", testRotateTakenChild},
+	{"GetRefreshSession", testGetRefreshSession},
 }
 
 // rotation is one step of a rotation chain: the expected state after it.
@@ -103,4 +104,32 @@ func testRotateTakenChild(t *testing.T, s store.Store) {
 	if rt.SessionID != "s2" || rt.Generation != 0 {
 		t.Errorf("taken token changed to %+v", rt)
 	}
+}
+
+// GetRefreshSession returns what GetRefreshToken and GetSession would: a
+// token of any generation with its session as it is now, revoked too.
+func testGetRefreshSession(t *testing.T, s store.Store) {
+	fixture(t, s)
+	want := mustSession(t, s, newSession("s1", "alice", "ws", t0))
+	mustSession(t, s, newSession("s2", "alice", "ws", at(time.Minute)))
+	ok(t, "RotateRefresh", s.RotateRefresh(t.Context(), "s1", 0, hash("child-1"), at(10*time.Minute), at(40*time.Minute)))
+	want.Generation, want.RotatedAt, want.RefreshExpiresAt = 1, at(10*time.Minute), at(40*time.Minute)
+	check := func(what string, h []byte) {
+		t.Helper()
+		rt, sess, err := s.GetRefreshSession(t.Context(), h)
+		ok(t, "GetRefreshSession "+what, err)
+		wantRT, err := s.GetRefreshToken(t.Context(), h)
+		ok(t, "GetRefreshToken "+what, err)
+		diff(t, "token of "+what, wantRT, rt)
+		diff(t, "session of "+what, want, sess)
+	}
+	check("generation 0", hash("rt:s1:0"))
+	check("generation 1", hash("child-1"))
+	ok(t, "RevokeSession", s.RevokeSession(t.Context(), "s1", at(time.Hour)))
+	want.RevokedAt = ptr(at(time.Hour))
+	check("generation 1 of the revoked session", hash("child-1"))
+	want = newSession("s2", "alice", "ws", at(time.Minute))
+	check("another session's token", hash("rt:s2:0"))
+	_, _, err := s.GetRefreshSession(t.Context(), hash("nope"))
+	wantErr(t, "GetRefreshSession unknown", err, store.ErrNotFound)
 }

@@ -170,6 +170,23 @@ func testSessionUsedCode(t *testing.T, s store.Store) {
 	wantErr(t, "GetRefreshToken of refused session", err, store.ErrNotFound)
 	// The recorded code also refuses a standalone record of it.
 	wantErr(t, "CreateAuthCode of a used code", s.CreateAuthCode(t.Context(), code), store.ErrConflict)
+	// All or nothing: with a used code among several, the fresh ones stay
+	// unrecorded; so do the codes of a session refused for another reason.
+	fresh := store.AuthCode{Hash: hash("fresh"), UserID: "alice", ExpiresAt: t0.Add(30 * time.Second)}
+	err = s.CreateSession(t.Context(), newSession("s3", "alice", "ws", t0), hash("rt3"), fresh, code)
+	wantErr(t, "CreateSession with a used code among others", err, store.ErrConflict)
+	err = s.CreateSession(t.Context(), newSession("s4", "nope", "ws", t0), hash("rt4"), fresh)
+	wantErr(t, "CreateSession of an unknown user with a code", err, store.ErrNotFound)
+	ok(t, "CreateAuthCode of the fresh code", s.CreateAuthCode(t.Context(), fresh))
+	two := []store.AuthCode{
+		{Hash: hash("two-a"), UserID: "alice", ExpiresAt: t0.Add(time.Minute)},
+		{Hash: hash("two-b"), UserID: "alice", ExpiresAt: t0.Add(time.Minute)},
+	}
+	ok(t, "CreateSession with two codes", s.CreateSession(t.Context(), newSession("s5", "alice", "ws", t0), hash("rt5"), two...))
+	for _, c := range two {
+		wantErr(t, "CreateAuthCode of a code recorded with a session", s.CreateAuthCode(t.Context(), c), store.ErrConflict)
+	}
+	checkSession(t, s, newSession("s5", "alice", "ws", t0))
 }
 
 // testSessionAppID: a session issued to an app names it through
