@@ -142,3 +142,12 @@ func (s *Service) SignOut(ctx context.Context, ip netip.Addr, cookie string) err
 		Details: map[string]string{"via": "browser"}})
 	return nil
 }
+
+// BrowserPrincipal is the principal a signed-in browser acts as on the
+// dashboard: the person, with the scopes they held when the session was
+// read (at most liveTTL ago), so every dashboard action passes the same
+// checks as the JSON API.
+func BrowserPrincipal(b BrowserSession) Principal {
+	return Principal{Subject: b.UserID, Kind: KindUser, WorkspaceID: b.WorkspaceID, Scopes: b.scopes,
+		SessionID: b.ID, AuthMethod: b.Method}
+}

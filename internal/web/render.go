@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/sigil-auth/sigil/internal/authn"
 )
@@ -28,6 +29,9 @@ type page struct {
 	Link     string // a follow-up link of a message page
 	LinkText string
 	Signed   *authn.BrowserSession
+	// Nav is the dashboard section the page belongs to; Data its content.
+	Nav  string
+	Data any
 	// FormAction are the origins besides our own that a form on this page
 	// may end up at (the app that a sign-in redirects to): CSP form-action
 	// governs the redirect after a post too.
@@ -48,13 +52,33 @@ func parseTemplates() (*templates, error) {
 		if base == "layout" {
 			continue
 		}
-		tpl, err := template.New(base).ParseFS(templateFS, "templates/layout.html", n)
+		layout := "templates/layout.html"
+		if strings.HasPrefix(base, "dash_") {
+			layout = "templates/dash_layout.html"
+		}
+		if base == "dash_layout" {
+			continue
+		}
+		tpl, err := template.New(base).Funcs(funcs).ParseFS(templateFS, layout, n)
 		if err != nil {
 			return nil, err
 		}
 		t.byName[base] = tpl
 	}
 	return t, nil
+}
+
+// funcs are the templates' helpers: presentation only.
+var funcs = template.FuncMap{
+	"when": func(t *time.Time) string {
+		if t == nil || t.IsZero() {
+			return "—"
+		}
+		return t.UTC().Format("2006-01-02 15:04 UTC")
+	},
+	"whenT":        func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+	"iso":          func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"sessionLabel": sessionLabel,
 }
 
 // defaultBrand is how pages look outside any workspace.
@@ -136,7 +160,7 @@ func explain(err error) (int, string) {
 		return http.StatusBadRequest, sentence(e.Detail)
 	case authn.CodeNotFound:
 		return http.StatusNotFound, "There is nothing here."
-	case authn.CodeForbidden:
+	case authn.CodeForbidden, authn.CodeInsufficientScope:
 		return http.StatusForbidden, sentence(e.Detail)
 	}
 	return http.StatusBadRequest, sentence(e.Detail)

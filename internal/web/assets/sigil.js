@@ -20,3 +20,19 @@ window.addEventListener("pageshow", () => {
     for (const button of form.querySelectorAll("button[disabled]")) button.disabled = false;
   }
 });
+// A copy button (data-copy="<id of the element holding the secret>")
+// copies the secret and says so; without the script the secret stays
+// selectable text.
+document.addEventListener("click", async (event) => {
+  const button = event.target instanceof Element ? event.target.closest("button[data-copy]") : null;
+  if (!button) return;
+  const source = document.getElementById(button.dataset.copy);
+  if (!source) return;
+  try {
+    await navigator.clipboard.writeText(source.textContent.trim());
+    button.textContent = "Copied";
+  } catch {
+    window.getSelection().selectAllChildren(source);
+    button.textContent = "Press Ctrl+C to copy";
+  }
+});

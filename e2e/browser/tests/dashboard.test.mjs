@@ -1,0 +1,67 @@
+// The dashboard's API-key and session pages, as a person uses them: create
+// a key (shown once, copied with the button), see it listed by prefix,
+// revoke it after a confirmation, and look at the sessions list. Every
+// page is screenshotted and checked with axe-core like the sign-in pages.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import {
+  SIGIL, bodyText, button, checkA11y, field, fillLogin, launch, link, openPage, shoot, signUp, submit, uniqueEmail,
+} from './helpers.mjs';
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+test('API keys: create, copy, list, revoke; sessions', async () => {
+  const email = uniqueEmail('dash');
+  await signUp(email);
+  const { context, page, problems } = await openPage(browser);
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: SIGIL });
+  await page.goto(`${SIGIL}/login`);
+  await fillLogin(page, email, 'correct horse battery staple');
+  await link(page, 'Open the dashboard').click();
+  await page.waitForURL(`${SIGIL}/dashboard/api-keys`);
+  assert.match(await bodyText(page), /No API keys yet/);
+  await shoot(page, 'dash-keys-empty');
+  await checkA11y(page, 'dash-keys-empty');
+
+  await link(page, 'Create key').first().click();
+  await field(page, 'Name').fill('ci-deploy');
+  await shoot(page, 'dash-key-new');
+  await checkA11y(page, 'dash-key-new');
+  const res = await submit(page, button(page, 'Create key'));
+  assert.equal(res.status(), 201);
+  const key = (await page.locator('#secret-value').innerText()).trim();
+  assert.match(key, /^sk_/);
+  assert.match(await bodyText(page), /You won't see it again\. Store it now\./);
+  await button(page, 'Copy').click();
+  await page.getByRole('button', { name: 'Copied' }).waitFor();
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), key);
+  await shoot(page, 'dash-key-created');
+  await checkA11y(page, 'dash-key-created');
+
+  // The key works, and the list never shows it again.
+  const who = await fetch(`${SIGIL}/v1/whoami`, { headers: { 'X-API-KEY': key } });
+  assert.equal(who.status, 200);
+  await link(page, 'Done').click();
+  const list = await bodyText(page);
+  assert.ok(list.includes('ci-deploy') && !list.includes(key), list);
+  await shoot(page, 'dash-keys');
+  await checkA11y(page, 'dash-keys');
+
+  await page.getByRole('link', { name: /^Revoke/ }).click();
+  assert.match(await bodyText(page), /Revoke key "ci-deploy"\?[\s\S]*fail immediately/);
+  await shoot(page, 'dash-key-revoke');
+  await checkA11y(page, 'dash-key-revoke');
+  await submit(page, button(page, 'Revoke key'));
+  assert.match(await bodyText(page), /Key revoked\. Requests using it now get 401\./);
+  const refused = await fetch(`${SIGIL}/v1/whoami`, { headers: { 'X-API-KEY': key } });
+  assert.equal(refused.status, 401);
+
+  await link(page, 'Sessions').click();
+  assert.match(await bodyText(page), /this browser/);
+  await shoot(page, 'dash-sessions');
+  await checkA11y(page, 'dash-sessions');
+  assert.deepEqual(problems, []);
+  await context.close();
+});

@@ -1,0 +1,115 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/sigil-auth/sigil/internal/testenv"
+)
+
+var keyRE = regexp.MustCompile(`id="secret-value" class="secret-value">(sk_[A-Za-z0-9_-]+)<`)
+
+// TestDashboardKeys: a signed-in person creates an API key (shown once),
+// sees it listed by prefix only, revokes it after a confirmation, and the
+// API refuses it at once; the same checks as the JSON API apply.
+func TestDashboardKeys(t *testing.T) {
+	eachBackend(t, func(t *testing.T, db testenv.Database) {
+		e := newEnv(t, db, testenv.Options{})
+		c := browser(t)
+		if res, _ := get(t, c, e.s.URL+"/dashboard/api-keys"); res.StatusCode != http.StatusFound || res.Header.Get("Location") != "/login" {
+			t.Fatalf("dashboard without a session: %d to %q", res.StatusCode, res.Header.Get("Location"))
+		}
+		if res, _ := post(t, c, e.s.URL+"/login", url.Values{"email": {userEmail}, "password": {userPass}}); res.StatusCode != 303 {
+			t.Fatalf("sign in: %d", res.StatusCode)
+		}
+		res, body := get(t, c, e.s.URL+"/dashboard/api-keys")
+		if res.StatusCode != 200 || !strings.Contains(body, "No API keys yet") {
+			t.Fatalf("empty key list: %d\n%s", res.StatusCode, body)
+		}
+		res, body = post(t, c, e.s.URL+"/dashboard/api-keys", url.Values{"name": {""}, "scope": {"read"}})
+		if res.StatusCode != 400 || !strings.Contains(body, `role="alert"`) {
+			t.Errorf("key without a name: %d", res.StatusCode)
+		}
+		res, body = post(t, c, e.s.URL+"/dashboard/api-keys", url.Values{"name": {"ci"}, "scope": {"admin"}})
+		if res.StatusCode != 403 || !strings.Contains(body, "you do not hold it") {
+			t.Errorf("key with a scope the person lacks: %d", res.StatusCode)
+		}
+		res, body = post(t, c, e.s.URL+"/dashboard/api-keys", url.Values{"name": {"ci-deploy"}, "scope": {"read"}, "expires": {"30d"}})
+		m := keyRE.FindStringSubmatch(body)
+		if res.StatusCode != 201 || m == nil || !strings.Contains(body, "You won't see it again") {
+			t.Fatalf("create key: %d\n%s", res.StatusCode, body)
+		}
+		key := m[1]
+		if r := testenv.Do(t, nil, "GET", e.s.URL+"/v1/whoami", nil, "X-API-KEY: "+key); r.Status != 200 {
+			t.Fatalf("the new key is refused: %d", r.Status)
+		}
+		_, body = get(t, c, e.s.URL+"/dashboard/api-keys")
+		if strings.Contains(body, key) || !strings.Contains(body, "ci-deploy") || !strings.Contains(body, ">active<") {
+			t.Fatalf("key list shows the secret or lacks the key:\n%s", body)
+		}
+		id := regexp.MustCompile(`/dashboard/api-keys/([a-z0-9_]+)/revoke`).FindStringSubmatch(body)
+		if id == nil {
+			t.Fatal("no revoke link")
+		}
+		res, body = get(t, c, e.s.URL+"/dashboard/api-keys/"+id[1]+"/revoke")
+		if res.StatusCode != 200 || !strings.Contains(body, "Revoke key &#34;ci-deploy&#34;?") || !strings.Contains(body, "fail immediately") {
+			t.Fatalf("revoke confirmation: %d\n%s", res.StatusCode, body)
+		}
+		if res, _ := post(t, c, e.s.URL+"/dashboard/api-keys/"+id[1]+"/revoke", nil, "Origin: https://evil.test", "Sec-Fetch-Site: cross-site"); res.StatusCode != 403 {
+			t.Errorf("cross-site revoke: %d", res.StatusCode)
+		}
+		res, _ = post(t, c, e.s.URL+"/dashboard/api-keys/"+id[1]+"/revoke", url.Values{})
+		if res.StatusCode != 303 {
+			t.Fatalf("revoke: %d", res.StatusCode)
+		}
+		if r := testenv.Do(t, nil, "GET", e.s.URL+"/v1/whoami", nil, "X-API-KEY: "+key); r.Status != 401 {
+			t.Errorf("revoked key: %d, want 401", r.Status)
+		}
+		_, body = get(t, c, e.s.URL+"/dashboard/api-keys?revoked=1")
+		if !strings.Contains(body, "Key revoked") || !strings.Contains(body, ">revoked<") {
+			t.Errorf("list after revoking:\n%s", body)
+		}
+		if res, _ := get(t, c, e.s.URL+"/dashboard/api-keys/ak_nope/revoke"); res.StatusCode != 404 {
+			t.Errorf("unknown key: %d", res.StatusCode)
+		}
+		e.wantAudit(t, "api_key.create", "api_key.revoke")
+	})
+}
+
+// TestDashboardSessions: the sessions page lists this browser and the
+// person's other sessions; ending one kills its tokens; ending this one
+// signs the browser out.
+func TestDashboardSessions(t *testing.T) {
+	e := newEnv(t, testenv.NewDatabase(t, "sqlite"), testenv.Options{})
+	api := testenv.Do(t, nil, "POST", e.s.URL+"/v1/auth/login", map[string]any{"email": userEmail, "password": userPass})
+	c := browser(t)
+	post(t, c, e.s.URL+"/login", url.Values{"email": {userEmail}, "password": {userPass}})
+	res, body := get(t, c, e.s.URL+"/dashboard/sessions")
+	if res.StatusCode != 200 || !strings.Contains(body, "this browser") || !strings.Contains(body, api.Str("session_id")) {
+		t.Fatalf("sessions page: %d\n%s", res.StatusCode, body)
+	}
+	res, _ = post(t, c, e.s.URL+"/dashboard/sessions/"+api.Str("session_id")+"/end", url.Values{})
+	if res.StatusCode != 303 {
+		t.Fatalf("end session: %d", res.StatusCode)
+	}
+	if r := testenv.Do(t, nil, "GET", e.s.URL+"/v1/whoami", nil, "Authorization: Bearer "+api.Str("access_token")); r.Status != 401 {
+		t.Errorf("token of the ended session: %d", r.Status)
+	}
+	if res, _ := post(t, c, e.s.URL+"/dashboard/sessions/ses_nope/end", url.Values{}); res.StatusCode != 404 {
+		t.Errorf("unknown session: %d", res.StatusCode)
+	}
+	m := regexp.MustCompile(`/dashboard/sessions/(web_[a-z0-9]+)/end`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatal("no end button for this browser")
+	}
+	res, body = post(t, c, e.s.URL+"/dashboard/sessions/"+m[1]+"/end", url.Values{})
+	if res.StatusCode != 200 || !strings.Contains(body, "signed out") {
+		t.Fatalf("ending this browser's session: %d", res.StatusCode)
+	}
+	if res, _ := get(t, c, e.s.URL+"/dashboard/sessions"); res.StatusCode != http.StatusFound {
+		t.Errorf("dashboard after ending this browser's session: %d", res.StatusCode)
+	}
+}
