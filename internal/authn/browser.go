@@ -35,7 +35,13 @@ type BrowserSession struct {
 	AuthTime    time.Time
 	ExpiresAt   time.Time
 	scopes      []string // the person's scopes when the session was read
+	role        string   // and their role
 }
+
+// Manages reports whether the person is an owner or admin of their
+// workspace (as of the session's last read), for what a page offers; the
+// authn calls behind every action check it again.
+func (b BrowserSession) Manages() bool { return b.role == store.RoleOwner || b.role == store.RoleAdmin }
 
 // IsBrowserSession reports whether a session id is a browser session's.
 func IsBrowserSession(id string) bool { return strings.HasPrefix(id, browserSessionPrefix+"_") }
@@ -77,7 +83,7 @@ func (s *Service) startBrowserSession(ctx context.Context, u store.User, method 
 		return BrowserSession{}, err
 	}
 	return BrowserSession{Cookie: cookie, ID: sess.ID, UserID: u.ID, WorkspaceID: u.WorkspaceID, Email: u.Email,
-		Method: method, AuthTime: now, ExpiresAt: sess.ExpiresAt, scopes: u.Scopes}, nil
+		Method: method, AuthTime: now, ExpiresAt: sess.ExpiresAt, scopes: u.Scopes, role: u.Role}, nil
 }
 
 // Browser resolves a browser-session cookie; a missing, unknown, ended or
@@ -123,7 +129,7 @@ func (s *Service) readBrowser(ctx context.Context, hash []byte) (BrowserSession,
 		return BrowserSession{}, err
 	}
 	return BrowserSession{ID: sess.ID, UserID: sess.UserID, WorkspaceID: sess.WorkspaceID, Email: u.Email,
-		Method: sess.Method, AuthTime: sess.CreatedAt, ExpiresAt: sess.ExpiresAt, scopes: u.Scopes}, nil
+		Method: sess.Method, AuthTime: sess.CreatedAt, ExpiresAt: sess.ExpiresAt, scopes: u.Scopes, role: u.Role}, nil
 }
 
 // SignOut ends the browser session of cookie (idempotent: an unknown or

@@ -162,6 +162,8 @@ func explain(err error) (int, string) {
 		return http.StatusNotFound, "There is nothing here."
 	case authn.CodeForbidden, authn.CodeInsufficientScope:
 		return http.StatusForbidden, sentence(e.Detail)
+	case authn.CodeConflict, authn.CodeLastKey, authn.CodeKeyExists:
+		return http.StatusConflict, sentence(e.Detail)
 	}
 	return http.StatusBadRequest, sentence(e.Detail)
 }

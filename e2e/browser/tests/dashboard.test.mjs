@@ -12,7 +12,7 @@ let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
 
-test('API keys: create, copy, list, revoke; sessions', async () => {
+test('API keys: create, copy, list, revoke; JWT keys; sessions', async () => {
   const email = uniqueEmail('dash');
   await signUp(email);
   const { context, page, problems } = await openPage(browser);
@@ -57,6 +57,18 @@ test('API keys: create, copy, list, revoke; sessions', async () => {
   assert.match(await bodyText(page), /Key revoked\. Requests using it now get 401\./);
   const refused = await fetch(`${SIGIL}/v1/whoami`, { headers: { 'X-API-KEY': key } });
   assert.equal(refused.status, 401);
+
+  await link(page, 'JWT keys').click();
+  assert.match(await bodyText(page), /No JWT keys yet/);
+  await field(page, "New key's name").fill('web-backend');
+  assert.equal((await submit(page, button(page, 'Create JWT key'))).status(), 201);
+  assert.match((await page.locator('#kid-value').innerText()).trim(), /^[0-9a-f-]{36}$/);
+  assert.match(await bodyText(page), /You won't see the secret again/);
+  await shoot(page, 'dash-jwt-created');
+  await checkA11y(page, 'dash-jwt-created');
+  await link(page, 'Done').click();
+  await shoot(page, 'dash-jwt');
+  await checkA11y(page, 'dash-jwt');
 
   await link(page, 'Sessions').click();
   assert.match(await bodyText(page), /this browser/);

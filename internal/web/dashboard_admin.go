@@ -1,0 +1,148 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/sigil-auth/sigil/internal/authn"
+)
+
+// JWT keys (everyone's own; owners and admins see the workspace's), and
+// for owners and admins the members and the join code: members who open
+// those get authn's refusal (403) as a page.
+
+// jwtData is the JWT keys page's content.
+type jwtData struct {
+	Keys    []authn.JWTKeyView
+	Created *authn.JWTKeyView
+	Issuer  string
+	Name    string
+}
+
+func jwtPage() page {
+	return page{Title: "JWT keys", Lead: "Secrets your servers sign HS256 tokens with, naming the key's id as kid.", Nav: "jwt"}
+}
+
+// jwtKeys is GET /dashboard/jwt-keys.
+func (s *Server) jwtKeys(w http.ResponseWriter, r *http.Request) error {
+	b, ok := s.signedIn(w, r)
+	if !ok {
+		return nil
+	}
+	keys, err := s.auth.ListJWTKeys(r.Context(), authn.BrowserPrincipal(b), "")
+	if err != nil {
+		return err
+	}
+	p := jwtPage()
+	p.Data = jwtData{Keys: keys}
+	if r.URL.Query().Get("deleted") != "" {
+		p.Notice = "Key deleted. Tokens signed with it now get 401."
+	}
+	return s.dash(w, r, http.StatusOK, "dash_jwt", b, p)
+}
+
+// createJWTKey is POST /dashboard/jwt-keys: id and secret shown once,
+// with snippets that mint a token.
+func (s *Server) createJWTKey(w http.ResponseWriter, r *http.Request) error {
+	b, ok := s.signedIn(w, r)
+	if !ok {
+		return nil
+	}
+	name := r.PostFormValue("name")
+	k, err := s.auth.CreateJWTKey(r.Context(), s.clientIP(r), authn.BrowserPrincipal(b), authn.NewJWTKeyInput{Name: name})
+	p := jwtPage()
+	if err != nil {
+		status, msg := explain(err)
+		if status >= 500 {
+			return err
+		}
+		keys, _ := s.auth.ListJWTKeys(r.Context(), authn.BrowserPrincipal(b), "")
+		p.Error, p.Data = msg, jwtData{Keys: keys, Name: name}
+		return s.dash(w, r, status, "dash_jwt", b, p)
+	}
+	p.Title, p.Lead = "Copy your new JWT key", "Sign tokens with the secret; put the id in the kid header."
+	p.Data = jwtData{Created: &k, Issuer: s.issuer}
+	return s.dash(w, r, http.StatusCreated, "dash_jwt_created", b, p)
+}
+
+// deleteJWTKey is POST /dashboard/jwt-keys/{id}/delete.
+func (s *Server) deleteJWTKey(w http.ResponseWriter, r *http.Request) error {
+	b, ok := s.signedIn(w, r)
+	if !ok {
+		return nil
+	}
+	if err := s.auth.DeleteJWTKey(r.Context(), s.clientIP(r), authn.BrowserPrincipal(b), r.PathValue("id")); err != nil {
+		return err
+	}
+	redirect(w, r, "/dashboard/jwt-keys?deleted=1")
+	return nil
+}
+
+// membersData is the members page's content.
+type membersData struct {
+	Members  []authn.Member
+	JoinCode string // set only right after a rotation
+}
+
+func membersPage() page {
+	return page{Title: "Members", Lead: "Who belongs to this workspace, and what they may do.", Nav: "members"}
+}
+
+// members is GET /dashboard/members.
+func (s *Server) members(w http.ResponseWriter, r *http.Request) error {
+	b, ok := s.signedIn(w, r)
+	if !ok {
+		return nil
+	}
+	return s.renderMembers(w, r, b, http.StatusOK, membersPage(), "")
+}
+
+func (s *Server) renderMembers(w http.ResponseWriter, r *http.Request, b authn.BrowserSession, status int, p page, code string) error {
+	list, err := s.auth.ListMembers(r.Context(), authn.BrowserPrincipal(b), b.WorkspaceID, "", 200)
+	if err != nil {
+		return err
+	}
+	p.Data = membersData{Members: list, JoinCode: code}
+	if r.URL.Query().Get("updated") != "" {
+		p.Notice = "Role changed. It applies to tokens issued from now on."
+	}
+	return s.dash(w, r, status, "dash_members", b, p)
+}
+
+// updateMember is POST /dashboard/members/{user}: a new role.
+func (s *Server) updateMember(w http.ResponseWriter, r *http.Request) error {
+	b, ok := s.signedIn(w, r)
+	if !ok {
+		return nil
+	}
+	role := strings.TrimSpace(r.PostFormValue("role"))
+	_, err := s.auth.UpdateMember(r.Context(), s.clientIP(r), authn.BrowserPrincipal(b), b.WorkspaceID, r.PathValue("user"),
+		authn.MemberPatch{Role: &role})
+	if err != nil {
+		status, msg := explain(err)
+		if status >= 500 || status == http.StatusNotFound {
+			return err
+		}
+		p := membersPage()
+		p.Error = msg
+		return s.renderMembers(w, r, b, status, p, "")
+	}
+	redirect(w, r, "/dashboard/members?updated=1")
+	return nil
+}
+
+// rotateJoinCode is POST /dashboard/join-code: a new code, shown once;
+// the old one stops working.
+func (s *Server) rotateJoinCode(w http.ResponseWriter, r *http.Request) error {
+	b, ok := s.signedIn(w, r)
+	if !ok {
+		return nil
+	}
+	v, err := s.auth.RotateJoinCode(r.Context(), authn.BrowserPrincipal(b), b.WorkspaceID)
+	if err != nil {
+		return err
+	}
+	p := membersPage()
+	p.Notice = "New join code made. The old one no longer works."
+	return s.renderMembers(w, r, b, http.StatusOK, p, v.JoinCode)
+}

@@ -1,0 +1,124 @@
+package web_test
+
+import (
+	"html"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/sigil-auth/sigil/internal/testenv"
+)
+
+// signInBrowser signs email in on a fresh browser.
+func (e *env) signInBrowser(t *testing.T, email, pass string) *http.Client {
+	t.Helper()
+	c := browser(t)
+	if res, body := post(t, c, e.s.URL+"/login", url.Values{"email": {email}, "password": {pass}}); res.StatusCode != 303 {
+		t.Fatalf("sign in %s: %d\n%s", email, res.StatusCode, body)
+	}
+	return c
+}
+
+var (
+	kidRE    = regexp.MustCompile(`id="kid-value" class="secret-value">([^<]+)<`)
+	secretRE = regexp.MustCompile(`id="secret-value" class="secret-value">([^<]+)<`)
+	joinRE   = regexp.MustCompile(`id="join-value" class="secret-value">(jc_[^<]+)<`)
+)
+
+// TestDashboardJWTKeys: an owner creates a JWT key on the dashboard (id and
+// secret shown once), a token minted with it as the snippet shows is
+// accepted, and deleting the key refuses it; a member has JWT keys of
+// their own but no members page.
+func TestDashboardJWTKeys(t *testing.T) {
+	eachBackend(t, func(t *testing.T, db testenv.Database) {
+		e := newEnv(t, db, testenv.Options{})
+		owner := e.signInBrowser(t, userEmail, userPass)
+		res, body := post(t, owner, e.s.URL+"/dashboard/jwt-keys", url.Values{"name": {"web-backend"}})
+		kid, secret := kidRE.FindStringSubmatch(body), secretRE.FindStringSubmatch(body)
+		if res.StatusCode != 201 || kid == nil || secret == nil || !strings.Contains(body, `"kid": "`+kid[1]+`"`) {
+			t.Fatalf("create JWT key: %d\n%s", res.StatusCode, body)
+		}
+		tok := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"sub": "user-42", "exp": e.s.Clock.Now().Add(time.Hour).Unix()})
+		tok.Header["kid"] = kid[1]
+		signed, _ := tok.SignedString([]byte(html.UnescapeString(secret[1])))
+		if r := testenv.Do(t, nil, "GET", e.s.URL+"/v1/whoami", nil, "Authorization: Bearer "+signed); r.Status != 200 {
+			t.Fatalf("token of the new JWT key: %d %s", r.Status, r.Raw)
+		}
+		_, body = get(t, owner, e.s.URL+"/dashboard/jwt-keys")
+		if !strings.Contains(body, kid[1]) || strings.Contains(body, secret[1]) {
+			t.Fatalf("list: the kid missing or the secret shown again")
+		}
+		if res, body = post(t, owner, e.s.URL+"/dashboard/jwt-keys", url.Values{"name": {""}}); res.StatusCode != 400 || !strings.Contains(body, `role="alert"`) {
+			t.Errorf("JWT key without a name: %d", res.StatusCode)
+		}
+		if res, _ = post(t, owner, e.s.URL+"/dashboard/jwt-keys/"+kid[1]+"/delete", url.Values{}); res.StatusCode != 303 {
+			t.Fatalf("delete: %d", res.StatusCode)
+		}
+		if r := testenv.Do(t, nil, "GET", e.s.URL+"/v1/whoami", nil, "Authorization: Bearer "+signed); r.Status != 401 {
+			t.Errorf("token of a deleted key: %d", r.Status)
+		}
+
+		testenv.Do(t, nil, "POST", e.s.URL+"/v1/auth/signup", map[string]any{"email": "mia@example.com", "password": userPass, "join_code": e.join})
+		member := e.signInBrowser(t, "mia@example.com", userPass)
+		_, body = get(t, member, e.s.URL+"/dashboard/api-keys")
+		// Members manage their own JWT keys (API.md §9), not the members.
+		if !strings.Contains(body, "/dashboard/jwt-keys") || strings.Contains(body, "/dashboard/members") {
+			t.Error("a member's navigation: want JWT keys and no Members")
+		}
+		if res, _ := get(t, member, e.s.URL+"/dashboard/members"); res.StatusCode != 403 {
+			t.Errorf("member opens the members page: %d, want 403", res.StatusCode)
+		}
+		if res, _ := post(t, member, e.s.URL+"/dashboard/join-code", url.Values{}); res.StatusCode != 403 {
+			t.Errorf("member rotates the join code: %d, want 403", res.StatusCode)
+		}
+		if res, _ := post(t, member, e.s.URL+"/dashboard/jwt-keys", url.Values{"name": {"mine"}}); res.StatusCode != 201 {
+			t.Errorf("member creates their own JWT key: %d", res.StatusCode)
+		}
+	})
+}
+
+// TestDashboardMembers: an owner changes a member's role, cannot demote
+// the last owner, and rotates the join code (shown once; the old one dies).
+func TestDashboardMembers(t *testing.T) {
+	e := newEnv(t, testenv.NewDatabase(t, "sqlite"), testenv.Options{})
+	testenv.Do(t, nil, "POST", e.s.URL+"/v1/auth/signup", map[string]any{"email": "mia@example.com", "password": userPass, "join_code": e.join})
+	owner := e.signInBrowser(t, userEmail, userPass)
+	res, body := get(t, owner, e.s.URL+"/dashboard/members")
+	ids := regexp.MustCompile(`action="/dashboard/members/(usr_[a-z0-9]+)"`).FindAllStringSubmatch(body, -1)
+	if res.StatusCode != 200 || len(ids) != 2 || !strings.Contains(body, "mia@example.com") {
+		t.Fatalf("members page: %d\n%s", res.StatusCode, body)
+	}
+	ownerID, miaID := e.userID(t, userEmail), e.userID(t, "mia@example.com")
+	if res, body = post(t, owner, e.s.URL+"/dashboard/members/"+miaID, url.Values{"role": {"admin"}}); res.StatusCode != 303 {
+		t.Fatalf("make admin: %d\n%s", res.StatusCode, body)
+	}
+	if _, body = get(t, owner, e.s.URL+"/dashboard/members?updated=1"); !strings.Contains(body, `value="admin" selected`) {
+		t.Error("the new role is not shown")
+	}
+	res, body = post(t, owner, e.s.URL+"/dashboard/members/"+ownerID, url.Values{"role": {"member"}})
+	if res.StatusCode != 409 || !strings.Contains(body, `role="alert"`) {
+		t.Errorf("demoting the last owner: %d", res.StatusCode)
+	}
+	res, body = post(t, owner, e.s.URL+"/dashboard/join-code", url.Values{})
+	m := joinRE.FindStringSubmatch(body)
+	if res.StatusCode != 200 || m == nil {
+		t.Fatalf("rotate join code: %d\n%s", res.StatusCode, body)
+	}
+	old := testenv.Do(t, nil, "POST", e.s.URL+"/v1/auth/signup", map[string]any{"email": "x@example.com", "password": userPass, "join_code": e.join})
+	fresh := testenv.Do(t, nil, "POST", e.s.URL+"/v1/auth/signup", map[string]any{"email": "y@example.com", "password": userPass, "join_code": m[1]})
+	if old.Status != 401 || fresh.Status != 201 {
+		t.Errorf("after rotation: old code %d (want 401), new code %d (want 201)", old.Status, fresh.Status)
+	}
+}
+
+// userID is the id of the password user with email.
+func (e *env) userID(t *testing.T, email string) string {
+	t.Helper()
+	tok := testenv.Do(t, nil, "POST", e.s.URL+"/v1/auth/login", map[string]any{"email": email, "password": userPass}).Str("access_token")
+	return testenv.Do(t, nil, "GET", e.s.URL+"/v1/whoami", nil, "Authorization: Bearer "+tok).Str("subject")
+}
