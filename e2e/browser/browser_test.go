@@ -77,6 +77,7 @@ func runBackend(t *testing.T, tl tools, bin, backend string, db map[string]strin
 		"SIGIL_URL":   srv.url,
 		"SPA_URL":     h.url,
 		"JOIN_CODE":   app.joinCode,
+		"OWNER_EMAIL": ownerEmail,
 		"CHROMIUM":    tl.chromium,
 		"SCREENSHOTS": shots,
 	})

@@ -75,14 +75,27 @@ func startSigil(t *testing.T, bin string, db map[string]string, smtpURL string) 
 // OAuth2 client.
 type app struct{ joinCode, clientID string }
 
-// setUpApp creates the workspace "Acme" and registers the SPA at spa as
-// a public client (API.md §9, §11), with the admin token.
+// ownerEmail is the workspace's first account, so its owner: the Node
+// tests sign in with it (password ownerPassword) for the admin pages.
+const (
+	ownerEmail    = "owner@acme.test"
+	ownerPassword = "correct horse battery staple"
+)
+
+// setUpApp creates the workspace "Acme" with its owner's account and
+// registers the SPA at spa as a public client (API.md §9, §11), with the
+// admin token.
 func setUpApp(t *testing.T, sigilURL, spa string) app {
 	t.Helper()
 	admin := "Authorization: Bearer " + adminToken
 	ws := testenv.Do(t, client, "POST", sigilURL+"/v1/workspaces", map[string]string{"name": "Acme"}, admin)
 	if ws.Status != http.StatusCreated || ws.Str("id") == "" || ws.Str("join_code") == "" {
 		t.Fatalf("POST /v1/workspaces = %d %s, want 201 with id and join_code", ws.Status, ws.Raw)
+	}
+	owner := testenv.Do(t, client, "POST", sigilURL+"/v1/auth/signup", map[string]string{
+		"email": ownerEmail, "password": ownerPassword, "join_code": ws.Str("join_code")})
+	if owner.Status != http.StatusCreated {
+		t.Fatalf("owner signup = %d %s", owner.Status, owner.Raw)
 	}
 	reg := testenv.Do(t, client, "POST", sigilURL+"/v1/workspaces/"+ws.Str("id")+"/apps", map[string]any{
 		"name":                       "Demo SPA",

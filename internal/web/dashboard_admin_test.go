@@ -122,3 +122,54 @@ func (e *env) userID(t *testing.T, email string) string {
 	tok := testenv.Do(t, nil, "POST", e.s.URL+"/v1/auth/login", map[string]any{"email": email, "password": userPass}).Str("access_token")
 	return testenv.Do(t, nil, "GET", e.s.URL+"/v1/whoami", nil, "Authorization: Bearer "+tok).Str("subject")
 }
+
+// TestDashboardAppsAndAudit: an owner registers an app (a confidential
+// one's secret shown once), sees refusals inline, deletes it, and reads
+// the audit log, filtered and as CSV; a member gets 403 for both.
+func TestDashboardAppsAndAudit(t *testing.T) {
+	e := newEnv(t, testenv.NewDatabase(t, "sqlite"), testenv.Options{})
+	owner := e.signInBrowser(t, userEmail, userPass)
+	form := url.Values{"name": {"Shop"}, "redirect_uris": {"https://shop.example/cb\n\nhttp://localhost:3000/cb\n"},
+		"post_logout_redirect_uris": {"https://shop.example/"}, "type": {"client_secret_basic"}}
+	res, body := post(t, owner, e.s.URL+"/dashboard/apps", form)
+	if res.StatusCode != 201 || !strings.Contains(body, `id="secret-value" class="secret-value">cs_`) || !strings.Contains(body, e.s.Issuer) {
+		t.Fatalf("register app: %d\n%s", res.StatusCode, body)
+	}
+	id := regexp.MustCompile(`id="client-value" class="secret-value">(app_[a-z0-9]+)<`).FindStringSubmatch(body)
+	if id == nil {
+		t.Fatal("no client id shown")
+	}
+	got := testenv.Do(t, nil, "GET", e.s.URL+"/v1/workspaces/"+e.ws+"/apps/"+id[1], nil, "Authorization: Bearer "+testenv.AdminToken)
+	if got.Status != 200 || !strings.Contains(string(got.Raw), "http://localhost:3000/cb") {
+		t.Fatalf("the app through the API: %d %s", got.Status, got.Raw)
+	}
+	form.Set("redirect_uris", "http://shop.example/cb")
+	res, body = post(t, owner, e.s.URL+"/dashboard/apps", form)
+	if res.StatusCode != 400 || !strings.Contains(body, `role="alert"`) || !strings.Contains(body, "http://shop.example/cb</textarea>") {
+		t.Errorf("plain-http redirect URI: %d (the form must keep what was typed)", res.StatusCode)
+	}
+	if res, _ = post(t, owner, e.s.URL+"/dashboard/apps/"+id[1]+"/delete", url.Values{}); res.StatusCode != 303 {
+		t.Fatalf("delete app: %d", res.StatusCode)
+	}
+	if r := testenv.Do(t, nil, "GET", e.s.URL+"/v1/workspaces/"+e.ws+"/apps/"+id[1], nil, "Authorization: Bearer "+testenv.AdminToken); r.Status != 404 {
+		t.Errorf("deleted app: %d", r.Status)
+	}
+
+	e.wantAudit(t, "app.delete")
+	res, body = get(t, owner, e.s.URL+"/dashboard/audit?action=app.")
+	if res.StatusCode != 200 || !strings.Contains(body, "app.create") || strings.Contains(body, "login.success") {
+		t.Fatalf("audit filtered by app.: %d\n%s", res.StatusCode, body)
+	}
+	res, body = get(t, owner, e.s.URL+"/dashboard/audit?format=csv")
+	if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/csv") ||
+		!strings.HasPrefix(body, "time,action,actor") || !strings.Contains(body, "login.success") {
+		t.Fatalf("audit CSV: %d %q\n%s", res.StatusCode, res.Header.Get("Content-Type"), body)
+	}
+	testenv.Do(t, nil, "POST", e.s.URL+"/v1/auth/signup", map[string]any{"email": "mia@example.com", "password": userPass, "join_code": e.join})
+	member := e.signInBrowser(t, "mia@example.com", userPass)
+	for _, p := range []string{"/dashboard/apps", "/dashboard/audit"} {
+		if res, _ := get(t, member, e.s.URL+p); res.StatusCode != 403 {
+			t.Errorf("member opens %s: %d, want 403", p, res.StatusCode)
+		}
+	}
+}

@@ -77,3 +77,33 @@ test('API keys: create, copy, list, revoke; JWT keys; sessions', async () => {
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+test('owners: apps and the audit log', async () => {
+  const owner = process.env.OWNER_EMAIL;
+  assert.ok(owner, 'OWNER_EMAIL is not set');
+  const { page, problems, context } = await openPage(browser);
+  await page.goto(`${SIGIL}/login`);
+  await fillLogin(page, owner, 'correct horse battery staple');
+  await page.goto(`${SIGIL}/dashboard/members`);
+  assert.match(await bodyText(page), /owner@acme\.test/);
+  await shoot(page, 'dash-members');
+  await checkA11y(page, 'dash-members');
+
+  await link(page, 'Apps').click();
+  await field(page, 'Name').fill('Shop');
+  await field(page, 'Redirect URIs').fill('https://shop.example/callback');
+  await page.getByLabel(/Confidential/).check();
+  await shoot(page, 'dash-apps');
+  await checkA11y(page, 'dash-apps');
+  assert.equal((await submit(page, button(page, 'Register app'))).status(), 201);
+  assert.match((await page.locator('#secret-value').innerText()).trim(), /^cs_/);
+  await shoot(page, 'dash-app-created');
+  await checkA11y(page, 'dash-app-created');
+
+  await link(page, 'Audit log').click();
+  assert.match(await bodyText(page), /app\.create/);
+  await shoot(page, 'dash-audit');
+  await checkA11y(page, 'dash-audit');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
