@@ -173,3 +173,35 @@ func TestDashboardAppsAndAudit(t *testing.T) {
 		}
 	}
 }
+
+// TestDashboardSettings: an owner saves branding and lifetimes (the
+// sign-in page and the API show them), a bad value is refused inline with
+// what was typed kept, and a member cannot save.
+func TestDashboardSettings(t *testing.T) {
+	e := newEnv(t, testenv.NewDatabase(t, "sqlite"), testenv.Options{})
+	owner := e.signInBrowser(t, userEmail, userPass)
+	res, body := get(t, owner, e.s.URL+"/dashboard/settings")
+	if res.StatusCode != 200 || !strings.Contains(body, `value="read write"`) {
+		t.Fatalf("settings page: %d\n%s", res.StatusCode, body)
+	}
+	form := url.Values{"name": {"Acme"}, "display_name": {"Acme Cloud"}, "accent_color": {"#0f766e"},
+		"default_scopes": {"read"}, "access_token_ttl": {"1h"}}
+	if res, body = post(t, owner, e.s.URL+"/dashboard/settings", form); res.StatusCode != 303 {
+		t.Fatalf("save: %d\n%s", res.StatusCode, body)
+	}
+	ws := testenv.Do(t, nil, "GET", e.s.URL+"/v1/workspaces/"+e.ws, nil, "Authorization: Bearer "+testenv.AdminToken)
+	if !strings.Contains(string(ws.Raw), `"display_name":"Acme Cloud"`) || !strings.Contains(string(ws.Raw), `"access_token_ttl":"1h0m0s"`) ||
+		!strings.Contains(string(ws.Raw), `"default_scopes":["read"]`) {
+		t.Fatalf("workspace after saving: %s", ws.Raw)
+	}
+	form.Set("refresh_grace", "soon")
+	res, body = post(t, owner, e.s.URL+"/dashboard/settings", form)
+	if res.StatusCode != 400 || !strings.Contains(body, `role="alert"`) || !strings.Contains(body, `value="soon"`) {
+		t.Errorf("bad refresh_grace: %d", res.StatusCode)
+	}
+	testenv.Do(t, nil, "POST", e.s.URL+"/v1/auth/signup", map[string]any{"email": "mia@example.com", "password": userPass, "join_code": e.join})
+	member := e.signInBrowser(t, "mia@example.com", userPass)
+	if res, _ := post(t, member, e.s.URL+"/dashboard/settings", url.Values{"name": {"Mine"}}); res.StatusCode != 403 {
+		t.Errorf("member saves settings: %d, want 403", res.StatusCode)
+	}
+}

@@ -99,6 +99,8 @@ func New(d Deps) (*Server, error) {
 		{"POST /dashboard/apps", post(s.createApp)},
 		{"POST /dashboard/apps/{id}/delete", post(s.deleteApp)},
 		{"GET /dashboard/audit", s.h(s.audit)},
+		{"GET /dashboard/settings", s.h(s.settings)},
+		{"POST /dashboard/settings", post(s.saveSettings)},
 		{"GET /oauth2/authorize", s.h(s.authorize)},
 		{"GET /oauth2/logout", s.h(s.rpLogout)},
 		{"GET /assets/brand/{ws}", s.h(s.brandCSS)},

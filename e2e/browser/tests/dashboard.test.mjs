@@ -100,6 +100,10 @@ test('owners: apps and the audit log', async () => {
   await shoot(page, 'dash-app-created');
   await checkA11y(page, 'dash-app-created');
 
+  await link(page, 'Settings').click();
+  await shoot(page, 'dash-settings');
+  await checkA11y(page, 'dash-settings');
+
   await link(page, 'Audit log').click();
   assert.match(await bodyText(page), /app\.create/);
   await shoot(page, 'dash-audit');
