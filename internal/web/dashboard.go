@@ -119,8 +119,8 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request) error {
 	p := keysPage()
 	k, err := s.auth.CreateAPIKey(r.Context(), s.clientIP(r), authn.BrowserPrincipal(b), in)
 	if err != nil {
-		status, msg := explain(err)
-		if status >= 500 {
+		status, msg, ok := inline(err)
+		if !ok {
 			return err
 		}
 		p.Title, p.Error = "Create an API key", msg

@@ -52,8 +52,8 @@ func (s *Server) createJWTKey(w http.ResponseWriter, r *http.Request) error {
 	k, err := s.auth.CreateJWTKey(r.Context(), s.clientIP(r), authn.BrowserPrincipal(b), authn.NewJWTKeyInput{Name: name})
 	p := jwtPage()
 	if err != nil {
-		status, msg := explain(err)
-		if status >= 500 {
+		status, msg, ok := inline(err)
+		if !ok {
 			return err
 		}
 		keys, _ := s.auth.ListJWTKeys(r.Context(), authn.BrowserPrincipal(b), "")
@@ -119,8 +119,8 @@ func (s *Server) updateMember(w http.ResponseWriter, r *http.Request) error {
 	_, err := s.auth.UpdateMember(r.Context(), s.clientIP(r), authn.BrowserPrincipal(b), b.WorkspaceID, r.PathValue("user"),
 		authn.MemberPatch{Role: &role})
 	if err != nil {
-		status, msg := explain(err)
-		if status >= 500 || status == http.StatusNotFound {
+		status, msg, ok := inline(err)
+		if !ok || status == http.StatusNotFound {
 			return err
 		}
 		p := membersPage()

@@ -66,8 +66,8 @@ func (s *Server) createApp(w http.ResponseWriter, r *http.Request) error {
 	in := authn.AppInput{Name: &name, RedirectURIs: &redirects, PostLogoutRedirectURIs: &logouts, TokenEndpointAuthMethod: &method}
 	a, err := s.auth.CreateApp(r.Context(), s.clientIP(r), authn.BrowserPrincipal(b), b.WorkspaceID, in)
 	if err != nil {
-		status, msg := explain(err)
-		if status >= 500 {
+		status, msg, ok := inline(err)
+		if !ok {
 			return err
 		}
 		p := appsPage()

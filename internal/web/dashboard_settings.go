@@ -99,8 +99,8 @@ func (s *Server) saveSettings(w http.ResponseWriter, r *http.Request) error {
 	p := authn.BrowserPrincipal(b)
 	_, err := s.auth.UpdateWorkspace(r.Context(), p, b.WorkspaceID, in)
 	if err != nil {
-		status, msg := explain(err)
-		if status >= 500 {
+		status, msg, ok := inline(err)
+		if !ok {
 			return err
 		}
 		v, gerr := s.auth.GetWorkspace(r.Context(), p, b.WorkspaceID)

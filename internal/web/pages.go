@@ -26,8 +26,8 @@ func (s *Server) withRequest(p page, r *http.Request, az *authn.Authorization) p
 
 // formError re-renders a form page with the error explained.
 func (s *Server) formError(w http.ResponseWriter, r *http.Request, name string, p page, err error) error {
-	status, msg := explain(err)
-	if status >= 500 {
+	status, msg, ok := inline(err)
+	if !ok {
 		return err
 	}
 	retryAfter(w, err)

@@ -56,10 +56,10 @@ func parseTemplates() (*templates, error) {
 		if strings.HasPrefix(base, "dash_") {
 			layout = "templates/dash_layout.html"
 		}
-		if base == "dash_layout" {
+		if base == "dash_layout" || base == "head" {
 			continue
 		}
-		tpl, err := template.New(base).Funcs(funcs).ParseFS(templateFS, layout, n)
+		tpl, err := template.New(base).Funcs(funcs).ParseFS(templateFS, "templates/head.html", layout, n)
 		if err != nil {
 			return nil, err
 		}
@@ -166,6 +166,13 @@ func explain(err error) (int, string) {
 		return http.StatusConflict, sentence(e.Detail)
 	}
 	return http.StatusBadRequest, sentence(e.Detail)
+}
+
+// inline is explain for an error a form shows in its own alert: ok is
+// false for a server failure, which gets the error page instead.
+func inline(err error) (status int, msg string, ok bool) {
+	status, msg = explain(err)
+	return status, msg, status < 500
 }
 
 // waitText is a rate limit's wait in words.
