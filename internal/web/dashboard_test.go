@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sigil-auth/sigil/internal/testenv"
 )
@@ -112,4 +113,48 @@ func TestDashboardSessions(t *testing.T) {
 	if res, _ := get(t, c, e.s.URL+"/dashboard/sessions"); res.StatusCode != http.StatusFound {
 		t.Errorf("dashboard after ending this browser's session: %d", res.StatusCode)
 	}
+}
+
+// TestDashboardProfile: the profile shows the email's state, resends the
+// verification mail, and changes the password after checking the
+// current one, signing the person's other sessions out.
+func TestDashboardProfile(t *testing.T) {
+	e := newEnv(t, testenv.NewDatabase(t, "sqlite"), testenv.Options{})
+	api := testenv.Do(t, nil, "POST", e.s.URL+"/v1/auth/login", map[string]any{"email": userEmail, "password": userPass})
+	c := e.signInBrowser(t, userEmail, userPass)
+	res, body := get(t, c, e.s.URL+"/dashboard/profile")
+	if res.StatusCode != 200 || !strings.Contains(body, "not verified") {
+		t.Fatalf("profile: %d\n%s", res.StatusCode, body)
+	}
+	before := len(e.s.Outbox.Messages())
+	if res, _ = post(t, c, e.s.URL+"/dashboard/profile/verify", url.Values{}); res.StatusCode != 303 {
+		t.Fatalf("send verification: %d", res.StatusCode)
+	}
+	for deadline := time.Now().Add(5 * time.Second); len(e.s.Outbox.Messages()) == before && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if len(e.s.Outbox.Messages()) == before {
+		t.Error("no verification mail sent")
+	}
+	res, body = post(t, c, e.s.URL+"/dashboard/profile/password", url.Values{"current_password": {"wrong password"}, "new_password": {"a new password"}})
+	if res.StatusCode != 401 || !strings.Contains(body, "current password is not right") {
+		t.Errorf("wrong current password: %d", res.StatusCode)
+	}
+	res, body = post(t, c, e.s.URL+"/dashboard/profile/password", url.Values{"current_password": {userPass}, "new_password": {"short"}})
+	if res.StatusCode != 400 || !strings.Contains(body, "8 to 256") {
+		t.Errorf("short new password: %d", res.StatusCode)
+	}
+	if res, _ = post(t, c, e.s.URL+"/dashboard/profile/password", url.Values{"current_password": {userPass}, "new_password": {"a new password"}}); res.StatusCode != 303 {
+		t.Fatalf("change password: %d", res.StatusCode)
+	}
+	if res, _ := get(t, c, e.s.URL+"/dashboard/profile?changed=1"); res.StatusCode != 200 {
+		t.Errorf("this browser was signed out by its own password change: %d", res.StatusCode)
+	}
+	if r := testenv.Do(t, nil, "GET", e.s.URL+"/v1/whoami", nil, "Authorization: Bearer "+api.Str("access_token")); r.Status != 401 {
+		t.Errorf("another session's token after the change: %d, want 401", r.Status)
+	}
+	if r := testenv.Do(t, nil, "POST", e.s.URL+"/v1/auth/login", map[string]any{"email": userEmail, "password": "a new password"}); r.Status != 200 {
+		t.Errorf("login with the new password: %d", r.Status)
+	}
+	e.wantAudit(t, "password.change", "email.verification_sent")
 }

@@ -145,6 +145,9 @@ func explain(err error) (int, string) {
 	}
 	switch e.Code {
 	case authn.CodeInvalidCredentials:
+		if e != authn.ErrInvalidCredentials { // a specific refusal, such as a wrong current password
+			return http.StatusUnauthorized, sentence(e.Detail)
+		}
 		return http.StatusUnauthorized, "That email and password don't match an account. Check them and try again, or reset your password."
 	case authn.CodeRateLimited:
 		return http.StatusTooManyRequests, "Too many attempts. Wait " + waitText(e) + " and try again."

@@ -70,6 +70,11 @@ test('API keys: create, copy, list, revoke; JWT keys; sessions', async () => {
   await shoot(page, 'dash-jwt');
   await checkA11y(page, 'dash-jwt');
 
+  await link(page, 'Profile').click();
+  assert.match(await bodyText(page), /not verified/);
+  await shoot(page, 'dash-profile');
+  await checkA11y(page, 'dash-profile');
+
   await link(page, 'Sessions').click();
   assert.match(await bodyText(page), /this browser/);
   await shoot(page, 'dash-sessions');
