@@ -152,6 +152,44 @@ func (s *Server) revokeKeyPage(w http.ResponseWriter, r *http.Request) error {
 	return s.dash(w, r, http.StatusOK, "dash_key_revoke", b, p)
 }
 
+// rotateKeyPage is GET /dashboard/api-keys/{id}/rotate: the grace period.
+func (s *Server) rotateKeyPage(w http.ResponseWriter, r *http.Request) error {
+	b, ok := s.signedIn(w, r)
+	if !ok {
+		return nil
+	}
+	keys, err := s.auth.ListAPIKeys(r.Context(), authn.BrowserPrincipal(b), "")
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(keys, func(k authn.APIKeyView) bool { return k.ID == r.PathValue("id") })
+	if i < 0 {
+		return authn.ErrNotFound
+	}
+	p := keysPage()
+	p.Title, p.Lead = "Rotate key "+strconv.Quote(keys[i].Name), "A new key with the same name, scopes and expiry; the old one keeps working for the grace period."
+	p.Data = keysData{Revoke: &keyRows(keys[i:i+1], s.now())[0]}
+	return s.dash(w, r, http.StatusOK, "dash_key_rotate", b, p)
+}
+
+// rotateKey is POST /dashboard/api-keys/{id}/rotate: the new key is shown
+// once.
+func (s *Server) rotateKey(w http.ResponseWriter, r *http.Request) error {
+	b, ok := s.signedIn(w, r)
+	if !ok {
+		return nil
+	}
+	k, err := s.auth.RotateAPIKey(r.Context(), s.clientIP(r), authn.BrowserPrincipal(b), r.PathValue("id"),
+		authn.RotateInput{GracePeriod: r.PostFormValue("grace_period")})
+	if err != nil {
+		return err
+	}
+	p := keysPage()
+	p.Title, p.Lead = "Copy your new key", "The old key works until its grace period ends; move your servers to this one."
+	p.Data = keysData{Created: &k}
+	return s.dash(w, r, http.StatusCreated, "dash_key_created", b, p)
+}
+
 // revokeKey is POST /dashboard/api-keys/{id}/revoke.
 func (s *Server) revokeKey(w http.ResponseWriter, r *http.Request) error {
 	b, ok := s.signedIn(w, r)

@@ -55,6 +55,23 @@ func TestDashboardKeys(t *testing.T) {
 		if id == nil {
 			t.Fatal("no revoke link")
 		}
+		// Rotation: a new key shown once; the old one works for the grace period.
+		if res, body = get(t, c, e.s.URL+"/dashboard/api-keys/"+id[1]+"/rotate"); res.StatusCode != 200 || !strings.Contains(body, "grace_period") {
+			t.Fatalf("rotate page: %d", res.StatusCode)
+		}
+		res, body = post(t, c, e.s.URL+"/dashboard/api-keys/"+id[1]+"/rotate", url.Values{"grace_period": {"1h"}})
+		rotated := keyRE.FindStringSubmatch(body)
+		if res.StatusCode != 201 || rotated == nil || rotated[1] == key {
+			t.Fatalf("rotate: %d\n%s", res.StatusCode, body)
+		}
+		for _, k := range []string{key, rotated[1]} {
+			if r := testenv.Do(t, nil, "GET", e.s.URL+"/v1/whoami", nil, "X-API-KEY: "+k); r.Status != 200 {
+				t.Errorf("during the grace period a key is refused: %d", r.Status)
+			}
+		}
+		if res, _ = post(t, c, e.s.URL+"/dashboard/api-keys/"+id[1]+"/rotate", url.Values{"grace_period": {"forever"}}); res.StatusCode != 400 {
+			t.Errorf("bad grace period: %d", res.StatusCode)
+		}
 		res, body = get(t, c, e.s.URL+"/dashboard/api-keys/"+id[1]+"/revoke")
 		if res.StatusCode != 200 || !strings.Contains(body, "Revoke key &#34;ci-deploy&#34;?") || !strings.Contains(body, "fail immediately") {
 			t.Fatalf("revoke confirmation: %d\n%s", res.StatusCode, body)

@@ -87,6 +87,8 @@ func New(d Deps) (*Server, error) {
 		{"POST /dashboard/api-keys", post(s.createKey)},
 		{"GET /dashboard/api-keys/{id}/revoke", s.h(s.revokeKeyPage)},
 		{"POST /dashboard/api-keys/{id}/revoke", post(s.revokeKey)},
+		{"GET /dashboard/api-keys/{id}/rotate", s.h(s.rotateKeyPage)},
+		{"POST /dashboard/api-keys/{id}/rotate", post(s.rotateKey)},
 		{"GET /dashboard/sessions", s.h(s.sessions)},
 		{"POST /dashboard/sessions/{id}/end", post(s.endSession)},
 		{"GET /dashboard/jwt-keys", s.h(s.jwtKeys)},
