@@ -39,7 +39,7 @@ type keysData struct {
 	Keys    []keyRow
 	Scopes  []string // the person's, offered when creating a key
 	Created *authn.APIKeyView
-	Revoke  *keyRow
+	Revoke  *keyRow // the key a revoke or rotate page is about
 	Name    string
 }
 
@@ -132,8 +132,9 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request) error {
 	return s.dash(w, r, http.StatusCreated, "dash_key_created", b, p)
 }
 
-// revokeKeyPage is GET /dashboard/api-keys/{id}/revoke: the confirmation.
-func (s *Server) revokeKeyPage(w http.ResponseWriter, r *http.Request) error {
+// keyPage shows one key of the person's (path {id}) on page name: the
+// revoke confirmation or the rotation form.
+func (s *Server) keyPage(w http.ResponseWriter, r *http.Request, name string, text func(k keyRow) (title, lead string)) error {
 	b, ok := s.signedIn(w, r)
 	if !ok {
 		return nil
@@ -146,30 +147,25 @@ func (s *Server) revokeKeyPage(w http.ResponseWriter, r *http.Request) error {
 	if i < 0 {
 		return authn.ErrNotFound
 	}
+	k := keyRows(keys[i:i+1], s.now())[0]
 	p := keysPage()
-	p.Title, p.Lead = "Revoke key "+strconv.Quote(keys[i].Name)+"?", "Requests using it fail immediately. This cannot be undone."
-	p.Data = keysData{Revoke: &keyRows(keys[i:i+1], s.now())[0]}
-	return s.dash(w, r, http.StatusOK, "dash_key_revoke", b, p)
+	p.Title, p.Lead = text(k)
+	p.Data = keysData{Revoke: &k}
+	return s.dash(w, r, http.StatusOK, name, b, p)
+}
+
+// revokeKeyPage is GET /dashboard/api-keys/{id}/revoke: the confirmation.
+func (s *Server) revokeKeyPage(w http.ResponseWriter, r *http.Request) error {
+	return s.keyPage(w, r, "dash_key_revoke", func(k keyRow) (string, string) {
+		return "Revoke key " + strconv.Quote(k.Name) + "?", "Requests using it fail immediately. This cannot be undone."
+	})
 }
 
 // rotateKeyPage is GET /dashboard/api-keys/{id}/rotate: the grace period.
 func (s *Server) rotateKeyPage(w http.ResponseWriter, r *http.Request) error {
-	b, ok := s.signedIn(w, r)
-	if !ok {
-		return nil
-	}
-	keys, err := s.auth.ListAPIKeys(r.Context(), authn.BrowserPrincipal(b), "")
-	if err != nil {
-		return err
-	}
-	i := slices.IndexFunc(keys, func(k authn.APIKeyView) bool { return k.ID == r.PathValue("id") })
-	if i < 0 {
-		return authn.ErrNotFound
-	}
-	p := keysPage()
-	p.Title, p.Lead = "Rotate key "+strconv.Quote(keys[i].Name), "A new key with the same name, scopes and expiry; the old one keeps working for the grace period."
-	p.Data = keysData{Revoke: &keyRows(keys[i:i+1], s.now())[0]}
-	return s.dash(w, r, http.StatusOK, "dash_key_rotate", b, p)
+	return s.keyPage(w, r, "dash_key_rotate", func(k keyRow) (string, string) {
+		return "Rotate key " + strconv.Quote(k.Name), "A new key with the same name, scopes and expiry; the old one keeps working for the grace period."
+	})
 }
 
 // rotateKey is POST /dashboard/api-keys/{id}/rotate: the new key is shown
