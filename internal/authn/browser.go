@@ -107,13 +107,7 @@ func (s *Service) Browser(ctx context.Context, cookie string) (BrowserSession, e
 }
 
 func (s *Service) readBrowser(ctx context.Context, hash []byte) (BrowserSession, error) {
-	rt, err := s.store.GetRefreshToken(ctx, hash)
-	if errors.Is(err, store.ErrNotFound) {
-		return BrowserSession{}, ErrInvalidToken
-	} else if err != nil {
-		return BrowserSession{}, err
-	}
-	sess, err := s.store.GetSession(ctx, rt.SessionID)
+	_, sess, err := s.store.GetRefreshSession(ctx, hash)
 	if errors.Is(err, store.ErrNotFound) {
 		return BrowserSession{}, ErrInvalidToken
 	} else if err != nil {
