@@ -1,6 +1,7 @@
 package clientip
 
 import (
+	"context"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -140,4 +141,19 @@ func parseHop(s string) (netip.Addr, bool) {
 		return netip.Addr{}, false
 	}
 	return a.WithZone("").Unmap(), true
+}
+
+type ctxKey struct{}
+
+// NewContext returns ctx carrying ip, the address the server resolved
+// for its request, so every layer that serves the request uses that one
+// answer.
+func NewContext(ctx context.Context, ip netip.Addr) context.Context {
+	return context.WithValue(ctx, ctxKey{}, ip)
+}
+
+// FromContext returns the address NewContext stored, if any.
+func FromContext(ctx context.Context) (netip.Addr, bool) {
+	ip, ok := ctx.Value(ctxKey{}).(netip.Addr)
+	return ip, ok
 }

@@ -1,6 +1,7 @@
 package clientip
 
 import (
+	"context"
 	"net/netip"
 	"strings"
 	"testing"
@@ -202,5 +203,15 @@ func TestTrusts(t *testing.T) {
 	}
 	if New(nil).Trusts("127.0.0.1:1") {
 		t.Error("New(nil) trusts a peer")
+	}
+}
+
+func TestContext(t *testing.T) {
+	if _, ok := FromContext(context.Background()); ok {
+		t.Fatal("an empty context carries an address")
+	}
+	ip := netip.MustParseAddr("192.0.2.7")
+	if got, ok := FromContext(NewContext(context.Background(), ip)); !ok || got != ip {
+		t.Fatalf("FromContext = %v %v, want %v", got, ok, ip)
 	}
 }

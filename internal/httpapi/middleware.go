@@ -10,18 +10,17 @@ import (
 	"runtime/debug"
 	"strconv"
 	"time"
+
+	"github.com/sigil-auth/sigil/internal/clientip"
 )
 
 type ctxKey int
 
-const (
-	keyRequestID ctxKey = iota
-	keyClientIP
-)
+const keyRequestID ctxKey = 0
 
 // clientIP returns the client address resolved by the middleware.
 func clientIP(r *http.Request) netip.Addr {
-	ip, _ := r.Context().Value(keyClientIP).(netip.Addr)
+	ip, _ := clientip.FromContext(r.Context())
 	return ip
 }
 
@@ -69,7 +68,7 @@ func (s *Server) wrap(next http.Handler) http.Handler {
 		}
 		w.Header().Set("X-Request-Id", id)
 		ip := s.ips.ClientIP(r.RemoteAddr, r.Header.Values("X-Forwarded-For"))
-		ctx := context.WithValue(context.WithValue(r.Context(), keyRequestID, id), keyClientIP, ip)
+		ctx := clientip.NewContext(context.WithValue(r.Context(), keyRequestID, id), ip)
 		r = r.WithContext(ctx)
 		r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
 		sw := &statusWriter{ResponseWriter: w}

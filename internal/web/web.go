@@ -154,9 +154,13 @@ func (s *Server) crossOrigin(w http.ResponseWriter, r *http.Request) {
 		Lead: "Sigil only accepts sign-in forms posted from its own pages. Go back to the app you came from and start again."})
 }
 
-// clientIP is the request's client address, believing X-Forwarded-For
-// only from trusted proxies.
+// clientIP is the request's client address: the one the server's
+// middleware resolved, else resolved here, believing X-Forwarded-For only
+// from trusted proxies.
 func (s *Server) clientIP(r *http.Request) netip.Addr {
+	if ip, ok := clientip.FromContext(r.Context()); ok {
+		return ip
+	}
 	return s.ips.ClientIP(r.RemoteAddr, r.Header.Values("X-Forwarded-For"))
 }
 
