@@ -17,4 +17,7 @@
 // focus order and a visible focus ring. Screenshots of every page, at
 // desktop and phone sizes (and the phone size dark), go to
 // screenshots/<backend>/ (not committed).
+//
+// SIGIL_BROWSER_TESTS=tests/dashboard.test.mjs runs one file of tests
+// instead of all of them, while working on it.
 package browser
