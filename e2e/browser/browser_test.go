@@ -27,8 +27,8 @@ import (
 // run, set-up included, stays under about 2 minutes); testTimeout bounds
 // each Node test.
 const (
-	nodeTimeout = 150 * time.Second
-	testTimeout = 60 * time.Second
+	nodeTimeout = 180 * time.Second
+	testTimeout = 90 * time.Second
 )
 
 func TestHostedSignIn(t *testing.T) {

@@ -117,6 +117,16 @@ func (s *Service) GetWorkspace(ctx context.Context, p Principal, id string) (Wor
 	return viewOf(w, ""), nil
 }
 
+// WorkspaceSettings is GetWorkspace for those who may change the
+// workspace (its owners and admins, the instance admin): the dashboard's
+// settings page, which members do not see.
+func (s *Service) WorkspaceSettings(ctx context.Context, p Principal, id string) (WorkspaceView, error) {
+	if err := s.canManage(ctx, p, id); err != nil {
+		return WorkspaceView{}, err
+	}
+	return s.GetWorkspace(ctx, p, id)
+}
+
 // WorkspacePatch is PATCH /v1/workspaces/{id}; nil fields are unchanged,
 // "" resets a lifetime to the method defaults.
 type WorkspacePatch struct {

@@ -68,7 +68,7 @@ func (s *Server) settings(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return nil
 	}
-	v, err := s.auth.GetWorkspace(r.Context(), authn.BrowserPrincipal(b), b.WorkspaceID)
+	v, err := s.auth.WorkspaceSettings(r.Context(), authn.BrowserPrincipal(b), b.WorkspaceID)
 	if err != nil {
 		return err
 	}
@@ -103,7 +103,7 @@ func (s *Server) saveSettings(w http.ResponseWriter, r *http.Request) error {
 		if !ok {
 			return err
 		}
-		v, gerr := s.auth.GetWorkspace(r.Context(), p, b.WorkspaceID)
+		v, gerr := s.auth.WorkspaceSettings(r.Context(), p, b.WorkspaceID)
 		if gerr != nil {
 			return err
 		}

@@ -3,10 +3,35 @@
 // revoke it after a confirmation, and look at the sessions list. Every
 // page is screenshotted and checked with axe-core like the sign-in pages.
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import {
   SIGIL, bodyText, button, checkA11y, field, fillLogin, launch, link, openPage, shoot, signUp, submit, uniqueEmail,
 } from './helpers.mjs';
+
+// hello is GET / with headers: the API.md §2 endpoint every credential
+// may call.
+const hello = (headers) => fetch(`${SIGIL}/`, { headers });
+
+// refusedWithin polls GET / with headers until it answers 401, and fails
+// unless that happens within ms milliseconds of since.
+async function refusedWithin(headers, since, ms) {
+  for (;;) {
+    const res = await hello(headers);
+    if (res.status === 401) return;
+    assert.equal(res.status, 200);
+    assert.ok(Date.now() - since < ms, `still accepted ${Date.now() - since} ms after the dashboard revoked it`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+// hs256 is a customer-minted JWT (API.md §5.2): HS256 with the key's id
+// as kid, signed with the secret's UTF-8 bytes.
+function hs256(kid, secret, claims) {
+  const b64 = (v) => Buffer.from(JSON.stringify(v)).toString('base64url');
+  const body = `${b64({ alg: 'HS256', typ: 'JWT', kid })}.${b64(claims)}`;
+  return `${body}.${createHmac('sha256', secret).update(body).digest('base64url')}`;
+}
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -41,8 +66,9 @@ test('API keys: create, copy, list, revoke; JWT keys; sessions', async () => {
   await checkA11y(page, 'dash-key-created');
 
   // The key works, and the list never shows it again.
-  const who = await fetch(`${SIGIL}/v1/whoami`, { headers: { 'X-API-KEY': key } });
-  assert.equal(who.status, 200);
+  const ok = await hello({ 'X-API-KEY': key });
+  assert.equal(ok.status, 200);
+  assert.equal((await ok.json()).message, 'Oh, Hello');
   await link(page, 'Done').click();
   const list = await bodyText(page);
   assert.ok(list.includes('ci-deploy') && !list.includes(key), list);
@@ -54,21 +80,30 @@ test('API keys: create, copy, list, revoke; JWT keys; sessions', async () => {
   await shoot(page, 'dash-key-revoke');
   await checkA11y(page, 'dash-key-revoke');
   await submit(page, button(page, 'Revoke key'));
+  const revokedAt = Date.now();
   assert.match(await bodyText(page), /Key revoked\. Requests using it now get 401\./);
-  const refused = await fetch(`${SIGIL}/v1/whoami`, { headers: { 'X-API-KEY': key } });
-  assert.equal(refused.status, 401);
+  await refusedWithin({ 'X-API-KEY': key }, revokedAt, 1000);
 
   await link(page, 'JWT keys').click();
   assert.match(await bodyText(page), /No JWT keys yet/);
   await field(page, "New key's name").fill('web-backend');
   assert.equal((await submit(page, button(page, 'Create JWT key'))).status(), 201);
-  assert.match((await page.locator('#kid-value').innerText()).trim(), /^[0-9a-f-]{36}$/);
+  const kid = (await page.locator('#kid-value').innerText()).trim();
+  const secret = (await page.locator('#secret-value').innerText()).trim();
+  assert.match(kid, /^[0-9a-f-]{36}$/);
   assert.match(await bodyText(page), /You won't see the secret again/);
   await shoot(page, 'dash-jwt-created');
   await checkA11y(page, 'dash-jwt-created');
+  const jwt = { Authorization: `Bearer ${hs256(kid, secret, { sub: 'svc-1', exp: Math.floor(Date.now() / 1000) + 300 })}` };
+  assert.equal((await hello(jwt)).status, 200);
   await link(page, 'Done').click();
+  assert.ok((await bodyText(page)).includes(kid));
   await shoot(page, 'dash-jwt');
   await checkA11y(page, 'dash-jwt');
+  await submit(page, button(page, 'Delete web-backend'));
+  const deletedAt = Date.now();
+  assert.ok(!(await bodyText(page)).includes(kid));
+  await refusedWithin(jwt, deletedAt, 1000);
 
   await link(page, 'Profile').click();
   assert.match(await bodyText(page), /not verified/);
@@ -116,3 +151,4 @@ test('owners: apps and the audit log', async () => {
   assert.deepEqual(problems, []);
   await context.close();
 });
+
