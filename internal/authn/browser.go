@@ -78,6 +78,7 @@ func (s *Service) startBrowserSession(ctx context.Context, u store.User, method 
 	sess := store.Session{ID: newID(browserSessionPrefix), UserID: u.ID, WorkspaceID: u.WorkspaceID, Method: method,
 		Scopes: []string{}, CreatedAt: now, ExpiresAt: now.Add(lt.MaxAge), RotatedAt: now}
 	sess.RefreshExpiresAt = sess.ExpiresAt
+	sess.ClientIP, sess.UserAgent = origin(ctx)
 	cookie := browserCookiePrefix + token.NewSecret()
 	if err := s.store.CreateSession(ctx, sess, token.Hash(cookie)); err != nil {
 		return BrowserSession{}, err

@@ -188,6 +188,10 @@ type SessionInfo struct {
 	// flow); Browser marks a hosted-pages sign-in on a browser.
 	ClientID string `json:"client_id,omitempty"`
 	Browser  bool   `json:"browser,omitempty"`
+	// ClientIP and UserAgent are those of the request that started the
+	// session, when known.
+	ClientIP  string `json:"client_ip,omitempty"`
+	UserAgent string `json:"user_agent,omitempty"`
 }
 
 // ListSessions returns the caller's live sessions, newest first.
@@ -202,7 +206,8 @@ func (s *Service) ListSessions(ctx context.Context, p Principal) ([]SessionInfo,
 	out := make([]SessionInfo, len(list))
 	for i, x := range list {
 		out[i] = SessionInfo{ID: x.ID, AuthMethod: x.Method, CreatedAt: x.CreatedAt.UTC(), ExpiresAt: x.ExpiresAt.UTC(),
-			LastRefreshedAt: x.RotatedAt.UTC(), Current: x.ID == p.SessionID, ClientID: x.AppID, Browser: IsBrowserSession(x.ID)}
+			LastRefreshedAt: x.RotatedAt.UTC(), Current: x.ID == p.SessionID, ClientID: x.AppID, Browser: IsBrowserSession(x.ID),
+			ClientIP: x.ClientIP, UserAgent: x.UserAgent}
 	}
 	return out, nil
 }

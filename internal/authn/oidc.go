@@ -144,6 +144,7 @@ func (s *Service) exchangeCode(ctx context.Context, app store.App, in CodeExchan
 	lt := EffectiveLifetimes(ws, c.Method)
 	sess := store.Session{ID: newID("ses"), UserID: u.ID, WorkspaceID: u.WorkspaceID, Method: c.Method,
 		Scopes: c.Scopes, CreatedAt: now, ExpiresAt: now.Add(lt.MaxAge), RotatedAt: now, AppID: app.ID}
+	sess.ClientIP, sess.UserAgent = origin(ctx)
 	sess.RefreshExpiresAt = earlier(now.Add(lt.Refresh), sess.ExpiresAt)
 	refresh := refreshPrefix + token.NewSecret()
 	stored, err := s.store.RedeemAuthorizationCode(ctx, hash, sess, token.Hash(refresh), now)

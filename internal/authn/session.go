@@ -46,6 +46,7 @@ func (s *Service) startSession(ctx context.Context, u store.User, method string,
 		ID: newID("ses"), UserID: u.ID, WorkspaceID: u.WorkspaceID, Method: method, Scopes: u.Scopes,
 		CreatedAt: now, ExpiresAt: now.Add(lt.MaxAge), RotatedAt: now,
 	}
+	sess.ClientIP, sess.UserAgent = origin(ctx)
 	sess.RefreshExpiresAt = earlier(now.Add(lt.Refresh), sess.ExpiresAt)
 	refresh := refreshPrefix + token.NewSecret()
 	if err := s.store.CreateSession(ctx, sess, token.Hash(refresh), usedCodes...); err != nil {

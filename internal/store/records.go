@@ -87,6 +87,10 @@ type Session struct {
 	// AppID is the OAuth2 client (App.ID) a session was issued to by an
 	// authorization code exchange; "" for every other session.
 	AppID string
+	// ClientIP and UserAgent describe the request that started the
+	// session, for the person's sessions list; "" when not known.
+	ClientIP  string
+	UserAgent string
 }
 
 // RefreshToken records which session and generation a refresh token hash

@@ -235,6 +235,25 @@ func (s *Server) endSession(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// endAllSessions is POST /dashboard/sessions/end-all: every session of
+// the person's ends, this browser's too (authn's logout of all, as POST
+// /v1/auth/logout {"all": true}).
+func (s *Server) endAllSessions(w http.ResponseWriter, r *http.Request) error {
+	b, ok := s.signedIn(w, r)
+	if !ok {
+		return nil
+	}
+	p := authn.BrowserPrincipal(b)
+	if err := s.auth.Logout(r.Context(), &p, authn.LogoutInput{All: true}); err != nil {
+		return err
+	}
+	s.cookie.clear(w)
+	pg := signedOut()
+	pg.Lead = "Every session of yours has ended: browsers, apps and command-line logins. Their tokens no longer work."
+	s.render(w, r, http.StatusOK, "message", pg)
+	return nil
+}
+
 // sessionLabel says what kind of session an entry is, for people.
 func sessionLabel(x authn.SessionInfo) string {
 	switch {

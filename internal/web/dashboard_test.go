@@ -1,12 +1,15 @@
 package web_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/sigil-auth/sigil/internal/testenv"
 )
@@ -174,4 +177,63 @@ func TestDashboardProfile(t *testing.T) {
 		t.Errorf("login with the new password: %d", r.Status)
 	}
 	e.wantAudit(t, "password.change", "email.verification_sent")
+}
+
+// TestDashboardSessionsWhere: the sessions list says where each session
+// started (device and address, also in GET /v1/sessions), a User-Agent
+// no database would take is stored cleaned, and "Sign out everywhere"
+// ends every session: the API's tokens and this browser.
+func TestDashboardSessionsWhere(t *testing.T) {
+	eachBackend(t, func(t *testing.T, db testenv.Database) {
+		e := newEnv(t, db, testenv.Options{})
+		api := testenv.Do(t, nil, "POST", e.s.URL+"/v1/auth/login", map[string]any{"email": userEmail, "password": userPass},
+			"User-Agent: curl/8.11.1")
+		hostile := "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0 \xff\xfe" + strings.Repeat("é", 2000)
+		c := browser(t)
+		res, body := post(t, c, e.s.URL+"/login", url.Values{"email": {userEmail}, "password": {userPass}}, "User-Agent: "+hostile)
+		if res.StatusCode != 303 {
+			t.Fatalf("sign in: %d\n%s", res.StatusCode, body)
+		}
+		res, body = get(t, c, e.s.URL+"/dashboard/sessions")
+		for _, want := range []string{"Firefox on Linux", ">curl<", "127.0.0.1", "Sign out everywhere"} {
+			if !strings.Contains(body, want) {
+				t.Errorf("sessions page lacks %q: %d\n%s", want, res.StatusCode, body)
+			}
+		}
+		list := testenv.Do(t, nil, "GET", e.s.URL+"/v1/sessions", nil, "Authorization: Bearer "+api.Str("access_token"))
+		var sessions struct {
+			Items []struct {
+				ClientIP  string `json:"client_ip"`
+				UserAgent string `json:"user_agent"`
+			}
+		}
+		if err := json.Unmarshal(list.Raw, &sessions); err != nil {
+			t.Fatalf("GET /v1/sessions: %v: %s", err, list.Raw)
+		}
+		// Signing up (newEnv) started the third session.
+		uas := []string{"curl/8.11.1", "Go-http-client/1.1", "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0 é"}
+		for _, s := range sessions.Items {
+			if s.ClientIP != "127.0.0.1" || len(s.UserAgent) > 256 || !utf8.ValidString(s.UserAgent) ||
+				!slices.ContainsFunc(uas, func(p string) bool { return strings.HasPrefix(s.UserAgent, p) }) {
+				t.Errorf("GET /v1/sessions entry %+v", s)
+			}
+		}
+		if len(sessions.Items) != 3 {
+			t.Errorf("GET /v1/sessions: %d sessions, want 3: %s", len(sessions.Items), list.Raw)
+		}
+
+		res, body = post(t, c, e.s.URL+"/dashboard/sessions/end-all", url.Values{})
+		if res.StatusCode != 200 || !strings.Contains(body, "Every session of yours has ended") {
+			t.Fatalf("sign out everywhere: %d\n%s", res.StatusCode, body)
+		}
+		if r := testenv.Do(t, nil, "POST", e.s.URL+"/v1/auth/refresh", map[string]any{"refresh_token": api.Str("refresh_token")}); r.Status != 401 {
+			t.Errorf("refresh after signing out everywhere: %d", r.Status)
+		}
+		if r := testenv.Do(t, nil, "GET", e.s.URL+"/v1/whoami", nil, "Authorization: Bearer "+api.Str("access_token")); r.Status != 401 {
+			t.Errorf("access token after signing out everywhere: %d", r.Status)
+		}
+		if res, _ := get(t, c, e.s.URL+"/dashboard/sessions"); res.StatusCode != http.StatusFound {
+			t.Errorf("dashboard after signing out everywhere: %d", res.StatusCode)
+		}
+	})
 }

@@ -79,6 +79,7 @@ var funcs = template.FuncMap{
 	"whenT":        func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
 	"iso":          func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	"sessionLabel": sessionLabel,
+	"device":       device,
 }
 
 // defaultBrand is how pages look outside any workspace.

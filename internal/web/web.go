@@ -91,6 +91,7 @@ func New(d Deps) (*Server, error) {
 		{"POST /dashboard/api-keys/{id}/rotate", post(s.rotateKey)},
 		{"GET /dashboard/sessions", s.h(s.sessions)},
 		{"POST /dashboard/sessions/{id}/end", post(s.endSession)},
+		{"POST /dashboard/sessions/end-all", post(s.endAllSessions)},
 		{"GET /dashboard/jwt-keys", s.h(s.jwtKeys)},
 		{"POST /dashboard/jwt-keys", post(s.createJWTKey)},
 		{"POST /dashboard/jwt-keys/{id}/delete", post(s.deleteJWTKey)},

@@ -18,43 +18,43 @@ func (s *Store) CreateAuthCode(ctx context.Context, c store.AuthCode) error {
 }
 
 // sessionCols selects a session; sessionInsert stores one from
-// sessionArgs ($1…$13). user_id, api_key_id and app_id are NULL when "":
+// sessionArgs ($1…$15). user_id, api_key_id and app_id are NULL when "":
 // a session of an admin-created API key has no user, only sessions made
 // from an API key name one, and only those made by an authorization code
 // exchange name an app.
 const (
 	sessionCols = `id, coalesce(user_id, ''), workspace_id, method, scopes, created_at,
 	expires_at, refresh_expires_at, generation, rotated_at, revoked_at, coalesce(api_key_id, ''),
-	coalesce(app_id, '')`
+	coalesce(app_id, ''), client_ip, user_agent`
 	sessionInsert = `INSERT INTO sessions (id, user_id, workspace_id, method, scopes,
 		created_at, expires_at, refresh_expires_at, generation, rotated_at, revoked_at, api_key_id,
-		app_id)
+		app_id, client_ip, user_agent)
 	VALUES ($1, nullif($2::text, ''), $3, $4, $5, $6, $7, $8, $9, $10, $11, nullif($12::text, ''),
-		nullif($13::text, ''))`
+		nullif($13::text, ''), $14, $15)`
 	// createSessionSQL stores a session (sessionArgs) and its first
-	// refresh token ($14: the hash; generation and time are the
+	// refresh token ($16: the hash; generation and time are the
 	// session's) in one statement.
 	createSessionSQL = `WITH s AS (` + sessionInsert + `
 			RETURNING id, generation, created_at)
 		INSERT INTO refresh_tokens (hash, session_id, generation, created_at)
-		SELECT $14, id, generation, created_at FROM s`
+		SELECT $16, id, generation, created_at FROM s`
 	// createSessionCodesSQL is createSessionSQL that also records used
-	// auth codes ($15…$17: hashes, user ids, expiries as arrays). Every
+	// auth codes ($17…$19: hashes, user ids, expiries as arrays). Every
 	// data-modifying WITH part runs to completion whether or not the main
 	// query reads it, and a statement is atomic: a code already recorded
 	// (unique violation) stores nothing.
 	createSessionCodesSQL = `WITH c AS (INSERT INTO auth_codes (hash, user_id, expires_at)
-			SELECT * FROM unnest($15::bytea[], $16::text[], $17::timestamptz[])),
+			SELECT * FROM unnest($17::bytea[], $18::text[], $19::timestamptz[])),
 		s AS (` + sessionInsert + `
 			RETURNING id, generation, created_at)
 		INSERT INTO refresh_tokens (hash, session_id, generation, created_at)
-		SELECT $14, id, generation, created_at FROM s`
+		SELECT $16, id, generation, created_at FROM s`
 )
 
 func sessionArgs(s store.Session) []any {
 	return []any{s.ID, s.UserID, s.WorkspaceID, s.Method, s.Scopes, s.CreatedAt,
 		s.ExpiresAt, s.RefreshExpiresAt, s.Generation, s.RotatedAt, s.RevokedAt, s.APIKeyID,
-		s.AppID}
+		s.AppID, s.ClientIP, s.UserAgent}
 }
 
 // createSession runs createSessionSQL on db: the part of CreateSession
@@ -117,7 +117,7 @@ func scanSession(row pgx.Row) (store.Session, error) {
 func sessionDest(s *store.Session, before ...any) []any {
 	return append(before, &s.ID, &s.UserID, &s.WorkspaceID, &s.Method, &s.Scopes, &s.CreatedAt,
 		&s.ExpiresAt, &s.RefreshExpiresAt, &s.Generation, &s.RotatedAt, &s.RevokedAt, &s.APIKeyID,
-		&s.AppID)
+		&s.AppID, &s.ClientIP, &s.UserAgent)
 }
 
 // GetRefreshToken finds the refresh token with that hash, of any

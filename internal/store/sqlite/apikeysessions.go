@@ -17,7 +17,7 @@ var (
 	// of an API-key session: a login session under that id matches no row
 	// of the DO UPDATE's WHERE and so changes nothing (0 rows affected).
 	qPutAPIKeySession = writeQuery(`INSERT INTO sessions (` + sessionCols + `)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id,
 			workspace_id = excluded.workspace_id, method = excluded.method,
 			scopes = excluded.scopes, created_at = excluded.created_at,

@@ -23,11 +23,11 @@ func (s *Store) CreateAuthCode(ctx context.Context, c store.AuthCode) error {
 // api_key_id NULL for login sessions, app_id NULL unless an authorization
 // code exchange made the session.
 const sessionCols = `id, user_id, workspace_id, method, scopes, created_at, expires_at,
-	refresh_expires_at, generation, rotated_at, revoked_at, api_key_id, app_id`
+	refresh_expires_at, generation, rotated_at, revoked_at, api_key_id, app_id, client_ip, user_agent`
 
 var (
 	qCreateSession = writeQuery(`INSERT INTO sessions (` + sessionCols + `)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	qCreateRefresh = writeQuery(`INSERT INTO refresh_tokens (hash, session_id, generation, created_at)
 		VALUES (?, ?, ?, ?)`)
 	qGetSession = readQuery(`SELECT ` + sessionCols + ` FROM sessions WHERE id = ?`)
@@ -62,7 +62,7 @@ func sessionDest(s *store.Session, revoked *sql.NullInt64, before ...any) []any 
 	return append(before, &s.ID, (*text)(&s.UserID), &s.WorkspaceID, &s.Method, (*scopes)(&s.Scopes),
 		(*instant)(&s.CreatedAt), (*instant)(&s.ExpiresAt), (*instant)(&s.RefreshExpiresAt),
 		&s.Generation, (*instant)(&s.RotatedAt), revoked, (*text)(&s.APIKeyID),
-		(*text)(&s.AppID))
+		(*text)(&s.AppID), &s.ClientIP, &s.UserAgent)
 }
 
 // sessionArgs are sess's values for sessionCols. userID is passed by the
@@ -72,7 +72,7 @@ func sessionArgs(sess store.Session, userID any) []any {
 	return []any{sess.ID, userID, sess.WorkspaceID, sess.Method,
 		encodeScopes(sess.Scopes), micros(sess.CreatedAt), micros(sess.ExpiresAt),
 		micros(sess.RefreshExpiresAt), sess.Generation, micros(sess.RotatedAt),
-		nullMicros(sess.RevokedAt), nullText(sess.APIKeyID), nullText(sess.AppID)}
+		nullMicros(sess.RevokedAt), nullText(sess.APIKeyID), nullText(sess.AppID), sess.ClientIP, sess.UserAgent}
 }
 
 // CreateSession stores sess and its first refresh token, at sess's

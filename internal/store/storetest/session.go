@@ -86,14 +86,17 @@ func testSessionGetUnknown(t *testing.T, s store.Store) {
 	wantErr(t, "GetRefreshToken unknown", err, store.ErrNotFound)
 }
 
-// sessionZoo stores, for alice, live sessions "old" and "new", a revoked
-// one and one expiring exactly at now, plus a live session of bob's.
+// sessionZoo stores, for alice, live sessions "old" and "new" (which
+// knows where it started), a revoked one and one expiring exactly at now,
+// plus a live session of bob's.
 func sessionZoo(t *testing.T, s store.Store, now time.Time) (older, newer store.Session) {
 	t.Helper()
 	fixture(t, s)
 	mustUser(t, s, "ws", "bob")
 	older = mustSession(t, s, newSession("old", "alice", "ws", at(time.Minute)))
-	newer = mustSession(t, s, newSession("new", "alice", "ws", at(2*time.Minute)))
+	fromBrowser := newSession("new", "alice", "ws", at(2*time.Minute))
+	fromBrowser.ClientIP, fromBrowser.UserAgent = "2001:db8::7", "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0"
+	newer = mustSession(t, s, fromBrowser)
 	mustSession(t, s, newSession("revoked", "alice", "ws", at(3*time.Minute)))
 	ok(t, "RevokeSession", s.RevokeSession(t.Context(), "revoked", at(4*time.Minute)))
 	expired := newSession("expired", "alice", "ws", at(-time.Hour))
