@@ -38,6 +38,7 @@ func TestSmoke(t *testing.T) {
 			"| introspect | sigil (log=warn) |", "| password-login | sigil (log=warn) |", "| hello | sigil (log=info) |",
 			"| healthz | sigil (log=warn) |", "| oidc-authorize | sigil (log=warn) |", "| oidc-code-flow | sigil (log=warn) |",
 			"| oidc-code-flow-eddsa | sigil (log=warn) |", "| authorize → token round trips/s",
+			"| dashboard-keys | sigil (log=warn) |", "| server CPU per dashboard API-key page",
 			"| GET / with X-API-KEY |", "| forward-auth GET /v1/authorize with X-API-KEY |", "| GET / with a customer HS256 JWT |", "| GET /.well-known/jwks.json |",
 			"| client_credentials tokens/s", "| introspections/s", "| server CPU per password login |",
 			"one argon2id hash",
@@ -123,7 +124,7 @@ func TestParseFlags(t *testing.T) {
 		wantErr string
 	}{
 		{[]string{}, []string{"login", "refresh", "hello", "hello-baseline", "apikey-hello", "authorize", "jwt-hello", "jwks",
-			"client-credentials", "introspect", "password-login", "healthz", "oidc-authorize", "oidc-code-flow", "oidc-code-flow-eddsa"}, ""},
+			"client-credentials", "introspect", "password-login", "healthz", "oidc-authorize", "oidc-code-flow", "oidc-code-flow-eddsa", "dashboard-keys"}, ""},
 		{[]string{"--scenarios", "password-login", "--hash-time", "0"}, nil, "--hash-time must be positive"},
 		{[]string{"--scenarios", "hello", "--hash-time", "0"}, []string{"hello"}, ""},
 		{[]string{"--scenarios", " refresh , hello "}, []string{"refresh", "hello"}, ""},

@@ -58,7 +58,7 @@ func parseFlags(args []string) (options, error) {
 // defaultScenarios runs hello-baseline before the scenarios reported as
 // a share of its rate.
 const defaultScenarios = "login,refresh,hello,hello-baseline,apikey-hello,authorize,jwt-hello,jwks," +
-	"client-credentials,introspect,password-login,healthz,oidc-authorize,oidc-code-flow,oidc-code-flow-eddsa"
+	"client-credentials,introspect,password-login,healthz,oidc-authorize,oidc-code-flow,oidc-code-flow-eddsa,dashboard-keys"
 
 // wantsHash reports whether the run needs the argon2id baseline.
 func (o options) wantsHash() bool {

@@ -44,6 +44,8 @@ const (
 	targetIntrospect  = 10000 // introspections/s
 	targetCodeFlow    = 1000  // authorize → token round trips/s, browser signed in
 
+	targetDashboardCPU = 5 * time.Millisecond // server CPU per API-key list page with 100 keys
+
 	targetRefreshWholeCPU = 550 * time.Microsecond // server + PostgreSQL CPU per refresh
 	targetRefreshPG       = 2600                   // refreshes/s on PostgreSQL, 10 workers
 )

@@ -80,6 +80,8 @@ var scenarios = map[string]scenario{
 	"oidc-code-flow": {name: "oidc-code-flow", reqsPerOp: 2, setup: withBrowserSession("RS256", oidcCodeFlow), op: oidcCodeFlow},
 	"oidc-code-flow-eddsa": {name: "oidc-code-flow-eddsa", reqsPerOp: 2, setup: withBrowserSession("EdDSA", oidcCodeFlow),
 		op: oidcCodeFlow},
+	// The dashboard (scenarios_oidc.go).
+	"dashboard-keys": {name: "dashboard-keys", reqsPerOp: 1, setup: withKeysPage, op: dashboardKeys},
 }
 
 // result is one scenario's measurement.

@@ -103,8 +103,9 @@ func (r *report) writeTargets(b *strings.Builder) {
 		"averages and the raw-verify figure across runs before comparing anything else.\n")
 }
 
-// browserTargets are issue 8's rows: a signed-in browser's authorize →
-// token round trip, beside plain GET /healthz of the same run.
+// browserTargets are issue 8's rows — a signed-in browser's authorize →
+// token round trip, beside plain GET /healthz of the same run — and issue
+// 10's dashboard page.
 func (r *report) browserTargets() []target {
 	var ts []target
 	srv := "sigil (log=" + r.LogLevel
@@ -123,6 +124,10 @@ func (r *report) browserTargets() []target {
 	row("oidc-code-flow", "authorize → token round trips/s, RS256 ID token (browser already signed in)", targetCodeFlow)
 	row("oidc-code-flow-eddsa", "authorize → token round trips/s, EdDSA ID token (browser already signed in)", targetCodeFlow)
 	row("oidc-authorize", "authorize answers/s (browser already signed in; code, no page)", targetCodeFlow)
+	if res, ok := r.find("dashboard-keys", srv); ok {
+		ts = append(ts, target{"server CPU per dashboard API-key page, 100 keys (issue 10)", fmt.Sprintf("≤ %v", targetDashboardCPU),
+			fmt.Sprintf("%s (%.0f pages/s)", r.x(res.cpuPerOp()), res.opsPerSec()), res.cpuPerOp() <= targetDashboardCPU, true})
+	}
 	return ts
 }
 

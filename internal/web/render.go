@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sigil-auth/sigil/internal/authn"
@@ -90,8 +91,9 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	if p.Brand.DisplayName == "" {
 		p.Brand = defaultBrand
 	}
-	var buf bytes.Buffer
-	if err := s.pages.byName[name].ExecuteTemplate(&buf, "layout", p); err != nil {
+	buf := bufs.Get().(*bytes.Buffer)
+	defer putBuf(buf)
+	if err := s.pages.byName[name].ExecuteTemplate(buf, "layout", p); err != nil {
 		s.log.ErrorContext(r.Context(), "render page", "page", name, "err", err)
 		http.Error(w, "the page failed to render", http.StatusInternalServerError)
 		return
@@ -102,6 +104,21 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	h.Set("Content-Security-Policy", csp(p.FormAction))
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
+}
+
+// bufs are render's page buffers: a dashboard page of 100 rows is about
+// 60 KB, which a fresh buffer would reach by growing (and copying) ten
+// times.
+var bufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// putBuf returns buf to bufs, unless it grew past 1 MiB (a page that
+// large is rare; keeping its buffer would pin the memory).
+func putBuf(buf *bytes.Buffer) {
+	if buf.Cap() > 1<<20 {
+		return
+	}
+	buf.Reset()
+	bufs.Put(buf)
 }
 
 // csp is the policy of every page: our own script and style only, images
