@@ -47,7 +47,8 @@ func newVerifyEnv(b *testing.B) *verifyEnv {
 	if err != nil {
 		b.Fatal(err)
 	}
-	apiKey, err := c.CreateAPIKey(ctx, tok.AccessToken, client.APIKeyRequest{Name: "resource-server", Scopes: []string{"read"}})
+	apiKey, err := c.CreateAPIKey(ctx, testenv.AdminToken, client.APIKeyRequest{Name: "resource-server",
+		Scopes: []string{"tokens:introspect"}, WorkspaceID: ws.Str("id")})
 	if err != nil {
 		b.Fatal(err)
 	}

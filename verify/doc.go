@@ -22,8 +22,10 @@
 //     the key's revocation.
 //
 // The Verifier authenticates itself to the server with Config.Credential:
-// an API key, which confines it to that key's workspace, or the admin
-// token, which accepts every workspace. When the server must be asked and
+// an API key with the scope tokens:introspect, which confines it to that
+// key's workspace, or the admin token, which accepts every workspace.
+// Follow gives a cache of one's own (sigil proxy's) the same feed without
+// a Verifier. When the server must be asked and
 // cannot answer, the request gets 503 (fail closed), never a guess.
 //
 // Use:

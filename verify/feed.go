@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -34,11 +35,16 @@ const (
 // feedBody is the open event stream.
 type feedBody = io.ReadCloser
 
-// feed keeps the revocation stream open and applies its events to the
-// Verifier's session table and introspection cache.
+// feed keeps the revocation stream open and hands its events to on: the
+// Verifier's session table and introspection cache, or a Follower's
+// caller.
 type feed struct {
-	url string
-	v   *Verifier
+	url        string
+	credential string
+	http       *http.Client
+	log        *slog.Logger
+	on         func(Revocation) // called from one goroutine at a time
+	setUp      func(bool)       // the stream is connected, or not
 
 	mu     sync.Mutex
 	cursor string // id of the last event applied; "" = none yet
@@ -63,11 +69,11 @@ func (f *feed) connect(ctx context.Context) (feedBody, error) {
 	}
 	req.Header.Set("Accept", "text/event-stream")
 	req.Header.Set("Cache-Control", "no-cache")
-	req.Header.Set("Authorization", "Bearer "+f.v.cfg.Credential)
+	req.Header.Set("Authorization", "Bearer "+f.credential)
 	if cursor != "" {
 		req.Header.Set("Last-Event-ID", cursor)
 	}
-	res, err := f.v.http.Do(req)
+	res, err := f.http.Do(req)
 	if err != nil {
 		return nil, err
 	}
@@ -81,10 +87,9 @@ func (f *feed) connect(ctx context.Context) (feedBody, error) {
 		return nil, fmt.Errorf("GET %s: Content-Type %q, want text/event-stream", feedPath, ct)
 	}
 	if cursor == "" {
-		f.v.sessions.gap()
-		f.v.intro.flush()
+		f.on(Revocation{Reset: true})
 	}
-	f.v.sessions.setUp(true)
+	f.setUp(true)
 	return res.Body, nil
 }
 
@@ -94,11 +99,11 @@ func (f *feed) run(ctx context.Context, body feedBody) {
 		start := time.Now()
 		err := f.read(body)
 		body.Close()
-		f.v.sessions.setUp(false)
+		f.setUp(false)
 		if ctx.Err() != nil {
 			return
 		}
-		f.v.log.Warn("verify: revocation feed dropped; reconnecting", "err", err, "after", time.Since(start).Round(time.Millisecond))
+		f.log.Warn("verify: revocation feed dropped; reconnecting", "err", err, "after", time.Since(start).Round(time.Millisecond))
 		if body = f.reconnect(ctx); body == nil {
 			return
 		}
@@ -123,7 +128,7 @@ func (f *feed) reconnect(ctx context.Context) feedBody {
 		if ctx.Err() != nil {
 			return nil
 		}
-		f.v.log.Warn("verify: revocation feed reconnect failed", "err", err)
+		f.log.Warn("verify: revocation feed reconnect failed", "err", err)
 		wait = min(2*wait, feedRetryMax)
 	}
 }
@@ -179,6 +184,7 @@ func (f *feed) read(body io.ReadCloser) error {
 type revocation struct {
 	SessionID string `json:"sid"`
 	APIKey    string `json:"api_key"`
+	JWTKey    string `json:"jwt_key"`
 }
 
 // dispatch applies a complete event, then advances the cursor, so a
@@ -188,18 +194,12 @@ func (f *feed) dispatch(ev *event) {
 	case "revoke":
 		var r revocation
 		if err := json.Unmarshal([]byte(ev.data.String()), &r); err != nil {
-			f.v.log.Warn("verify: bad revocation event", "err", err)
+			f.log.Warn("verify: bad revocation event", "err", err)
 			break
 		}
-		if r.SessionID != "" {
-			f.v.sessions.ended(r.SessionID)
-		}
-		if r.APIKey != "" {
-			f.v.intro.forgetKey(r.APIKey)
-		}
+		f.on(Revocation{SessionID: r.SessionID, APIKeyID: r.APIKey, JWTKeyID: r.JWTKey})
 	case "reset":
-		f.v.sessions.gap()
-		f.v.intro.flush()
+		f.on(Revocation{Reset: true})
 	}
 	if ev.hasID {
 		f.mu.Lock()

@@ -310,6 +310,6 @@ func bareVerifier() *Verifier {
 	now := func() time.Time { return time.Unix(1e9, 0) }
 	v := &Verifier{log: slog.New(slog.DiscardHandler), now: now,
 		sessions: newSessionTable(now, time.Second), intro: newIntrospector("", nil, now)}
-	v.feed = &feed{v: v}
+	v.feed = &feed{log: v.log, on: v.revoked, setUp: v.sessions.setUp}
 	return v
 }

@@ -127,7 +127,11 @@ func newEnvOn(t testing.TB, db testenv.Database, o testenv.Options, cfg Config) 
 		users: map[string]ed25519.PrivateKey{}}
 	e.ws, e.join = e.workspace(t)
 	e.owner = e.register(t, "owner")
-	k, err := e.c.CreateAPIKey(context.Background(), e.owner.AccessToken, client.APIKeyRequest{Name: "resource-server", Scopes: []string{"read"}})
+	// A resource server's key: tokens:introspect for introspection and
+	// the feed, tokens:revoke for the tests that revoke with it. Only the
+	// admin token can grant them (the owner does not hold them).
+	k, err := e.c.CreateAPIKey(context.Background(), testenv.AdminToken, client.APIKeyRequest{Name: "resource-server",
+		Scopes: []string{"read", "tokens:introspect", "tokens:revoke"}, WorkspaceID: e.ws})
 	if err != nil {
 		t.Fatal(err)
 	}

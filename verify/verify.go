@@ -20,9 +20,9 @@ type Config struct {
 	// introspection and the revocation feed are reached under it.
 	Issuer string
 	// Credential authenticates this service to the server for
-	// introspection and the revocation feed: an API key (sk_…), which
-	// confines the Verifier to that key's workspace, or the admin token
-	// (every workspace).
+	// introspection and the revocation feed: an API key (sk_…) with the
+	// scope tokens:introspect, which confines the Verifier to that key's
+	// workspace, or the admin token (every workspace).
 	Credential string
 	// Audience must be among a Sigil JWT's aud values; it defaults to
 	// Issuer, which Sigil sets as the aud of every access token, so an
@@ -101,22 +101,31 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 	}
 	v.intro = newIntrospector(meta.IntrospectionEndpoint, v.postForm, v.now)
 	v.sessions = newSessionTable(v.now, cfg.FeedGrace)
-	v.feed = &feed{url: cfg.Issuer + feedPath, v: v}
-	// The stream must outlive ctx, which bounds only the start.
-	bg, stop := context.WithCancel(context.Background())
-	unhook := context.AfterFunc(ctx, stop)
-	body, err := v.feed.connect(bg)
-	if !unhook() && err == nil {
-		body.Close()
-		err = ctx.Err()
-	}
+	v.feed = &feed{url: cfg.Issuer + feedPath, credential: cfg.Credential, http: v.http, log: v.log,
+		on: v.revoked, setUp: v.sessions.setUp}
+	bg, stop, body, err := v.feed.start(ctx)
 	if err != nil {
-		stop()
-		return nil, fmt.Errorf("verify: revocation feed: %w", err)
+		return nil, err
 	}
 	v.stop = stop
 	go v.background(bg, body)
 	return v, nil
+}
+
+// revoked applies a feed event to the session table and the
+// introspection cache.
+func (v *Verifier) revoked(r Revocation) {
+	if r.Reset {
+		v.sessions.gap()
+		v.intro.flush()
+		return
+	}
+	if r.SessionID != "" {
+		v.sessions.ended(r.SessionID)
+	}
+	if r.APIKeyID != "" {
+		v.intro.forgetKey(r.APIKeyID)
+	}
 }
 
 // normalize checks cfg and fills in defaults.

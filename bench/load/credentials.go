@@ -33,6 +33,18 @@ func (a *api) createAPIKey(ctx context.Context, accessToken string) (apiKey, err
 	return k, err
 }
 
+// createResourceKey creates, with the admin token, a key of workspace
+// wsID with the scope a resource server needs to introspect.
+func (a *api) createResourceKey(ctx context.Context, admin, wsID string) (apiKey, error) {
+	var k apiKey
+	body := map[string]any{"name": "bench-rs", "workspace_id": wsID, "scopes": []string{"tokens:introspect"}}
+	err := a.do(ctx, http.MethodPost, "/v1/api-keys", body, admin, http.StatusCreated, &k)
+	if err == nil && (k.ID == "" || k.Key == "") {
+		err = fmt.Errorf("api key answer lacks id or key")
+	}
+	return k, err
+}
+
 // customerJWT creates a JWT key with accessToken and mints what a customer
 // would: HS256 keyed with the secret's bytes, kid = the key's id, exp in
 // an hour (longer than any run).

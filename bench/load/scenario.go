@@ -70,7 +70,7 @@ var scenarios = map[string]scenario{
 	"jwt-hello":          {name: "jwt-hello", reqsPerOp: 1, setup: warmJWT, op: jwtHello},
 	"jwks":               {name: "jwks", reqsPerOp: 1, setup: warmJWKS, op: jwks},
 	"client-credentials": {name: "client-credentials", reqsPerOp: 1, setup: withAPIKey(clientCredentials), op: clientCredentials},
-	"introspect":         {name: "introspect", reqsPerOp: 1, setup: withAPIKey(introspect), op: introspect},
+	"introspect":         {name: "introspect", reqsPerOp: 1, setup: withResourceKey(introspect), op: introspect},
 	"password-login":     {name: "password-login", reqsPerOp: 1, setup: signupWorker, op: passwordLogin},
 	// The cheapest answer of the server, the yardstick of browser sign-in.
 	"healthz": {name: "healthz", reqsPerOp: 1, setup: func(context.Context, *api, *worker) error { return nil },

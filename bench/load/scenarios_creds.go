@@ -28,6 +28,20 @@ func withAPIKey(op func(context.Context, *api, *worker) error) func(context.Cont
 	}
 }
 
+// withResourceKey is withAPIKey with a resource server's key (scope
+// tokens:introspect, which only the admin token can grant here).
+func withResourceKey(op func(context.Context, *api, *worker) error) func(context.Context, *api, *worker) error {
+	return func(ctx context.Context, sigil *api, w *worker) (err error) {
+		if err = registerWorker(ctx, sigil, w); err != nil {
+			return err
+		}
+		if w.key, err = sigil.createResourceKey(ctx, w.admin, w.wsID); err != nil {
+			return err
+		}
+		return op(ctx, sigil, w)
+	}
+}
+
 func apiKeyHello(ctx context.Context, a *api, w *worker) error {
 	return a.get(ctx, "/", "X-API-KEY", w.key.Key)
 }

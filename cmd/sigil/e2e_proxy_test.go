@@ -47,15 +47,7 @@ routes:
 	if st := apiJSON(t, "POST", srv.url+"/v1/workspaces", e2eAdminToken, map[string]string{"name": "proxied"}, &ws); st != 201 {
 		t.Fatalf("POST /v1/workspaces = %d", st)
 	}
-	key := func(scopes ...string) (string, string) {
-		var k struct{ ID, Key string }
-		in := map[string]any{"name": "k", "scopes": scopes, "workspace_id": ws.ID}
-		if st := apiJSON(t, "POST", srv.url+"/v1/api-keys", e2eAdminToken, in, &k); st != 201 {
-			t.Fatalf("POST /v1/api-keys = %d", st)
-		}
-		srv.remember(k.Key)
-		return k.Key, k.ID
-	}
+	key := keyMaker(t, srv, ws.ID)
 	reader, readerID := key("read")
 	free, _ := key("read", "tier:free")
 	base := "http://" + addr

@@ -17,15 +17,7 @@ import (
 // both keys and signs with the new one, and tokens of the old key still
 // work.
 func TestKeysRotate(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the sigil binary; skipped with -short")
-	}
-	bin := buildSigil(t)
-	dir := t.TempDir()
-	env := map[string]string{
-		"SIGIL_DATABASE_URL": "sqlite://" + filepath.Join(dir, "sigil.db"),
-		"SIGIL_ISSUER":       "http://sigil.rotate.test", // two processes, one issuer
-	}
+	bin, dir, env := sharedDatabase(t, "http://sigil.rotate.test")
 	a := startServerEnv(t, bin, env)
 	before := jwksKids(t, a.url)
 	if len(before) != 1 {
@@ -64,6 +56,23 @@ func TestKeysRotate(t *testing.T) {
 			t.Errorf("token of the retired key refused by %s: %v", srv.url, err)
 		}
 	}
+}
+
+// sharedDatabase builds sigil and makes the settings of several processes
+// on one SQLite database in dir (servers and operator commands) with one
+// issuer. It skips with -short.
+func sharedDatabase(t *testing.T, issuer string) (bin, dir string, env map[string]string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds and runs the sigil binary; skipped with -short")
+	}
+	bin = buildSigil(t)
+	dir = t.TempDir()
+	env = map[string]string{
+		"SIGIL_DATABASE_URL": "sqlite://" + filepath.Join(dir, "sigil.db"),
+		"SIGIL_ISSUER":       issuer,
+	}
+	return bin, dir, env
 }
 
 func jwksKids(t *testing.T, base string) []string {

@@ -55,6 +55,7 @@ func newRootCmd() *cobra.Command {
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newServeCmd())
 	root.AddCommand(newProxyCmd())
+	root.AddCommand(newAdminCmd())
 	for _, c := range clientCommands() {
 		root.AddCommand(c)
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/sigil-auth/sigil/internal/gateway"
 	"github.com/sigil-auth/sigil/internal/ratelimit"
+	"github.com/sigil-auth/sigil/verify"
 )
 
 // proxyFlags are `sigil proxy`'s flags; a non-empty one overrides the file.
@@ -34,6 +35,11 @@ rule (config file "routes", Go ServeMux patterns) says whether it is public or w
 scopes it needs; Sigil's forward-auth (GET /v1/authorize) checks the credential, the
 proxy applies its per-credential tier limits and forwards the request with the
 identity in X-Sigil-Subject/Workspace/Scopes/Kind/Session headers.
+
+With feed_credential (or SIGIL_FEED_CREDENTIAL: an API key with the scope
+tokens:introspect, or the admin token) the proxy follows Sigil's revocation feed
+and drops a revoked session's or key's cached answer at once; without it, its
+1 s cache is the bound.
 
 Settings come from --config (YAML; see internal/gateway.Config), then the flags
 override; the Sigil URL falls back to SIGIL_URL, then ` + gateway.DefaultSigilURL + `.`,
@@ -70,7 +76,8 @@ func loadProxyConfig(f proxyFlags, getenv func(string) string) (gateway.Config, 
 	c.Upstream = cmp.Or(f.upstream, c.Upstream)
 	c.Listen = cmp.Or(f.listen, c.Listen, gateway.DefaultListen)
 	c.SigilURL = cmp.Or(f.sigilURL, c.SigilURL, getenv("SIGIL_URL"), gateway.DefaultSigilURL)
-	if _, err := c.Options(); err != nil { // report config mistakes as usage errors
+	c.FeedCredential = cmp.Or(c.FeedCredential, getenv("SIGIL_FEED_CREDENTIAL")) // a secret: no flag
+	if _, err := c.Options(); err != nil {                                       // report config mistakes as usage errors
 		return gateway.Config{}, err
 	}
 	return c, nil
@@ -99,6 +106,16 @@ func runProxy(ctx context.Context, cfg gateway.Config, log *slog.Logger) error {
 	gw, err := gateway.New(o)
 	if err != nil {
 		return err
+	}
+	if cfg.FeedCredential == "" {
+		log.Warn("no feed_credential: the proxy does not follow Sigil's revocation feed; " +
+			"a logout or revocation reaches it when its cached answer expires (at most 1 s)")
+	} else {
+		fl, err := followRevocations(ctx, o.SigilURL.String(), cfg.FeedCredential, gw, log)
+		if err != nil {
+			return err
+		}
+		defer fl.Close()
 	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -129,4 +146,19 @@ func runProxy(ctx context.Context, cfg gateway.Config, log *slog.Logger) error {
 		return err
 	}
 	return nil
+}
+
+// followRevocations connects the proxy to Sigil's revocation feed (within
+// 10 s: a refused credential stops the start), and from then on drops
+// the proxy's cached answers for what is revoked.
+func followRevocations(ctx context.Context, sigilURL, credential string, gw *gateway.Gateway, log *slog.Logger) (*verify.Follower, error) {
+	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	fl, err := verify.Follow(sctx, verify.FollowConfig{URL: sigilURL, Credential: credential, Logger: log},
+		func(r verify.Revocation) { gw.Revoked(r.SessionID, r.APIKeyID, r.Reset || r.JWTKeyID != "") })
+	if err != nil {
+		return nil, fmt.Errorf("feed_credential: %w", err)
+	}
+	log.Info("following the revocation feed", "sigil", sigilURL)
+	return fl, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -42,7 +43,7 @@ func newServeCmd() *cobra.Command {
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			return serve(ctx, cfg, newLogger(cfg, cmd.ErrOrStderr()))
+			return serve(ctx, cfg, newLogger(cfg, cmd.ErrOrStderr()), cmd.ErrOrStderr())
 		},
 	}
 	config.RegisterFlags(cmd.Flags())
@@ -105,7 +106,9 @@ func open(ctx context.Context, cfg config.Config) (backend, *token.Keyring, []by
 }
 
 // serve runs the server until ctx ends, then shuts down gracefully.
-func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+// term is where a person may be watching (stderr): the first-run setup
+// link is shown there too.
+func serve(ctx context.Context, cfg config.Config, log *slog.Logger, term io.Writer) error {
 	start := time.Now()
 	b, keys, master, err := open(ctx, cfg)
 	if err != nil {
@@ -148,6 +151,10 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return fmt.Errorf("subscribe to revocations: %w", err)
 	}
 	go reap(ctx, b.store, log)
+	link, firstRun, err := auth.FirstRun(ctx)
+	if err != nil {
+		return fmt.Errorf("first-run setup link: %w", err)
+	}
 	ips := clientip.New(trusted)
 	pages, err := web.New(web.Deps{Auth: auth, IPs: ips, Log: log, Issuer: cfg.Issuer})
 	if err != nil {
@@ -157,8 +164,20 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		Auth: auth, Keys: keys, IPs: ips, Metrics: metrics, Log: log, AccessLog: cfg.AccessLog,
 		Issuer: cfg.Issuer, OpenAPI: api.Spec, Ready: b.store.Ping,
 		Pages: pages, PageRoutes: pages.Routes(),
+		Streams: httpapi.StreamLimits{PerCredential: cfg.StreamsPerCredential, Total: cfg.Streams},
 	})
-	return listenAndServe(ctx, cfg, h, log, start)
+	if cfg.MetricsAddr != "" { // never on the public listener
+		stopMetrics, err := listenMetrics(cfg.MetricsAddr, metrics.Handler(), log)
+		if err != nil {
+			return fmt.Errorf("SIGIL_METRICS_ADDR: %w", err)
+		}
+		defer stopMetrics()
+	}
+	return listenAndServe(ctx, cfg, h, log, start, func() {
+		if firstRun {
+			announceSetup(log, term, link)
+		}
+	})
 }
 
 // newMailer sends through SIGIL_SMTP_URL, or logs (whole messages only in
@@ -188,7 +207,8 @@ func sharedState(cfg config.Config, b backend) (ratelimit.Limiter, fanout.Bus, e
 	return lim, fanout.NewLocal(), nil
 }
 
-// reap deletes expired codes, sessions and refresh tokens every minute.
+// reap deletes expired codes, sessions and refresh tokens, and usage
+// counters older than store.UsageRetention, every minute.
 func reap(ctx context.Context, st store.Store, log *slog.Logger) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
@@ -206,7 +226,9 @@ func reap(ctx context.Context, st store.Store, log *slog.Logger) {
 	}
 }
 
-func listenAndServe(ctx context.Context, cfg config.Config, h http.Handler, log *slog.Logger, start time.Time) error {
+// listenAndServe serves h on cfg.Addr; listening is called once the
+// socket is open and announced.
+func listenAndServe(ctx context.Context, cfg config.Config, h http.Handler, log *slog.Logger, start time.Time, listening func()) error {
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
@@ -226,6 +248,7 @@ func listenAndServe(ctx context.Context, cfg config.Config, h http.Handler, log 
 	}
 	log.Info("sigil listening", "addr", ln.Addr().String(), "issuer", cfg.Issuer,
 		"database", cfg.DatabaseKind(), "redis", cfg.RedisURL != "", "startup", time.Since(start))
+	listening()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

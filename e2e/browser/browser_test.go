@@ -64,6 +64,7 @@ func runBackend(t *testing.T, tl tools, bin, backend string, db map[string]strin
 	h := newHarness(t)
 	srv := startSigil(t, bin, db, box.URL)
 	app := setUpApp(t, srv.url, h.url)
+	grantInstanceAdmin(t, bin, db, adminEmail)
 	h.start(t, tl.dir, spaConfig{Authority: srv.url, ClientID: app.clientID}, box, newVerifier(t, srv.url))
 
 	shots := filepath.Join(tl.dir, "screenshots", backend)
@@ -73,11 +74,12 @@ func runBackend(t *testing.T, tl tools, bin, backend string, db map[string]strin
 	if err := os.MkdirAll(shots, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	runNode(t, tl, map[string]string{
+	runNode(t, tl, "", map[string]string{
 		"SIGIL_URL":   srv.url,
 		"SPA_URL":     h.url,
 		"JOIN_CODE":   app.joinCode,
 		"OWNER_EMAIL": ownerEmail,
+		"ADMIN_EMAIL": adminEmail,
 		"CHROMIUM":    tl.chromium,
 		"SCREENSHOTS": shots,
 	})
@@ -143,16 +145,19 @@ func nodeMajor(node string) int {
 	return n
 }
 
-// runNode runs `node --test tests/` in e2e/browser with env added, its
-// output streamed into t's log, and fails t if it fails or overruns.
-// Node and the Chromium it starts share a process group, killed whole
-// on a timeout and when the run ends.
-func runNode(t *testing.T, tl tools, env map[string]string) {
+// runNode runs `node --test files` (files "": tests/, or
+// SIGIL_BROWSER_TESTS) in e2e/browser with env added, its output streamed
+// into t's log, and fails t if it fails or overruns. Node and the
+// Chromium it starts share a process group, killed whole on a timeout and
+// when the run ends.
+func runNode(t *testing.T, tl tools, files string, env map[string]string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), nodeTimeout)
 	defer cancel()
-	files := "tests/"
-	if f := os.Getenv("SIGIL_BROWSER_TESTS"); f != "" {
+	if files == "" {
+		files = "tests/"
+	}
+	if f := os.Getenv("SIGIL_BROWSER_TESTS"); f != "" && files == "tests/" {
 		files = f // one file while working on it, e.g. tests/dashboard.test.mjs
 	}
 	cmd := exec.CommandContext(ctx, tl.node, "--test", "--test-reporter=spec",

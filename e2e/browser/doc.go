@@ -18,6 +18,12 @@
 // desktop and phone sizes (and the phone size dark), go to
 // screenshots/<backend>/ (not committed).
 //
+// The set-up also makes one member of the workspace an instance admin with
+// `sigil admin grant`, for tests/admin.test.mjs. The first-run setup page
+// needs a sigil without accounts, so TestFirstRun starts one of its own and
+// runs first-run/ (outside tests/, which the shared run takes whole) with
+// the setup link the server logged.
+//
 // SIGIL_BROWSER_TESTS=tests/dashboard.test.mjs runs one file of tests
 // instead of all of them, while working on it.
 package browser

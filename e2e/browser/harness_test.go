@@ -41,8 +41,11 @@ func buildSigil(t *testing.T, root string) string {
 	return bin
 }
 
-// sigil is a running `sigil serve`.
-type sigil struct{ url string }
+// sigil is a running `sigil serve` and what it has printed so far.
+type sigil struct {
+	url  string
+	logs *testenv.Output
+}
 
 // startSigil serves database db (SIGIL_* settings) on a free loopback
 // port, with mail to smtpURL and no rate limits, until t ends.
@@ -68,7 +71,7 @@ func startSigil(t *testing.T, bin string, db map[string]string, smtpURL string) 
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	logs, exited := testenv.RunProcess(t, "sigil serve", cmd)
 	testenv.WaitOK(t, "sigil serve", url+"/readyz", logs, exited)
-	return &sigil{url: url}
+	return &sigil{url: url, logs: logs}
 }
 
 // app is what the set-up made: the workspace's join code and the SPA's
@@ -77,14 +80,17 @@ type app struct{ joinCode, clientID string }
 
 // ownerEmail is the workspace's first account, so its owner: the Node
 // tests sign in with it (password ownerPassword) for the admin pages.
+// adminEmail is a member of the workspace that the operator made an
+// instance admin (`sigil admin grant`), for the instance pages.
 const (
 	ownerEmail    = "owner@acme.test"
+	adminEmail    = "root@acme.test"
 	ownerPassword = "correct horse battery staple"
 )
 
-// setUpApp creates the workspace "Acme" with its owner's account and
-// registers the SPA at spa as a public client (API.md §9, §11), with the
-// admin token.
+// setUpApp creates the workspace "Acme" with its owner's account (then
+// adminEmail's) and registers the SPA at spa as a public client (API.md
+// §9, §11), with the admin token.
 func setUpApp(t *testing.T, sigilURL, spa string) app {
 	t.Helper()
 	admin := "Authorization: Bearer " + adminToken
@@ -92,10 +98,12 @@ func setUpApp(t *testing.T, sigilURL, spa string) app {
 	if ws.Status != http.StatusCreated || ws.Str("id") == "" || ws.Str("join_code") == "" {
 		t.Fatalf("POST /v1/workspaces = %d %s, want 201 with id and join_code", ws.Status, ws.Raw)
 	}
-	owner := testenv.Do(t, client, "POST", sigilURL+"/v1/auth/signup", map[string]string{
-		"email": ownerEmail, "password": ownerPassword, "join_code": ws.Str("join_code")})
-	if owner.Status != http.StatusCreated {
-		t.Fatalf("owner signup = %d %s", owner.Status, owner.Raw)
+	for _, email := range []string{ownerEmail, adminEmail} {
+		acct := testenv.Do(t, client, "POST", sigilURL+"/v1/auth/signup", map[string]string{
+			"email": email, "password": ownerPassword, "join_code": ws.Str("join_code")})
+		if acct.Status != http.StatusCreated {
+			t.Fatalf("signup of %s = %d %s", email, acct.Status, acct.Raw)
+		}
 	}
 	reg := testenv.Do(t, client, "POST", sigilURL+"/v1/workspaces/"+ws.Str("id")+"/apps", map[string]any{
 		"name":                       "Demo SPA",
@@ -107,6 +115,22 @@ func setUpApp(t *testing.T, sigilURL, spa string) app {
 		t.Fatalf("POST /v1/workspaces/{id}/apps = %d %s, want 201 with client_id", reg.Status, reg.Raw)
 	}
 	return app{joinCode: ws.Str("join_code"), clientID: reg.Str("client_id")}
+}
+
+// grantInstanceAdmin makes email an instance admin as an operator does:
+// `sigil admin grant` on the server's database (db, its SIGIL_* settings).
+func grantInstanceAdmin(t *testing.T, bin string, db map[string]string, email string) {
+	t.Helper()
+	dir := t.TempDir()
+	cmd := exec.Command(bin, "admin", "grant", email)
+	cmd.Dir = dir // no stray .env
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}
+	for k, v := range db {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("sigil admin grant %s: %v\n%s", email, err, out)
+	}
 }
 
 // newVerifier is the verify middleware of the SPA's API, as a Go service

@@ -295,6 +295,9 @@ func (s *Service) lookupAPIKey(ctx context.Context, raw string) (store.APIKey, e
 		} else if err != nil {
 			return store.APIKey{}, err
 		}
+		if k.Scopes, err = s.heldScopes(ctx, k.UserID, k.Scopes); err != nil {
+			return store.APIKey{}, err
+		}
 		s.apiKeys.put(raw, k.ID, k, epoch)
 	}
 	now := s.now()

@@ -37,6 +37,12 @@ const (
 	AuditPasswordReset  = "password.reset"
 	AuditPasswordForgot = "password.forgot"
 	AuditEmailVerified  = "email.verified"
+	// The instance: a workspace made by an instance admin, the first-run
+	// setup, and the operator's `sigil admin grant|revoke`.
+	AuditWorkspaceCreate     = "workspace.create"
+	AuditInstanceSetup       = "instance.setup"
+	AuditInstanceAdminGrant  = "instance_admin.grant"
+	AuditInstanceAdminRevoke = "instance_admin.revoke"
 )
 
 // auditor writes audit events off the request path in small batches. A
@@ -149,5 +155,6 @@ func (s *Service) audit(ctx context.Context, ip netip.Addr, e store.AuditEvent) 
 	if ip.IsValid() {
 		e.ClientIP = ip.String()
 	}
+	s.usage.countAudit(e)
 	s.audits.record(ctx, e)
 }

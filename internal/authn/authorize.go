@@ -26,7 +26,8 @@ func (s *Service) Authorize(ctx context.Context, c Credential, required []string
 		if r, ok := s.opt.Tiers[tier]; ok {
 			// Subjects are only unique within a kind and a workspace (a
 			// customer JWT's sub is the customer's own string).
-			if err := s.limitRule(ctx, "tier_"+tier, p.Kind+":"+p.WorkspaceID+":"+p.Subject, r); err != nil {
+			err := s.limitRule(ctx, "tier_"+tier, p.Kind+":"+p.WorkspaceID+":"+p.Subject, r)
+			if err := s.limitedIn(p.WorkspaceID, err); err != nil {
 				return Principal{}, err
 			}
 		}

@@ -2,6 +2,10 @@ package authn
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
 	"errors"
 	"net/netip"
 	"strings"
@@ -36,12 +40,35 @@ type BrowserSession struct {
 	ExpiresAt   time.Time
 	scopes      []string // the person's scopes when the session was read
 	role        string   // and their role
+	instance    bool     // and whether they were an instance admin
 }
 
 // Manages reports whether the person is an owner or admin of their
 // workspace (as of the session's last read), for what a page offers; the
 // authn calls behind every action check it again.
 func (b BrowserSession) Manages() bool { return b.role == store.RoleOwner || b.role == store.RoleAdmin }
+
+// InstanceAdmin reports whether the person's account is an instance
+// admin (as of the session's last read), for what a page offers; the
+// authn calls behind the instance pages check it again.
+func (b BrowserSession) InstanceAdmin() bool { return b.instance }
+
+// CSRFProof is the proof that a form post comes from a page Sigil served
+// to browser session b: an HMAC of the session id under a key derived
+// from the master key, so every replica makes and checks the same proof
+// without storing it, and it dies with the session. Every form of a
+// signed-in page carries it; CheckCSRF checks it.
+func (s *Service) CSRFProof(b BrowserSession) string {
+	m := hmac.New(sha256.New, s.csrfKey)
+	m.Write([]byte(b.ID))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// CheckCSRF reports whether proof is b's CSRFProof, in constant time.
+func (s *Service) CheckCSRF(b BrowserSession, proof string) bool {
+	want := s.CSRFProof(b)
+	return subtle.ConstantTimeCompare([]byte(want), []byte(proof)) == 1
+}
 
 // IsBrowserSession reports whether a session id is a browser session's.
 func IsBrowserSession(id string) bool { return strings.HasPrefix(id, browserSessionPrefix+"_") }
@@ -84,7 +111,8 @@ func (s *Service) startBrowserSession(ctx context.Context, u store.User, method 
 		return BrowserSession{}, err
 	}
 	return BrowserSession{Cookie: cookie, ID: sess.ID, UserID: u.ID, WorkspaceID: u.WorkspaceID, Email: u.Email,
-		Method: method, AuthTime: now, ExpiresAt: sess.ExpiresAt, scopes: u.Scopes, role: u.Role}, nil
+		Method: method, AuthTime: now, ExpiresAt: sess.ExpiresAt, scopes: u.Scopes, role: u.Role,
+		instance: u.InstanceAdmin}, nil
 }
 
 // Browser resolves a browser-session cookie; a missing, unknown, ended or
@@ -124,7 +152,8 @@ func (s *Service) readBrowser(ctx context.Context, hash []byte) (BrowserSession,
 		return BrowserSession{}, err
 	}
 	return BrowserSession{ID: sess.ID, UserID: sess.UserID, WorkspaceID: sess.WorkspaceID, Email: u.Email,
-		Method: sess.Method, AuthTime: sess.CreatedAt, ExpiresAt: sess.ExpiresAt, scopes: u.Scopes, role: u.Role}, nil
+		Method: sess.Method, AuthTime: sess.CreatedAt, ExpiresAt: sess.ExpiresAt, scopes: u.Scopes, role: u.Role,
+		instance: u.InstanceAdmin}, nil
 }
 
 // SignOut ends the browser session of cookie (idempotent: an unknown or
@@ -147,8 +176,9 @@ func (s *Service) SignOut(ctx context.Context, ip netip.Addr, cookie string) err
 // BrowserPrincipal is the principal a signed-in browser acts as on the
 // dashboard: the person, with the scopes they held when the session was
 // read (at most liveTTL ago), so every dashboard action passes the same
-// checks as the JSON API.
+// checks as the JSON API. An instance admin's is still a user principal
+// (Kind user, IsAdmin false) with InstanceAdmin set: see Principal.
 func BrowserPrincipal(b BrowserSession) Principal {
 	return Principal{Subject: b.UserID, Kind: KindUser, WorkspaceID: b.WorkspaceID, Scopes: b.scopes,
-		SessionID: b.ID, AuthMethod: b.Method}
+		SessionID: b.ID, AuthMethod: b.Method, InstanceAdmin: b.instance}
 }

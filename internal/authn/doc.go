@@ -1,6 +1,7 @@
 // Package authn owns Sigil's authentication flows: the ways to earn a
 // session (key-pair challenge, later passwords, API keys, SSO), the session
-// lifecycle (refresh rotation with reuse detection, logout), workspaces, and
+// lifecycle (refresh rotation with reuse detection, logout), workspaces and
+// their members (roles, scopes, invitations by email, removal), and
 // Authenticate, the one path that turns a presented credential into a
 // Principal.
 //

@@ -17,6 +17,7 @@ const (
 	CodeMissingCredential  Code = "missing_credential"
 	CodeRefreshReused      Code = "refresh_token_reused"
 	CodeInvalidJoinCode    Code = "invalid_join_code"
+	CodeInvalidInvitation  Code = "invalid_invitation"
 	CodeUserExists         Code = "user_exists"
 	CodeEmailExists        Code = "email_exists"
 	CodeMissingKid         Code = "missing_kid"
@@ -63,7 +64,8 @@ var (
 	// the instance admin), never for an API key or a customer JWT.
 	ErrUserCredentialRequired = &Error{Code: CodeInsufficientScope, Detail: "this endpoint needs a user session or the admin token"}
 	// ErrResourceServerCredential: introspection, revocation and the feed
-	// answer resource servers (an API key) and the instance admin only.
+	// answer resource servers (an API key with the endpoint's scope,
+	// ScopeIntrospect or ScopeRevoke) and the instance admin only.
 	ErrResourceServerCredential = &Error{Code: CodeInsufficientScope, Detail: "this endpoint needs an API key or the admin token"}
 	ErrUnavailable              = &Error{Code: CodeUnavailable, Detail: "the service cannot check this request right now; retry shortly", RetryAfter: 5 * time.Second}
 )

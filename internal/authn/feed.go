@@ -131,11 +131,11 @@ func (f *feed) since(cursor, ws string) (events []Revocation, reset bool, next s
 
 func (f *feed) cursor(seq uint64) string { return f.replica + "-" + strconv.FormatUint(seq, 10) }
 
-// Revocations serves the feed to a resource server: an API key hears of
-// its own workspace's revocations, the instance admin of every one (see
-// feed.since).
+// Revocations serves the feed to a resource server: an API key with
+// ScopeIntrospect hears of its own workspace's revocations, the instance
+// admin of every one (see feed.since).
 func (s *Service) Revocations(p Principal, cursor string) ([]Revocation, bool, string, <-chan struct{}, error) {
-	if err := resourceServer(p); err != nil {
+	if err := resourceServer(p, ScopeIntrospect); err != nil {
 		return nil, false, "", nil, err
 	}
 	ws := p.WorkspaceID

@@ -132,6 +132,9 @@ func (s *Service) jwtKey(ctx context.Context, kid string) (jwtKeyEntry, error) {
 	} else if err != nil {
 		return jwtKeyEntry{}, err
 	}
+	if k.Scopes, err = s.heldScopes(ctx, k.UserID, k.Scopes); err != nil {
+		return jwtKeyEntry{}, err
+	}
 	secret, err := s.opt.Sealer.Open(k.Secret, []byte(k.ID))
 	if err != nil {
 		return jwtKeyEntry{}, err

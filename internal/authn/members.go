@@ -55,22 +55,18 @@ type MemberPatch struct {
 
 // UpdateMember changes a member's role or scopes. Only an owner (or the
 // instance admin) makes or unmakes owners, and the last owner stays one.
-// New scopes apply to tokens issued from then on.
+// New scopes apply to sessions started from then on, and at once to the
+// API keys and JWT keys the member created (rescopeCredentials).
 func (s *Service) UpdateMember(ctx context.Context, ip netip.Addr, p Principal, ws, userID string, in MemberPatch) (Member, error) {
 	if err := s.canManage(ctx, p, ws); err != nil {
 		return Member{}, err
 	}
-	actorIsOwner := p.IsAdmin()
-	if !actorIsOwner {
-		me, err := s.store.GetUser(ctx, p.Subject)
-		if err != nil {
-			return Member{}, err
-		}
-		actorIsOwner = me.Role == store.RoleOwner
+	actorIsOwner, err := s.actsAsOwner(ctx, p)
+	if err != nil {
+		return Member{}, err
 	}
 	var scopes []string
 	if in.Scopes != nil {
-		var err error
 		if scopes, err = cleanScopes(*in.Scopes); err != nil {
 			return Member{}, err
 		}
@@ -94,10 +90,12 @@ func (s *Service) UpdateMember(ctx context.Context, ip netip.Addr, p Principal, 
 			}
 		}
 	}
+	var before []string // the scopes the update replaced
 	u, err := s.store.UpdateUser(ctx, userID, func(u *store.User) error {
 		if u.WorkspaceID != ws {
 			return ErrNotFound
 		}
+		before = u.Scopes
 		if in.Role != nil && *in.Role != u.Role {
 			if !actorIsOwner && (u.Role == store.RoleOwner || *in.Role == store.RoleOwner) {
 				return errorf(CodeForbidden, "only an owner can make or unmake owners")
@@ -113,6 +111,9 @@ func (s *Service) UpdateMember(ctx context.Context, ip netip.Addr, p Principal, 
 		return Member{}, ErrNotFound
 	} else if err != nil {
 		return Member{}, err
+	}
+	if in.Scopes != nil {
+		s.rescopeCredentials(ctx, u, before)
 	}
 	details := map[string]string{"role": u.Role, "scopes": strings.Join(u.Scopes, " ")}
 	s.audit(ctx, ip, store.AuditEvent{WorkspaceID: ws, Actor: p.Subject, Action: AuditMemberUpdate, Target: userID, Details: details})
@@ -146,7 +147,7 @@ func (s *Service) keepAnOwner(ctx context.Context, ws, userID string) error {
 		after = page[len(page)-1].ID
 	}
 	if owners < 2 {
-		return errorf(CodeConflict, "a workspace keeps at least one owner")
+		return ErrLastOwner
 	}
 	return nil
 }

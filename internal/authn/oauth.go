@@ -69,11 +69,26 @@ type Introspection struct {
 	Kind      string `json:"kind,omitempty"`
 }
 
-// resourceServer checks who may introspect or revoke: an API key (its
-// workspace's tokens only) or the instance admin (any).
-func resourceServer(p Principal) error {
-	if p.Kind == KindAPIKey || p.IsAdmin() {
+// The scopes that make an API key a resource server of its workspace.
+// Any key could otherwise read (introspect) and end (revoke) every token
+// of its workspace, so these are asked for by name, like Auth0's
+// management scopes; the instance admin holds both.
+const (
+	// ScopeIntrospect: POST /oauth2/introspect and the revocation feed.
+	ScopeIntrospect = "tokens:introspect"
+	// ScopeRevoke: POST /oauth2/revoke of any token of the workspace (a
+	// key revokes itself and the tokens it was exchanged for without it).
+	ScopeRevoke = "tokens:revoke"
+)
+
+// resourceServer checks who may introspect or revoke: an API key with
+// scope (its workspace's tokens only) or the instance admin (any).
+func resourceServer(p Principal, scope string) error {
+	switch {
+	case p.IsAdmin() || (p.Kind == KindAPIKey && p.HasScope(scope)):
 		return nil
+	case p.Kind == KindAPIKey:
+		return errorf(CodeInsufficientScope, "this API key lacks the scope %s", scope)
 	}
 	return ErrResourceServerCredential
 }
@@ -81,7 +96,7 @@ func resourceServer(p Principal) error {
 // Introspect tells a resource server whether tok is active. Tokens of
 // another workspace are inactive to an API key caller.
 func (s *Service) Introspect(ctx context.Context, caller Principal, tok string) (Introspection, error) {
-	if err := resourceServer(caller); err != nil {
+	if err := resourceServer(caller, ScopeIntrospect); err != nil {
 		return Introspection{}, err
 	}
 	in, ws := s.introspect(ctx, strings.TrimSpace(tok))
@@ -119,30 +134,33 @@ func (s *Service) introspect(ctx context.Context, tok string) (Introspection, st
 }
 
 // introspectRefresh: a refresh token is active while it is its session's
-// current one, unexpired, and the session lives.
+// current one, unexpired, and the session lives; its scope is what the
+// next refresh would issue.
 func (s *Service) introspectRefresh(ctx context.Context, tok string) (Introspection, string) {
-	rt, err := s.store.GetRefreshToken(ctx, token.Hash(tok))
-	if err != nil {
-		return Introspection{}, ""
-	}
-	sess, err := s.store.GetSession(ctx, rt.SessionID)
+	rt, sess, err := s.store.GetRefreshSession(ctx, token.Hash(tok))
 	now := s.now()
 	if err != nil || sess.RevokedAt != nil || rt.Generation != sess.Generation || !now.Before(sess.RefreshExpiresAt) || !now.Before(sess.ExpiresAt) {
 		return Introspection{}, ""
 	}
-	return Introspection{Active: true, Subject: sess.UserID, Scope: strings.Join(sess.Scopes, " "), SessionID: sess.ID,
+	return Introspection{Active: true, Subject: sess.UserID, Scope: strings.Join(refreshedScopes(sess), " "), SessionID: sess.ID,
 		Workspace: sess.WorkspaceID, Kind: KindUser, TokenType: "refresh_token", Issuer: s.opt.Issuer,
 		Expires: sess.RefreshExpiresAt.Unix(), IssuedAt: sess.RotatedAt.Unix()}, sess.WorkspaceID
 }
 
 // Revoke is RFC 7009: revoking an access or refresh token ends its
 // session; revoking an API key revokes the key. Unknown, inactive or
-// foreign tokens are ignored (the answer is the same).
+// foreign tokens are ignored (the answer is the same). A key without
+// ScopeRevoke may revoke only itself and the tokens it was exchanged for;
+// anything else, known or not, is insufficient_scope.
 func (s *Service) Revoke(ctx context.Context, ip netip.Addr, caller Principal, tok string) error {
-	if err := resourceServer(caller); err != nil {
+	err := resourceServer(caller, ScopeRevoke)
+	if err != nil && caller.Kind != KindAPIKey {
 		return err
 	}
 	in, ws := s.introspect(ctx, strings.TrimSpace(tok))
+	if err != nil && !(in.Active && in.Kind == KindAPIKey && in.Subject == caller.Subject) {
+		return err
+	}
 	if !in.Active || (!caller.IsAdmin() && ws != caller.WorkspaceID) {
 		return nil
 	}

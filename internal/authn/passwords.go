@@ -56,6 +56,9 @@ type SignupInput struct {
 	Email    string `json:"email"`
 	Password string `json:"password"`
 	JoinCode string `json:"join_code"`
+	// Invite is an invitation link's token: instead of the join code, it
+	// names the workspace, the role and the email (Email may be left out).
+	Invite string `json:"invite"`
 }
 
 // Signup creates a password user in the join code's workspace and starts
@@ -72,6 +75,9 @@ func (s *Service) Signup(ctx context.Context, ip netip.Addr, in SignupInput) (To
 func (s *Service) signup(ctx context.Context, ip netip.Addr, in SignupInput) (store.User, error) {
 	if err := s.limit(ctx, ratelimit.LoginIP, ipKey(ip)); err != nil {
 		return store.User{}, err
+	}
+	if in.Invite != "" {
+		return s.signupInvited(ctx, ip, in)
 	}
 	email, err := NormalizeEmail(in.Email)
 	if err != nil {

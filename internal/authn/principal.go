@@ -18,9 +18,17 @@ type Principal struct {
 	Scopes      []string `json:"scopes"`
 	SessionID   string   `json:"session_id,omitempty"`
 	AuthMethod  string   `json:"auth_method"`
+	// InstanceAdmin is set only by BrowserPrincipal, for a browser session
+	// of an account the operator made an instance admin: it opens the
+	// instance's own operations (the workspace list, creating a
+	// workspace), which check the account again in the store. It never
+	// comes from a bearer credential and does not make IsAdmin true, so
+	// on the JSON API the admin token stays the one instance admin, and
+	// in its own workspace the account acts with its role like anyone.
+	InstanceAdmin bool `json:"-"`
 }
 
-// IsAdmin reports whether p is the instance admin.
+// IsAdmin reports whether p is the instance admin (the admin token).
 func (p Principal) IsAdmin() bool { return p.Kind == KindAdmin }
 
 // HasScope reports whether p carries scope s. The admin has every scope.

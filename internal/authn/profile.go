@@ -57,7 +57,7 @@ func (s *Service) ChangePassword(ctx context.Context, ip netip.Addr, p Principal
 	if u.PasswordHash == "" {
 		return invalid("this account signs in without a password")
 	}
-	if err := s.limit(ctx, ratelimit.LoginAccount, u.Email); err != nil {
+	if err := s.limitedIn(u.WorkspaceID, s.limit(ctx, ratelimit.LoginAccount, u.Email)); err != nil {
 		return err
 	}
 	if err := checkPassword(next); err != nil {
@@ -101,7 +101,7 @@ func (s *Service) SendVerification(ctx context.Context, ip netip.Addr, p Princip
 	if u.Email == "" || u.EmailVerified {
 		return nil
 	}
-	if err := s.limit(ctx, ratelimit.LoginAccount, u.Email); err != nil {
+	if err := s.limitedIn(u.WorkspaceID, s.limit(ctx, ratelimit.LoginAccount, u.Email)); err != nil {
 		return err
 	}
 	s.sendLink(ctx, u, purposeVerify)

@@ -68,9 +68,11 @@ type Service struct {
 	touched  *touchSet
 	revoked  *feed
 	audits   *auditor
+	usage    *usageCounter
 	origins  originSet
 	pw       *password.Hasher
 	codeKey  []byte // authenticates issued auth codes
+	csrfKey  []byte // derives browser sessions' CSRF proofs
 	admin    []byte // SHA-256 of the admin token, for constant-time compares
 }
 
@@ -106,19 +108,25 @@ func New(st store.Store, keys *token.Keyring, lim ratelimit.Limiter, bus fanout.
 		touched:  newTouchSet(),
 		revoked:  newFeed(o.Now),
 		audits:   newAuditor(st, o.Log, o.Now),
+		usage:    newUsageCounter(st, o.Log, o.Now),
 		pw:       o.Passwords,
 		codeKey:  token.DeriveKey(o.RefreshKey, "auth codes"),
+		csrfKey:  token.DeriveKey(o.RefreshKey, "browser csrf proofs"),
 	}
 	go s.audits.run()
+	go s.usage.run()
 	if o.AdminToken != "" {
 		s.admin = token.Hash(o.AdminToken)
 	}
 	return s
 }
 
-// Close writes the audit events still queued. Call it at shutdown,
-// after the HTTP server has stopped.
-func (s *Service) Close() { s.audits.close() }
+// Close writes the audit events and usage counts still queued. Call it
+// at shutdown, after the HTTP server has stopped.
+func (s *Service) Close() {
+	s.audits.close()
+	s.usage.close()
+}
 
 // limit counts one attempt against rule for key. Over the limit it
 // returns a rate_limited error; if the limiter itself fails it fails

@@ -107,7 +107,7 @@ func (s *Service) Refresh(ctx context.Context, ip netip.Addr, refresh string) (T
 	} else if err != nil {
 		return TokenResponse{}, err
 	}
-	if err := s.limit(ctx, ratelimit.RefreshToken, rt.SessionID); err != nil {
+	if err := s.limitedIn(sess.WorkspaceID, s.limit(ctx, ratelimit.RefreshToken, rt.SessionID)); err != nil {
 		return TokenResponse{}, err
 	}
 	resp, err := s.refreshOnce(ctx, rt, sess, refresh)
@@ -115,13 +115,16 @@ func (s *Service) Refresh(ctx context.Context, ip netip.Addr, refresh string) (T
 		return resp, err
 	}
 	// Lost the rotation race: re-read the session, which then takes the
-	// grace path with the winner's child (a second pass at most).
+	// grace path with the winner's child (a second pass at most). The
+	// user's scopes are those of the first read.
+	held := sess.UserScopes
 	sess, err = s.store.GetSession(ctx, rt.SessionID)
 	if errors.Is(err, store.ErrNotFound) {
 		return TokenResponse{}, ErrInvalidToken
 	} else if err != nil {
 		return TokenResponse{}, err
 	}
+	sess.UserScopes = held
 	resp, err = s.refreshOnce(ctx, rt, sess, refresh)
 	if errors.Is(err, store.ErrConflict) {
 		return TokenResponse{}, ErrInvalidToken
@@ -141,6 +144,7 @@ func (s *Service) refreshOnce(ctx context.Context, rt store.RefreshToken, sess s
 	}
 	lt := EffectiveLifetimes(ws, sess.Method)
 	child := refreshPrefix + s.derive.Derive(refresh)
+	sess.Scopes = refreshedScopes(sess) // the user's scopes now, not those at login
 	switch {
 	case rt.Generation == sess.Generation:
 		if !now.Before(sess.RefreshExpiresAt) {

@@ -84,23 +84,34 @@ func viewOf(w store.Workspace, joinCode string) WorkspaceView {
 // newJoinCode returns a fresh join code.
 func newJoinCode() string { return "jc_" + token.NewSecret() }
 
-// CreateWorkspace creates a workspace (instance admin only).
+// CreateWorkspace creates a workspace: the admin token, or an instance
+// admin's browser session (see Principal.InstanceAdmin).
 func (s *Service) CreateWorkspace(ctx context.Context, p Principal, name string) (WorkspaceView, error) {
-	if !p.IsAdmin() {
-		return WorkspaceView{}, ErrForbidden
+	if err := s.canAdministerInstance(ctx, p); err != nil {
+		return WorkspaceView{}, err
 	}
-	name = strings.TrimSpace(name)
-	if name == "" || len(name) > 200 {
-		return WorkspaceView{}, invalid("name is required (at most 200 characters)")
+	w, code, err := s.newWorkspace(name)
+	if err != nil {
+		return WorkspaceView{}, err
 	}
-	code := newJoinCode()
-	now := s.now()
-	w := store.Workspace{ID: newID("ws"), Name: name, JoinCodeHash: token.Hash(code),
-		DefaultScopes: defaultScopes, CreatedAt: now, UpdatedAt: now}
 	if err := s.store.CreateWorkspace(ctx, w); err != nil {
 		return WorkspaceView{}, err
 	}
+	s.audit(ctx, netip.Addr{}, store.AuditEvent{WorkspaceID: w.ID, Actor: p.Subject, Action: AuditWorkspaceCreate, Target: w.ID})
 	return viewOf(w, code), nil
+}
+
+// newWorkspace is a new workspace record named name (checked) and its
+// join code.
+func (s *Service) newWorkspace(name string) (store.Workspace, string, error) {
+	name = strings.TrimSpace(name)
+	if name == "" || len(name) > 200 {
+		return store.Workspace{}, "", invalid("name is required (at most 200 characters)")
+	}
+	code := newJoinCode()
+	now := s.now()
+	return store.Workspace{ID: newID("ws"), Name: name, JoinCodeHash: token.Hash(code),
+		DefaultScopes: defaultScopes, CreatedAt: now, UpdatedAt: now}, code, nil
 }
 
 // GetWorkspace shows a workspace to its members and the instance admin.

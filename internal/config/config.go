@@ -35,7 +35,10 @@ const defaultMasterKeyName = "sigil.master.key"
 // Config is the server's configuration. Build it with Load (or start from
 // Default) and check it with Validate. The zero value is not valid.
 type Config struct {
-	Addr        string // SIGIL_ADDR: listen address, host:port
+	Addr string // SIGIL_ADDR: listen address, host:port
+	// MetricsAddr is SIGIL_METRICS_ADDR: the admin listener that alone
+	// serves GET /metrics (never the public one); "" = off.
+	MetricsAddr string
 	DatabaseURL string // SIGIL_DATABASE_URL: sqlite://PATH or postgres://…
 	RedisURL    string // SIGIL_REDIS_URL: empty = no Redis
 	SMTPURL     string // SIGIL_SMTP_URL: empty = mail is logged (dev) or not sent
@@ -64,6 +67,11 @@ type Config struct {
 	// AccessLog is SIGIL_ACCESS_LOG: one info line per request. Off by
 	// default; warnings and errors are logged either way.
 	AccessLog bool
+	// StreamsPerCredential (SIGIL_STREAMS_PER_CREDENTIAL) and Streams
+	// (SIGIL_STREAMS) cap a replica's open long-lived responses (the
+	// revocation feed) per credential and in all; 0 = the defaults.
+	StreamsPerCredential int
+	Streams              int
 	// MemoryLimit is SIGIL_MEMORY_LIMIT in bytes: MemoryLimitAuto (the
 	// server derives one), MemoryLimitOff, or a size. GOMEMLIMIT, when
 	// set, overrides it (see cmd/sigil).

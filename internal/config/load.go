@@ -56,6 +56,7 @@ func lower(field func(*Config) *string) func(*Config, string) error {
 // or the other way round.
 var settings = []setting{
 	{"SIGIL_ADDR", "addr", stringFlag, "listen address (host:port)", str(func(c *Config) *string { return &c.Addr })},
+	{"SIGIL_METRICS_ADDR", "metrics-addr", stringFlag, `admin listener for GET /metrics (host:port), or "off" (default: off; never served on --addr)`, setMetricsAddr},
 	{"SIGIL_DATABASE_URL", "database-url", stringFlag, "sqlite://PATH or postgres://… URL", str(func(c *Config) *string { return &c.DatabaseURL })},
 	{"SIGIL_REDIS_URL", "redis-url", stringFlag, "redis:// URL; shares rate limits and revocations across replicas", str(func(c *Config) *string { return &c.RedisURL })},
 	{"SIGIL_ISSUER", "issuer", stringFlag, "token issuer and discovery base URL (default http://<addr>)", str(func(c *Config) *string { return &c.Issuer })},
@@ -73,7 +74,30 @@ var settings = []setting{
 	{"SIGIL_SMTP_URL", "", noFlag, "", str(func(c *Config) *string { return &c.SMTPURL })},
 	{"SIGIL_DEV", "dev", boolFlag, "development mode (mails are logged, not sent)", setDev},
 	{"SIGIL_ACCESS_LOG", "access-log", boolFlag, "log one info line per request (on|off; warnings and errors are logged either way)", setAccessLog},
+	{"SIGIL_STREAMS_PER_CREDENTIAL", "streams-per-credential", stringFlag, "most revocation-feed streams one credential may hold open (default 64)", setCount(func(c *Config) *int { return &c.StreamsPerCredential })},
+	{"SIGIL_STREAMS", "streams", stringFlag, "most revocation-feed streams this server holds open in all (default 1024)", setCount(func(c *Config) *int { return &c.Streams })},
 	{"SIGIL_MEMORY_LIMIT", "memory-limit", stringFlag, `soft memory limit of the Go runtime: "auto", "off" or a size such as 512MiB (GOMEMLIMIT wins when set)`, setMemoryLimit},
+}
+
+// setCount takes a positive integer.
+func setCount(field func(*Config) *int) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || n <= 0 {
+			return fmt.Errorf("want a positive integer, got %q", v)
+		}
+		*field(c) = n
+		return nil
+	}
+}
+
+// setMetricsAddr takes host:port, or "off" (the default) for no listener.
+func setMetricsAddr(c *Config, v string) error {
+	if v = strings.TrimSpace(v); strings.EqualFold(v, "off") {
+		v = ""
+	}
+	c.MetricsAddr = v
+	return nil
 }
 
 func setMasterKey(c *Config, v string) error {

@@ -304,7 +304,7 @@ func TestFlagsHaveNoSecrets(t *testing.T) {
 	want := []string{
 		"addr", "database-url", "redis-url", "issuer", "master-key-file", "trusted-proxies",
 		"rate-limits", "tiers", "signing-alg", "log-level", "log-format", "shutdown-timeout", "dev",
-		"access-log", "memory-limit",
+		"access-log", "memory-limit", "metrics-addr", "streams-per-credential", "streams",
 	}
 	if diff := cmp.Diff(want, names, cmpSorted); diff != "" {
 		t.Errorf("flags (-want +got):\n%s", diff)

@@ -29,6 +29,7 @@ func (c Config) problems(skip map[string]bool) []error {
 		check func() error
 	}{
 		{"SIGIL_ADDR", func() error { return checkAddr(c.Addr) }},
+		{"SIGIL_METRICS_ADDR", c.checkMetricsAddr},
 		{"SIGIL_DATABASE_URL", func() error { return checkDatabaseURL(c) }},
 		{"SIGIL_REDIS_URL", func() error { return checkRedisURL(c.RedisURL) }},
 		{"SIGIL_ISSUER", func() error { return checkIssuer(c.Issuer) }},
@@ -96,6 +97,18 @@ func checkAddr(addr string) error {
 		return fmt.Errorf("want a numeric port 0-65535, got %q", port)
 	}
 	return nil
+}
+
+// checkMetricsAddr: off, or host:port other than the public listener's
+// (metrics are never served there).
+func (c Config) checkMetricsAddr() error {
+	switch {
+	case c.MetricsAddr == "":
+		return nil
+	case c.MetricsAddr == c.Addr:
+		return errors.New("must differ from SIGIL_ADDR: metrics are served on their own listener")
+	}
+	return checkAddr(c.MetricsAddr)
 }
 
 // checkDatabaseURL never echoes the URL: it may carry a password.

@@ -61,6 +61,10 @@ type authorizer struct {
 	mu      sync.Mutex
 	cache   map[[32]byte]cached
 	flights map[[32]byte]*flight // Sigil calls in progress, by cache key
+	// revoked counts the revocations heard of (Gateway.Revoked): an
+	// answer asked for before one is not cached after it, since Sigil
+	// may have judged the credential before the revocation.
+	revoked uint64
 }
 
 // flight is one call to Sigil whose answer every request with the same
@@ -102,13 +106,14 @@ func (a *authorizer) check(ctx context.Context, r *http.Request, ru *rule) (iden
 		f = &flight{done: make(chan struct{})}
 		a.flights[key] = f
 	}
+	revoked := a.revoked
 	a.mu.Unlock()
 	if !joined {
 		// The call outlives a leader whose client went away, for the
 		// others waiting on it; AuthClient's timeout still bounds it.
 		f.id, f.ref, f.err = a.ask(context.WithoutCancel(ctx), r, authz, apiKey, ru.scopeParam)
 		if f.err == nil && f.ref == nil {
-			a.store(key, f.id, start.Add(a.ttl))
+			a.store(key, f.id, start.Add(a.ttl), revoked)
 		}
 		a.mu.Lock()
 		delete(a.flights, key) // after the store: a request now finds one or the other
@@ -151,12 +156,15 @@ func (a *authorizer) lookup(k [32]byte, now time.Time) (identity, bool) {
 // store adds an entry; a full cache first drops expired entries and, if
 // still full (a flood of distinct credentials), everything: entries live
 // one second at most, so clearing costs one round trip each.
-func (a *authorizer) store(k [32]byte, id identity, expires time.Time) {
+func (a *authorizer) store(k [32]byte, id identity, expires time.Time, revoked uint64) {
 	if a.ttl <= 0 {
 		return
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if a.revoked != revoked {
+		return // a revocation came while Sigil was asked
+	}
 	if len(a.cache) >= maxCacheEntries {
 		now := a.now()
 		for ck, c := range a.cache {
@@ -169,6 +177,19 @@ func (a *authorizer) store(k [32]byte, id identity, expires time.Time) {
 		}
 	}
 	a.cache[k] = cached{id: id, expires: expires}
+}
+
+// forget drops the cached answers for which drop is true, and keeps
+// answers being asked for meanwhile out of the cache.
+func (a *authorizer) forget(drop func(identity) bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.revoked++
+	for k, c := range a.cache {
+		if drop(c.id) {
+			delete(a.cache, k)
+		}
+	}
 }
 
 // ask calls GET <sigil>/v1/authorize?scope=… with the client's credential

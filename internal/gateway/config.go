@@ -29,6 +29,7 @@ const (
 //	listen: 127.0.0.1:8081
 //	upstream: http://127.0.0.1:9000
 //	sigil_url: http://127.0.0.1:8080
+//	feed_credential: sk_…      # API key with tokens:introspect (or SIGIL_FEED_CREDENTIAL): follow revocations
 //	redis_url: ""              # set: tier counters shared by every proxy
 //	tiers: {free: 60/m, pro: 1000/m}
 //	default_tier: ""           # tier of credentials without a tier: scope ("" = unlimited)
@@ -44,6 +45,11 @@ type Config struct {
 	Upstream string `yaml:"upstream"`
 	SigilURL string `yaml:"sigil_url"`
 	RedisURL string `yaml:"redis_url"`
+	// FeedCredential (an API key with tokens:introspect, or the admin
+	// token) lets the proxy follow Sigil's revocation feed, so a logout or
+	// revocation drops its cached answers at once; without it the cache
+	// lifetime (≤ 1 s) is the bound. cmd/sigil wires the feed.
+	FeedCredential string `yaml:"feed_credential"`
 	// Tiers maps a tier name to "N/unit" (ratelimit syntax: 60/m, 10/30s).
 	// Absent: ratelimit.DefaultTiers, like the server; {} : no tiers.
 	Tiers            map[string]string `yaml:"tiers"`

@@ -9,7 +9,9 @@
 // server's GET /v1/authorize with the client's Authorization / X-API-KEY
 // headers and the rule's scopes. A 200 is cached per (credential hash,
 // scopes) for at most one second, so a revocation reaches the proxy
-// within 1 s, and concurrent misses of one key share one call to Sigil;
+// within 1 s (at once when cmd/sigil follows Sigil's revocation feed and
+// hands its events to Gateway.Revoked), and concurrent misses of one key
+// share one call to Sigil;
 // 401/403/429 answers are relayed as they come. It then
 // applies its own per-credential tier limits (the credential's
 // "tier:<name>" scope; counted in a ratelimit.Limiter, shared through

@@ -99,10 +99,12 @@ func TestMetaEndpoints(t *testing.T) {
 	if o.Status != 200 || !strings.Contains(string(o.Raw), "openapi: 3.1") {
 		t.Errorf("openapi: %d", o.Status)
 	}
-	// Metrics count requests by route pattern and auth outcomes by method.
+	// Metrics count requests by route pattern and auth outcomes by method,
+	// on their own listener: the public one has no /metrics.
 	_, join := workspace(t, s.URL)
 	register(t, s.URL, join, newUser("alice"))
-	m := call(t, "GET", s.URL+"/metrics", nil)
+	want(t, call(t, "GET", s.URL+"/metrics", nil), 404, "not_found")
+	m := call(t, "GET", s.MetricsURL+"/metrics", nil)
 	for _, line := range []string{
 		`sigil_http_requests_total{route="GET /healthz",status="200"} 1`,
 		`sigil_auth_attempts_total{method="pubkey",outcome="success"} 1`,

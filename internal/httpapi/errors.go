@@ -17,6 +17,7 @@ var statusOf = map[authn.Code]int{
 	authn.CodeMissingCredential:  http.StatusUnauthorized,
 	authn.CodeRefreshReused:      http.StatusUnauthorized,
 	authn.CodeInvalidJoinCode:    http.StatusUnauthorized,
+	authn.CodeInvalidInvitation:  http.StatusUnauthorized,
 	authn.CodeUserExists:         http.StatusConflict,
 	authn.CodeEmailExists:        http.StatusConflict,
 	authn.CodeConflict:           http.StatusConflict,
@@ -67,7 +68,8 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 			w.Header().Set("RateLimit-Reset", secs)
 		}
 	}
-	if status == http.StatusUnauthorized && e.Code != authn.CodeInvalidCredentials && e.Code != authn.CodeInvalidJoinCode {
+	if status == http.StatusUnauthorized && e.Code != authn.CodeInvalidCredentials && e.Code != authn.CodeInvalidJoinCode &&
+		e.Code != authn.CodeInvalidInvitation {
 		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 		if e.Code == authn.CodeMissingCredential {
 			w.Header().Set("WWW-Authenticate", `Bearer`)

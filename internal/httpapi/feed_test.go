@@ -68,9 +68,9 @@ func next(t *testing.T, ch <-chan sseEvent) sseEvent {
 
 func TestRevocationFeed(t *testing.T) {
 	s := testenv.Start(t, testenv.NewDatabase(t, "sqlite"), testenv.Options{})
-	_, join := workspace(t, s.URL)
+	ws, join := workspace(t, s.URL)
 	u := userToken(t, s.URL, join, "olivia")
-	rs := "X-API-KEY: " + createKey(t, s.URL, u, map[string]any{"name": "rs"}).Str("key")
+	rs := "X-API-KEY: " + resourceKey(t, s.URL, ws, "tokens:introspect").Str("key")
 	want(t, call(t, "GET", s.URL+"/v1/revocations", nil, u), 403, "insufficient_scope")
 
 	feed := openFeed(t, s.URL, rs, "")
@@ -108,10 +108,9 @@ func TestRevocationFeedPerWorkspace(t *testing.T) {
 		if db.Backend == "postgres" {
 			other = testenv.Start(t, db, testenv.Options{Clock: s.Clock})
 		}
-		_, joinA := workspace(t, s.URL)
+		wsA, joinA := workspace(t, s.URL)
 		_, joinB := workspace(t, s.URL)
-		ua := userToken(t, s.URL, joinA, "olivia")
-		rsA := "X-API-KEY: " + createKey(t, s.URL, ua, map[string]any{"name": "rs"}).Str("key")
+		rsA := "X-API-KEY: " + resourceKey(t, s.URL, wsA, "tokens:introspect").Str("key")
 		feedA, feedAdmin := openFeed(t, s.URL, rsA, ""), openFeed(t, s.URL, admin, "")
 
 		b := register(t, s.URL, joinB, newUser("bob"))

@@ -15,6 +15,7 @@ const feedPing = 15 * time.Second
 
 // revocations is GET /v1/revocations: a server-sent-events stream of
 // revoked sessions and API keys, resumable with Last-Event-ID or ?after=.
+// Open streams are capped per credential and per replica (429 beyond).
 func (s *Server) revocations(w http.ResponseWriter, r *http.Request, p authn.Principal) error {
 	cursor := r.Header.Get("Last-Event-ID")
 	if cursor == "" {
@@ -24,6 +25,11 @@ func (s *Server) revocations(w http.ResponseWriter, r *http.Request, p authn.Pri
 	if err != nil {
 		return err
 	}
+	release, err := s.streams.acquire(p)
+	if err != nil {
+		return err
+	}
+	defer release()
 	rc := http.NewResponseController(w)
 	_ = rc.SetWriteDeadline(time.Time{}) // a stream outlives the server's write timeout
 	h := w.Header()

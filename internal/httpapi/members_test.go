@@ -93,7 +93,7 @@ func TestAuditLog(t *testing.T) {
 			for _, it := range r.Body["items"].([]any) {
 				events = append(events, it.(map[string]any))
 			}
-			if len(events) >= 8 || time.Now().After(deadline) {
+			if len(events) >= 9 || time.Now().After(deadline) { // workspace.create and the 8 above
 				break
 			}
 			time.Sleep(20 * time.Millisecond)

@@ -1,8 +1,11 @@
 package httpapi
 
 import (
+	"net/http"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // Metrics are the Prometheus collectors of one server. Each server has
@@ -36,3 +39,13 @@ func NewMetrics() *Metrics {
 
 // ObserveAuth counts one authentication outcome (authn.Options.OnAuth).
 func (m *Metrics) ObserveAuth(method, outcome string) { m.auth.WithLabelValues(method, outcome).Inc() }
+
+// Handler serves GET /metrics (Prometheus text format) and nothing else.
+// It belongs on the admin listener (SIGIL_METRICS_ADDR), never on the
+// public one: the metrics tell an outsider which routes and login
+// methods are used and how often logins fail.
+func (m *Metrics) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
+	return mux
+}

@@ -147,7 +147,7 @@ func TestIntrospectAndRevoke(t *testing.T) {
 		s := testenv.Start(t, db, testenv.Options{})
 		ws, join := workspace(t, s.URL)
 		u := userToken(t, s.URL, join, "olivia")
-		rsKey := createKey(t, s.URL, u, map[string]any{"name": "resource server"})
+		rsKey := resourceKey(t, s.URL, ws, "tokens:introspect", "tokens:revoke")
 		rs := "X-API-KEY: " + rsKey.Str("key")
 		alice := register(t, s.URL, join, newUser("alice"))
 		other := createKey(t, s.URL, u, map[string]any{"name": "victim", "scopes": []string{"read"}})

@@ -7,8 +7,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-
 	"github.com/sigil-auth/sigil/internal/authn"
 	"github.com/sigil-auth/sigil/internal/clientip"
 	"github.com/sigil-auth/sigil/internal/token"
@@ -32,6 +30,8 @@ type Deps struct {
 	// pass the same middleware (request id, logs, metrics, body limit).
 	Pages      http.Handler
 	PageRoutes []string
+	// Streams caps the long-lived responses (the revocation feed).
+	Streams StreamLimits
 }
 
 // Server is the HTTP API. It is an http.Handler.
@@ -43,18 +43,19 @@ type Server struct {
 	metrics *Metrics
 	mux     *http.ServeMux
 	handler http.Handler
+	streams *streams
 }
 
 // New builds the server and its routes.
 func New(d Deps) *Server {
-	s := &Server{Deps: d, auth: d.Auth, ips: d.IPs, log: d.Log, metrics: d.Metrics, mux: http.NewServeMux()}
+	s := &Server{Deps: d, auth: d.Auth, ips: d.IPs, log: d.Log, metrics: d.Metrics, mux: http.NewServeMux(),
+		streams: newStreams(d.Streams)}
 	for _, rt := range s.routes() {
 		s.mux.Handle(rt.pattern, rt.handler)
 	}
 	for _, p := range d.PageRoutes {
 		s.mux.Handle(p, d.Pages)
 	}
-	s.mux.Handle("GET /metrics", promhttp.HandlerFor(d.Metrics.Registry, promhttp.HandlerOpts{}))
 	s.handler = s.wrap(http.HandlerFunc(s.dispatch))
 	return s
 }
@@ -62,14 +63,14 @@ func New(d Deps) *Server {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
 // Routes lists every registered pattern ("METHOD /path"), for the
-// OpenAPI coverage test.
+// OpenAPI coverage test. GET /metrics is not among them: it is served on
+// its own listener (Metrics.Handler), never on the public one.
 func (s *Server) Routes() []string {
 	var out []string
 	for _, rt := range s.routes() {
 		out = append(out, rt.pattern)
 	}
-	out = append(out, s.PageRoutes...)
-	return append(out, "GET /metrics")
+	return append(out, s.PageRoutes...)
 }
 
 // dispatch serves matched routes and answers unmatched ones with the §1

@@ -2,6 +2,7 @@ package mail
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -28,6 +29,32 @@ func VerifyMessage(to, link string, ttl time.Duration) Message {
 			"If you did not expect this message, ignore it.\n",
 			to, humanTTL(ttl), link),
 	}
+}
+
+// InviteMessage is the invitation mail: link holds the single-use
+// invitation token and stops working after ttl. workspace and role are
+// the inviting workspace's name and the role the invitee will have.
+func InviteMessage(to, workspace, role, link string, ttl time.Duration) Message {
+	return Message{
+		To:      to,
+		Subject: "You're invited to join " + oneLine(workspace) + " on Sigil",
+		Text: fmt.Sprintf("You are invited to join the workspace %s as %s %s.\n\n"+
+			"To accept, open this link within %s and choose a password:\n\n%s\n\n"+
+			"The link works once. If you did not expect this invitation, ignore this message.\n",
+			workspace, article(role), role, humanTTL(ttl), link),
+	}
+}
+
+// oneLine keeps a caller's text from breaking a header line (Message
+// refuses CR and LF in the subject).
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// article is "an" before a vowel sound ("an admin", "an owner"), else "a".
+func article(word string) string {
+	if word != "" && strings.ContainsRune("aeiou", rune(word[0])) {
+		return "an"
+	}
+	return "a"
 }
 
 // humanTTL writes d in the largest whole unit among days, hours and

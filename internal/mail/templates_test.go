@@ -39,6 +39,8 @@ func TestTemplates(t *testing.T) {
 	}{
 		{"reset", ResetMessage("ann@example.test", testLink, time.Hour), "Reset your password", "within 1 hour:"},
 		{"verify", VerifyMessage("ann@example.test", testLink, 24*time.Hour), "Verify your email address", "within 1 day:"},
+		{"invite", InviteMessage("ann@example.test", "Acme\r\nBcc: x", "admin", testLink, 7*24*time.Hour),
+			"You're invited to join Acme Bcc: x on Sigil", "within 7 days"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -48,6 +48,10 @@ type User struct {
 	Email         string
 	PasswordHash  string
 	EmailVerified bool
+	// InstanceAdmin marks an account the operator made an instance admin
+	// (`sigil admin grant`, or the first-run setup): its browser sessions
+	// may administer the whole instance on the dashboard.
+	InstanceAdmin bool
 }
 
 // PublicKey is one Ed25519 key on a user's keyring.
@@ -91,6 +95,11 @@ type Session struct {
 	// session, for the person's sessions list; "" when not known.
 	ClientIP  string
 	UserAgent string
+	// UserScopes is filled by GetRefreshSession only: the scopes the
+	// session's user holds now (read in the same statement, so a refresh
+	// can narrow or widen its tokens without another read); nil for a
+	// session without a user or a user without scopes.
+	UserScopes []string
 }
 
 // RefreshToken records which session and generation a refresh token hash
@@ -122,6 +131,52 @@ type OneTimeToken struct {
 	Purpose   string // "reset" | "verify"
 	ExpiresAt time.Time
 	CreatedAt time.Time
+}
+
+// SetupToken is the first-run setup link's secret (stored as SHA-256):
+// an instance holds at most one, and only while it has no user.
+type SetupToken struct {
+	Hash      []byte
+	ExpiresAt time.Time
+	CreatedAt time.Time
+}
+
+// WorkspaceStats is one row of the instance admin's workspace list: a
+// workspace with how many members it has and how many of its API keys
+// are live (neither revoked nor expired).
+type WorkspaceStats struct {
+	ID        string
+	Name      string
+	CreatedAt time.Time
+	Members   int
+	APIKeys   int
+}
+
+// Invitation is an emailed, single-use invitation to join a workspace
+// with a role. Only the SHA-256 of its token is stored. It is pending
+// while AcceptedAt and RevokedAt are nil and ExpiresAt is ahead.
+type Invitation struct {
+	ID          string // "inv_…"
+	WorkspaceID string
+	Email       string // normalised by the caller
+	Role        string
+	Hash        []byte // SHA-256 of the emailed token; unique
+	InvitedBy   string // the inviting user ("" for the instance admin)
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
+	AcceptedAt  *time.Time
+	AcceptedBy  string // the user the acceptance created
+	RevokedAt   *time.Time
+}
+
+// RemovedUser is what DeleteUser took with a user: the user as it was and
+// the ids of the credentials that went with it, so the caller can tell
+// every replica to forget them.
+type RemovedUser struct {
+	User       User
+	SessionIDs []string // unrevoked sessions: the user's own and its API keys'
+	APIKeyIDs  []string
+	JWTKeyIDs  []string
 }
 
 // APIKey is a long-lived, scoped credential. Only its hash is stored.
@@ -210,4 +265,26 @@ type AuthorizationCode struct {
 	ExpiresAt     time.Time
 	RedeemedAt    *time.Time
 	SessionID     string // set when redeemed
+}
+
+// UsageRetention is how long usage buckets are kept: the overview shows
+// 30 days, and a few more cover time zones and late flushes.
+const UsageRetention = 35 * 24 * time.Hour
+
+// UsageCount is one usage bucket (or a delta to add to it): how many
+// events of Kind (such as "login.success") workspace WorkspaceID had in
+// the UTC hour starting at Hour.
+type UsageCount struct {
+	WorkspaceID string
+	Hour        time.Time
+	Kind        string
+	Count       int64
+}
+
+// APIKeySpan is when an API key was usable: from CreatedAt until the
+// earlier of ExpiresAt and RevokedAt (nil: not set).
+type APIKeySpan struct {
+	CreatedAt time.Time
+	ExpiresAt *time.Time
+	RevokedAt *time.Time
 }

@@ -45,9 +45,19 @@ type Store interface {
 	// id cursor after ("" from the start), at most limit of them.
 	ListUsers(ctx context.Context, workspaceID, after string, limit int) ([]User, error)
 	// UpdateUser loads the user, lets fn change Role, Scopes, Email,
-	// PasswordHash or EmailVerified, and stores it in one transaction.
+	// PasswordHash, EmailVerified or InstanceAdmin, and stores it in one
+	// transaction.
 	// A duplicate email in the workspace is ErrConflict.
 	UpdateUser(ctx context.Context, id string, fn func(*User) error) (User, error)
+
+	// DeleteUser removes user id of workspace workspaceID in one
+	// transaction with everything that is the user's: keyring, sessions
+	// and refresh tokens, one-time tokens, and the API keys and JWT keys
+	// it created (with their sessions). It returns the removed user and the
+	// ids of those credentials. An unknown user, or one of another
+	// workspace, is ErrNotFound; the workspace's last owner is ErrConflict
+	// and nothing is removed. Audit events stay.
+	DeleteUser(ctx context.Context, workspaceID, id string) (RemovedUser, error)
 
 	// Public keys (a user's keyring).
 	AddPublicKey(ctx context.Context, k PublicKey) error
@@ -85,8 +95,9 @@ type Store interface {
 	GetRefreshToken(ctx context.Context, hash []byte) (RefreshToken, error)
 	// GetRefreshSession is GetRefreshToken and GetSession of its session
 	// in one read (the first step of a refresh): the token of any
-	// generation and the session as it is now, revoked or not. Unknown
-	// hash → ErrNotFound.
+	// generation and the session as it is now, revoked or not, with
+	// Session.UserScopes set to its user's scopes now. Unknown hash →
+	// ErrNotFound.
 	GetRefreshSession(ctx context.Context, hash []byte) (RefreshToken, Session, error)
 	// RotateRefresh moves session r.SessionID from generation fromGen to
 	// fromGen+1 in one conditional write: it succeeds only if the session
@@ -119,6 +130,26 @@ type Store interface {
 	// ErrNotFound. Expiry is the caller's check.
 	CreateOneTimeToken(ctx context.Context, t OneTimeToken) error
 	ConsumeOneTimeToken(ctx context.Context, hash []byte) (OneTimeToken, error)
+
+	// Invitations. CreateInvitation of a taken id or hash is ErrConflict,
+	// of an unknown workspace ErrNotFound. ListInvitations returns a
+	// workspace's invitations in every state, newest first. Invitations
+	// are kept after use or expiry (DeleteExpired leaves them), so a late
+	// click on an old link can be told what became of it.
+	// RevokeInvitation marks a pending or expired invitation revoked at now
+	// and returns it; one already accepted or revoked is ErrConflict
+	// (unchanged), an unknown id ErrNotFound.
+	// AcceptInvitation marks invitation id accepted at now by u.ID and
+	// creates u (as CreateUser, without a key) in one transaction, only if
+	// the invitation is still pending at now and of u.WorkspaceID;
+	// otherwise, or if CreateUser would conflict, it is ErrConflict and
+	// nothing changes. Of concurrent acceptances exactly one succeeds.
+	CreateInvitation(ctx context.Context, inv Invitation) error
+	GetInvitation(ctx context.Context, id string) (Invitation, error)
+	GetInvitationByHash(ctx context.Context, hash []byte) (Invitation, error)
+	ListInvitations(ctx context.Context, workspaceID string) ([]Invitation, error)
+	RevokeInvitation(ctx context.Context, id string, now time.Time) (Invitation, error)
+	AcceptInvitation(ctx context.Context, id string, u User, now time.Time) (User, error)
 
 	// API keys.
 	CreateAPIKey(ctx context.Context, k APIKey) error
@@ -170,12 +201,48 @@ type Store interface {
 	GetAuthorizationCode(ctx context.Context, hash []byte) (AuthorizationCode, error)
 	RedeemAuthorizationCode(ctx context.Context, hash []byte, sess Session, refreshHash []byte, now time.Time) (AuthorizationCode, error)
 
+	// The instance: its workspaces at a glance, and first-run setup.
+	//
+	// ListWorkspaceStats returns every workspace, newest first, with its
+	// member count and its count of API keys live at now, in one query.
+	ListWorkspaceStats(ctx context.Context, now time.Time) ([]WorkspaceStats, error)
+	// PutSetupToken makes t the instance's one setup token, replacing any
+	// earlier one, while the instance has no user; once a user exists it
+	// removes any setup token instead and returns ErrConflict.
+	PutSetupToken(ctx context.Context, t SetupToken) error
+	// GetSetupToken returns the setup token whose hash is hash; none, or
+	// any user in the instance, is ErrNotFound. Expiry is the caller's
+	// check.
+	GetSetupToken(ctx context.Context, hash []byte) (SetupToken, error)
+	// CompleteSetup, in one transaction: takes (deletes) the setup token
+	// whose hash is hash if it is unexpired at now, and creates workspace
+	// w and its first user u (stored with u's Role and InstanceAdmin as
+	// given). No such token (wrong, expired, replaced or used) is
+	// ErrNotFound; a user already in the instance ErrConflict. On any
+	// error nothing changes, so of concurrent setups exactly one wins.
+	CompleteSetup(ctx context.Context, hash []byte, now time.Time, w Workspace, u User) (User, error)
+
 	// Audit log. AppendAudit stores events in one transaction.
 	AppendAudit(ctx context.Context, events ...AuditEvent) error
 	ListAudit(ctx context.Context, f AuditFilter) ([]AuditEvent, error)
 
+	// Usage counters (the dashboard's overview): a count per workspace,
+	// UTC hour and kind. AddUsage adds each delta's Count to the bucket
+	// (WorkspaceID, Hour, Kind), creating it at 0, all in one transaction;
+	// deltas naming the same bucket add up. Hour must be a whole UTC hour.
+	// Rows reference no workspace (a flush never fails on a workspace gone
+	// meanwhile); they expire after UsageRetention. ListUsage returns a
+	// workspace's buckets with Hour >= since, by Hour then Kind.
+	AddUsage(ctx context.Context, deltas ...UsageCount) error
+	ListUsage(ctx context.Context, workspaceID string, since time.Time) ([]UsageCount, error)
+	// ListAPIKeySpans returns when each API key of the workspace was
+	// usable, for the keys neither revoked nor expired at or before since,
+	// by CreatedAt then ID.
+	ListAPIKeySpans(ctx context.Context, workspaceID string, since time.Time) ([]APIKeySpan, error)
+
 	// DeleteExpired removes auth codes, authorization codes, one-time
-	// tokens, sessions and refresh tokens that are past use at now, and returns how many rows
+	// tokens, sessions and refresh tokens that are past use at now, and
+	// usage buckets older than UsageRetention, and returns how many rows
 	// went. API keys and audit events are kept.
 	DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 

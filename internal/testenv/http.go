@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Response is a decoded HTTP answer: the JSON body (if any) as a map,
@@ -63,4 +64,23 @@ func Do(t testing.TB, client *http.Client, method, url string, body any, hdr ...
 	r := Response{Status: res.StatusCode, Header: res.Header, Raw: raw}
 	json.Unmarshal(raw, &r.Body)
 	return r
+}
+
+// WantAudit waits (the audit log is written in batches) until the audit
+// page at url, read with header hdr, holds every one of actions, and
+// fails t after 3 s otherwise.
+func WantAudit(t testing.TB, url, hdr string, actions ...string) {
+	t.Helper()
+	var raw []byte
+	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		raw = Do(t, nil, "GET", url, nil, hdr).Raw
+		missing := false
+		for _, a := range actions {
+			missing = missing || !strings.Contains(string(raw), `"action":"`+a+`"`)
+		}
+		if !missing {
+			return
+		}
+	}
+	t.Errorf("audit log lacks some of %v:\n%s", actions, raw)
 }

@@ -102,6 +102,8 @@ type Options struct {
 	// clients, which fetch discovery from the issuer), instead of
 	// "http://sigil.test".
 	IssuerIsURL bool
+	// Streams caps the long-lived responses (zero: the defaults).
+	Streams httpapi.StreamLimits
 }
 
 // Server is one running replica.
@@ -115,6 +117,9 @@ type Server struct {
 	// Outbox is the SMTP server that received the mail, when
 	// Options.Mailer was nil.
 	Outbox *Mailbox
+	// MetricsURL is the admin listener serving GET /metrics (as
+	// SIGIL_METRICS_ADDR does), apart from URL.
+	MetricsURL string
 }
 
 // Start runs a replica on db with the whole production stack.
@@ -183,15 +188,19 @@ func Start(tb testing.TB, db Database, o Options) *Server {
 	srv.Config.Handler = httpapi.New(httpapi.Deps{
 		Auth: auth, Keys: keys, IPs: ips, Metrics: metrics, Log: o.Log,
 		Issuer: issuer, OpenAPI: api.Spec, Ready: st.Ping, Pages: pages, PageRoutes: pages.Routes(),
+		Streams: o.Streams,
 	})
 	srv.Start()
+	msrv := httptest.NewServer(metrics.Handler())
 	tb.Cleanup(func() {
+		msrv.Close()
 		srv.Close()
 		cancel()
 		bus.Close()
 		auth.Close()
 	})
-	return &Server{URL: srv.URL, Issuer: issuer, Clock: o.Clock, Store: st, Auth: auth, Keys: keys, Outbox: box}
+	return &Server{URL: srv.URL, Issuer: issuer, Clock: o.Clock, Store: st, Auth: auth, Keys: keys, Outbox: box,
+		MetricsURL: msrv.URL}
 }
 
 // LocalIP is the client address in-process callers pass to the domain.

@@ -89,19 +89,24 @@ func (s *Server) pending(r *http.Request) (*authn.Authorization, error) {
 // finish ends a successful sign-in: back to the app with a code when it
 // continues an authorization request, else to the account page.
 func (s *Server) finish(w http.ResponseWriter, r *http.Request, az *authn.Authorization, b authn.BrowserSession) error {
-	// The browser's earlier session (a prompt=login, another account)
-	// ends: one browser, one signed-in person.
+	s.startCookie(w, r, b)
+	if az == nil {
+		redirect(w, r, "/account")
+		return nil
+	}
+	return s.grant(w, r, *az, b)
+}
+
+// startCookie gives the browser b's cookie. The browser's earlier
+// session (a prompt=login, another account) ends: one browser, one
+// signed-in person.
+func (s *Server) startCookie(w http.ResponseWriter, r *http.Request, b authn.BrowserSession) {
 	if old := s.cookie.read(r); old != "" {
 		if err := s.auth.SignOut(r.Context(), s.clientIP(r), old); err != nil {
 			s.log.WarnContext(r.Context(), "cannot end the browser's earlier session", "err", err)
 		}
 	}
 	s.cookie.set(w, b.Cookie, b.ExpiresAt.Sub(s.now()))
-	if az == nil {
-		redirect(w, r, "/account")
-		return nil
-	}
-	return s.grant(w, r, *az, b)
 }
 
 // rpLogout is GET /oauth2/logout (OpenID RP-Initiated Logout 1.0). With a

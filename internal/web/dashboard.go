@@ -227,9 +227,7 @@ func (s *Server) endSession(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if id == b.ID {
-		s.cookie.clear(w)
-		s.render(w, r, http.StatusOK, "message", signedOut())
-		return nil
+		return s.signedOutHere(w, r, signedOut())
 	}
 	redirect(w, r, "/dashboard/sessions?ended=1")
 	return nil

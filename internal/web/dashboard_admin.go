@@ -2,7 +2,9 @@ package web
 
 import (
 	"net/http"
+	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/sigil-auth/sigil/internal/authn"
 )
@@ -80,8 +82,11 @@ func (s *Server) deleteJWTKey(w http.ResponseWriter, r *http.Request) error {
 
 // membersData is the members page's content.
 type membersData struct {
-	Members  []authn.Member
-	JoinCode string // set only right after a rotation
+	Members     []authn.Member
+	Invitations []authn.InvitationView // the pending ones
+	JoinCode    string                 // set only right after a rotation
+	Self        string                 // the signed-in person's user id
+	Invite      authn.InviteInput      // the invite form's values, refilled after a refusal
 }
 
 func membersPage() page {
@@ -94,41 +99,75 @@ func (s *Server) members(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return nil
 	}
-	return s.renderMembers(w, r, b, http.StatusOK, membersPage(), "")
+	p := membersPage()
+	switch q := r.URL.Query(); {
+	case q.Get("updated") != "":
+		p.Notice = "Member saved. New scopes apply to their next sign-in, and to their API keys and JWT keys at once."
+	case q.Get("invited") != "":
+		p.Notice = "Invitation sent. Its link works once, for 7 days."
+	case q.Get("removed") != "":
+		p.Notice = "Member removed. They are signed out everywhere, and their API keys and JWT keys no longer work."
+	case q.Get("revoked") != "":
+		p.Notice = "Invitation revoked. Its link no longer works."
+	}
+	return s.renderMembers(w, r, b, http.StatusOK, p, membersData{})
 }
 
-func (s *Server) renderMembers(w http.ResponseWriter, r *http.Request, b authn.BrowserSession, status int, p page, code string) error {
-	list, err := s.auth.ListMembers(r.Context(), authn.BrowserPrincipal(b), b.WorkspaceID, "", 200)
+// renderMembers shows the members page on p; d carries what a form
+// needs refilled (or the join code just made).
+func (s *Server) renderMembers(w http.ResponseWriter, r *http.Request, b authn.BrowserSession, status int, p page, d membersData) error {
+	bp := authn.BrowserPrincipal(b)
+	list, err := s.auth.ListMembers(r.Context(), bp, b.WorkspaceID, "", 200)
 	if err != nil {
 		return err
 	}
-	p.Data = membersData{Members: list, JoinCode: code}
-	if r.URL.Query().Get("updated") != "" {
-		p.Notice = "Role changed. It applies to tokens issued from now on."
+	invitations, err := s.auth.ListInvitations(r.Context(), bp, b.WorkspaceID)
+	if err != nil {
+		return err
 	}
+	d.Members, d.Self = list, b.UserID
+	d.Invitations = slices.DeleteFunc(invitations, func(v authn.InvitationView) bool { return v.Status != authn.InvitationPending })
+	p.Data = d
 	return s.dash(w, r, status, "dash_members", b, p)
 }
 
-// updateMember is POST /dashboard/members/{user}: a new role.
+// updateMember is POST /dashboard/members/{user}: the role and the
+// scopes (space- or comma-separated) the form sends; a field the form
+// leaves out stays as it is.
 func (s *Server) updateMember(w http.ResponseWriter, r *http.Request) error {
 	b, ok := s.signedIn(w, r)
 	if !ok {
 		return nil
 	}
-	role := strings.TrimSpace(r.PostFormValue("role"))
-	_, err := s.auth.UpdateMember(r.Context(), s.clientIP(r), authn.BrowserPrincipal(b), b.WorkspaceID, r.PathValue("user"),
-		authn.MemberPatch{Role: &role})
+	r.ParseForm()
+	var in authn.MemberPatch
+	if r.PostForm.Has("role") {
+		role := strings.TrimSpace(r.PostFormValue("role"))
+		in.Role = &role
+	}
+	if r.PostForm.Has("scopes") {
+		scopes := strings.FieldsFunc(r.PostFormValue("scopes"), func(c rune) bool { return c == ',' || unicode.IsSpace(c) })
+		in.Scopes = &scopes
+	}
+	_, err := s.auth.UpdateMember(r.Context(), s.clientIP(r), authn.BrowserPrincipal(b), b.WorkspaceID, r.PathValue("user"), in)
 	if err != nil {
-		status, msg, ok := inline(err)
-		if !ok || status == http.StatusNotFound {
-			return err
-		}
-		p := membersPage()
-		p.Error = msg
-		return s.renderMembers(w, r, b, status, p, "")
+		return s.membersFail(w, r, b, membersData{}, err)
 	}
 	redirect(w, r, "/dashboard/members?updated=1")
 	return nil
+}
+
+// membersFail shows a refusal on the members page (d refills a form); a
+// server failure or an unknown member gets the error page.
+func (s *Server) membersFail(w http.ResponseWriter, r *http.Request, b authn.BrowserSession, d membersData, err error) error {
+	status, msg, ok := inline(err)
+	if !ok || status == http.StatusNotFound {
+		return err
+	}
+	retryAfter(w, err)
+	p := membersPage()
+	p.Error = msg
+	return s.renderMembers(w, r, b, status, p, d)
 }
 
 // rotateJoinCode is POST /dashboard/join-code: a new code, shown once;
@@ -144,5 +183,5 @@ func (s *Server) rotateJoinCode(w http.ResponseWriter, r *http.Request) error {
 	}
 	p := membersPage()
 	p.Notice = "New join code made. The old one no longer works."
-	return s.renderMembers(w, r, b, http.StatusOK, p, v.JoinCode)
+	return s.renderMembers(w, r, b, http.StatusOK, p, membersData{JoinCode: v.JoinCode})
 }

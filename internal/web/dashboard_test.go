@@ -237,3 +237,51 @@ func TestDashboardSessionsWhere(t *testing.T) {
 		}
 	})
 }
+
+// TestDashboardCSRF: a signed-in browser's form post without its
+// session's CSRF proof — none, a made-up one, or another session's — is
+// refused with 403 and changes nothing; the page's own proof works.
+// Posts before signing in need none.
+func TestDashboardCSRF(t *testing.T) {
+	e := newEnv(t, testenv.NewDatabase(t, "sqlite"), testenv.Options{})
+	other := e.signInBrowser(t, userEmail, userPass)
+	stolen := csrfOf(t, other, e.s.URL)
+	c := e.signInBrowser(t, userEmail, userPass) // signing in itself needed no proof
+	own := csrfOf(t, c, e.s.URL)
+	if own == "" || stolen == "" || own == stolen {
+		t.Fatalf("proofs: own %q, other session's %q", own, stolen)
+	}
+	routes := []struct {
+		path string
+		form url.Values
+	}{
+		{"/dashboard/api-keys", url.Values{"name": {"sneaky"}}},
+		{"/dashboard/jwt-keys", url.Values{"name": {"sneaky"}}},
+		{"/dashboard/settings", url.Values{"name": {"Pwned"}}},
+		{"/dashboard/sessions/end-all", url.Values{}},
+		{"/logout", url.Values{}},
+	}
+	for _, proof := range []string{"", "bogus", stolen, own[:len(own)-1]} {
+		for _, rt := range routes {
+			form := url.Values{"csrf": {proof}}
+			for k, v := range rt.form {
+				form[k] = v
+			}
+			res, body := post(t, c, e.s.URL+rt.path, form)
+			if res.StatusCode != http.StatusForbidden || !strings.Contains(body, "This form has expired") {
+				t.Errorf("POST %s with proof %q: %d\n%.300s", rt.path, proof, res.StatusCode, body)
+			}
+		}
+	}
+	_, keys := get(t, c, e.s.URL+"/dashboard/api-keys")
+	_, jwt := get(t, c, e.s.URL+"/dashboard/jwt-keys")
+	if strings.Contains(keys, "sneaky") || strings.Contains(jwt, "sneaky") {
+		t.Error("a refused post created a key")
+	}
+	if res, _ := get(t, c, e.s.URL+"/dashboard/sessions"); res.StatusCode != 200 {
+		t.Errorf("a refused post signed the browser out: %d", res.StatusCode)
+	}
+	if res, body := post(t, c, e.s.URL+"/dashboard/api-keys", url.Values{"csrf": {own}, "name": {"fine"}}); res.StatusCode != 201 {
+		t.Errorf("POST with the page's own proof: %d\n%.300s", res.StatusCode, body)
+	}
+}

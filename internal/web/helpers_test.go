@@ -9,7 +9,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
@@ -100,13 +99,23 @@ func get(t *testing.T, c *http.Client, u string) (*http.Response, string) {
 	return res, readBody(res)
 }
 
-// post sends a same-origin form post (as a browser does, with Origin).
+// post sends a same-origin form post (as a browser does, with Origin)
+// carrying the CSRF proof of c's browser session, as a form of a page
+// served to it would; a form that has a "csrf" field is sent as it is.
 func post(t *testing.T, c *http.Client, u string, form url.Values, hdr ...string) (*http.Response, string) {
 	t.Helper()
+	pu, _ := url.Parse(u)
+	origin := pu.Scheme + "://" + pu.Host
+	if !form.Has("csrf") {
+		with := url.Values{"csrf": {csrfOf(t, c, origin)}}
+		for k, v := range form {
+			with[k] = v
+		}
+		form = with
+	}
 	req, _ := http.NewRequest("POST", u, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	pu, _ := url.Parse(u)
-	req.Header.Set("Origin", pu.Scheme+"://"+pu.Host)
+	req.Header.Set("Origin", origin)
 	req.Header.Set("Sec-Fetch-Site", "same-origin")
 	for _, h := range hdr {
 		k, v, _ := strings.Cut(h, ": ")
@@ -117,6 +126,19 @@ func post(t *testing.T, c *http.Client, u string, form url.Values, hdr ...string
 		t.Fatalf("POST %s: %v", u, err)
 	}
 	return res, readBody(res)
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]*)"`)
+
+// csrfOf is the CSRF proof of c's browser session, read from its account
+// page ("" when c is not signed in).
+func csrfOf(t *testing.T, c *http.Client, origin string) string {
+	t.Helper()
+	_, body := get(t, c, origin+"/account")
+	if m := csrfRE.FindStringSubmatch(body); m != nil {
+		return m[1]
+	}
+	return ""
 }
 
 func readBody(res *http.Response) string {
@@ -172,17 +194,5 @@ func location(t *testing.T, res *http.Response) *url.URL {
 // workspace's audit log holds every one of actions.
 func (e *env) wantAudit(t *testing.T, actions ...string) {
 	t.Helper()
-	var raw []byte
-	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		r := testenv.Do(t, nil, "GET", e.s.URL+"/v1/audit?limit=200&workspace_id="+e.ws, nil, "Authorization: Bearer "+testenv.AdminToken)
-		raw = r.Raw
-		missing := false
-		for _, a := range actions {
-			missing = missing || !strings.Contains(string(raw), `"action":"`+a+`"`)
-		}
-		if !missing {
-			return
-		}
-	}
-	t.Errorf("audit log lacks some of %v:\n%s", actions, raw)
+	testenv.WantAudit(t, e.s.URL+"/v1/audit?limit=200&workspace_id="+e.ws, "Authorization: Bearer "+testenv.AdminToken, actions...)
 }

@@ -82,11 +82,15 @@ func signupPage() page {
 	return page{Title: "Create your account", Lead: "You need the join code your workspace's admin gave you."}
 }
 
-// signupPage is GET /signup.
+// signupPage is GET /signup; with ?invite= it is the invitation's
+// sign-up (the invited email fixed, no join code).
 func (s *Server) signupPage(w http.ResponseWriter, r *http.Request) error {
 	az, err := s.pending(r)
 	if err != nil {
 		return err
+	}
+	if tok := r.URL.Query().Get("invite"); tok != "" {
+		return s.invitedSignup(w, r, http.StatusOK, tok, nil)
 	}
 	s.render(w, r, http.StatusOK, "signup", s.withRequest(signupPage(), r, az))
 	return nil
@@ -99,14 +103,47 @@ func (s *Server) signup(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	in := authn.SignupInput{Email: r.PostFormValue("email"), Password: r.PostFormValue("password"),
-		JoinCode: strings.TrimSpace(r.PostFormValue("join_code"))}
+		JoinCode: strings.TrimSpace(r.PostFormValue("join_code")), Invite: r.PostFormValue("invite")}
 	b, err := s.auth.SignUpBrowser(r.Context(), s.clientIP(r), in)
-	if err != nil {
+	if err != nil && in.Invite != "" {
+		return s.invitedSignup(w, r, 0, in.Invite, err)
+	} else if err != nil {
 		p := s.withRequest(signupPage(), r, az)
 		p.Email = in.Email
 		return s.formError(w, r, "signup", p, err)
 	}
 	return s.finish(w, r, az, b)
+}
+
+// invitedSignup renders the sign-up form of invitation tok, with failed
+// (a refused sign-up) in its alert; a link that no longer works gets a
+// page saying why.
+func (s *Server) invitedSignup(w http.ResponseWriter, r *http.Request, status int, tok string, failed error) error {
+	info, err := authn.InvitationInfo{}, failed // the sign-up's own word on the link (a lost race: "already used")
+	if !isInvitationError(failed) {
+		info, err = s.auth.OpenInvitation(r.Context(), s.clientIP(r), tok)
+	}
+	var e *authn.Error
+	if isInvitationError(err) && errors.As(err, &e) {
+		s.render(w, r, http.StatusBadRequest, "message", page{Title: "This invitation no longer works",
+			Lead: sentence(e.Detail) + " Ask the person who invited you to send a new one.", Link: "/login", LinkText: "Sign in"})
+		return nil
+	} else if err != nil {
+		return err
+	}
+	p := page{Title: "Join " + info.Workspace.DisplayName, Brand: info.Workspace, Email: info.Email, Token: tok,
+		Lead: "You're invited as " + info.Role + ". Choose a password to create your account.", Data: info}
+	if failed != nil {
+		return s.formError(w, r, "signup", p, failed)
+	}
+	s.render(w, r, status, "signup", p)
+	return nil
+}
+
+// isInvitationError reports whether err refuses an invitation link.
+func isInvitationError(err error) bool {
+	var e *authn.Error
+	return errors.As(err, &e) && e.Code == authn.CodeInvalidInvitation
 }
 
 func forgotPage() page {
@@ -205,6 +242,14 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) error {
 
 func signedOut() page {
 	return page{Title: "You're signed out", Lead: "You are no longer signed in on this browser.", Link: "/login", LinkText: "Sign in again"}
+}
+
+// signedOutHere forgets this browser's cookie (its session has ended)
+// and shows p.
+func (s *Server) signedOutHere(w http.ResponseWriter, r *http.Request, p page) error {
+	s.cookie.clear(w)
+	s.render(w, r, http.StatusOK, "message", p)
+	return nil
 }
 
 // logoutPage is GET /logout: a button, so that a link or an image on

@@ -37,6 +37,9 @@ type page struct {
 	// may end up at (the app that a sign-in redirects to): CSP form-action
 	// governs the redirect after a post too.
 	FormAction []string
+	// CSRF is the browser session's CSRF proof, which every post form
+	// carries (render fills it in).
+	CSRF string
 }
 
 // templates holds one parsed template set per page, each with the layout.
@@ -90,6 +93,11 @@ var defaultBrand = authn.Branding{DisplayName: "Sigil"}
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, p page) {
 	if p.Brand.DisplayName == "" {
 		p.Brand = defaultBrand
+	}
+	if p.Signed != nil {
+		p.CSRF = s.auth.CSRFProof(*p.Signed)
+	} else if b := s.browser(r); b != nil {
+		p.CSRF = s.auth.CSRFProof(*b)
 	}
 	buf := bufs.Get().(*bytes.Buffer)
 	defer putBuf(buf)
@@ -172,6 +180,9 @@ func explain(err error) (int, string) {
 	case authn.CodeInvalidJoinCode:
 		return http.StatusUnauthorized, "That join code is not valid. Ask your workspace's admin for the current one."
 	case authn.CodeEmailExists:
+		if e != authn.ErrEmailExists { // told to an admin: "… is already a member"
+			return http.StatusConflict, sentence(e.Detail)
+		}
 		return http.StatusConflict, "An account with that email already exists in this workspace. Sign in instead, or reset your password."
 	case authn.CodeInvalidToken:
 		return http.StatusBadRequest, "This link has expired or was already used. Ask for a new one."

@@ -63,7 +63,11 @@ func New(d Deps) (*Server, error) {
 		assets: http.StripPrefix("/assets/", http.FileServerFS(sub))}
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(s.crossOrigin))
+	// post guards the forms that come before a session (sign-in, sign-up,
+	// reset, setup); act those that act as the signed-in person, which
+	// also need the session's CSRF proof.
 	post := func(h handler) http.Handler { return cop.Handler(s.h(h)) }
+	act := func(h handler) http.Handler { return cop.Handler(s.h(s.csrfChecked(h))) }
 	for _, rt := range []struct {
 		pattern string
 		h       http.Handler
@@ -76,37 +80,52 @@ func New(d Deps) (*Server, error) {
 		{"POST /forgot-password", post(s.forgot)},
 		{"GET /reset-password", s.h(s.resetPage)},
 		{"POST /reset-password", post(s.reset)},
+		{"GET /setup", s.h(s.setupPage)},
+		{"POST /setup", post(s.setup)},
 		{"GET /verify-email", s.h(s.verifyPage)},
 		{"POST /verify-email", post(s.verify)},
 		{"GET /logout", s.h(s.logoutPage)},
-		{"POST /logout", post(s.logout)},
+		{"POST /logout", act(s.logout)},
 		{"GET /account", s.h(s.account)},
-		{"GET /dashboard", http.RedirectHandler("/dashboard/api-keys", http.StatusFound)},
+		{"GET /dashboard", s.h(s.dashboardHome)},
+		{"GET /dashboard/overview", s.h(s.overview)},
 		{"GET /dashboard/api-keys", s.h(s.apiKeys)},
 		{"GET /dashboard/api-keys/new", s.h(s.newKeyPage)},
-		{"POST /dashboard/api-keys", post(s.createKey)},
+		{"POST /dashboard/api-keys", act(s.createKey)},
 		{"GET /dashboard/api-keys/{id}/revoke", s.h(s.revokeKeyPage)},
-		{"POST /dashboard/api-keys/{id}/revoke", post(s.revokeKey)},
+		{"POST /dashboard/api-keys/{id}/revoke", act(s.revokeKey)},
 		{"GET /dashboard/api-keys/{id}/rotate", s.h(s.rotateKeyPage)},
-		{"POST /dashboard/api-keys/{id}/rotate", post(s.rotateKey)},
+		{"POST /dashboard/api-keys/{id}/rotate", act(s.rotateKey)},
 		{"GET /dashboard/sessions", s.h(s.sessions)},
-		{"POST /dashboard/sessions/{id}/end", post(s.endSession)},
-		{"POST /dashboard/sessions/end-all", post(s.endAllSessions)},
+		{"POST /dashboard/sessions/{id}/end", act(s.endSession)},
+		{"POST /dashboard/sessions/end-all", act(s.endAllSessions)},
 		{"GET /dashboard/jwt-keys", s.h(s.jwtKeys)},
-		{"POST /dashboard/jwt-keys", post(s.createJWTKey)},
-		{"POST /dashboard/jwt-keys/{id}/delete", post(s.deleteJWTKey)},
+		{"POST /dashboard/jwt-keys", act(s.createJWTKey)},
+		{"POST /dashboard/jwt-keys/{id}/delete", act(s.deleteJWTKey)},
+		{"GET /dashboard/keyring", s.h(s.keyring)},
+		{"POST /dashboard/keyring", act(s.addKey)},
+		{"POST /dashboard/keyring/challenge", act(s.keyChallenge)},
+		{"GET /dashboard/keyring/{id}/remove", s.h(s.removeKeyPage)},
+		{"POST /dashboard/keyring/{id}/remove", act(s.removeKey)},
 		{"GET /dashboard/members", s.h(s.members)},
-		{"POST /dashboard/members/{user}", post(s.updateMember)},
-		{"POST /dashboard/join-code", post(s.rotateJoinCode)},
+		{"POST /dashboard/members/{user}", act(s.updateMember)},
+		{"GET /dashboard/members/{user}/remove", s.h(s.removeMemberPage)},
+		{"POST /dashboard/members/{user}/remove", act(s.removeMember)},
+		{"POST /dashboard/invitations", act(s.invite)},
+		{"GET /dashboard/invitations/{id}/revoke", s.h(s.revokeInvitationPage)},
+		{"POST /dashboard/invitations/{id}/revoke", act(s.revokeInvitation)},
+		{"POST /dashboard/join-code", act(s.rotateJoinCode)},
 		{"GET /dashboard/apps", s.h(s.apps)},
-		{"POST /dashboard/apps", post(s.createApp)},
-		{"POST /dashboard/apps/{id}/delete", post(s.deleteApp)},
+		{"POST /dashboard/apps", act(s.createApp)},
+		{"POST /dashboard/apps/{id}/delete", act(s.deleteApp)},
 		{"GET /dashboard/audit", s.h(s.audit)},
 		{"GET /dashboard/profile", s.h(s.profile)},
-		{"POST /dashboard/profile/password", post(s.changePassword)},
-		{"POST /dashboard/profile/verify", post(s.sendVerification)},
+		{"POST /dashboard/profile/password", act(s.changePassword)},
+		{"POST /dashboard/profile/verify", act(s.sendVerification)},
+		{"GET /dashboard/workspaces", s.h(s.workspaces)},
+		{"POST /dashboard/workspaces", act(s.createWorkspace)},
 		{"GET /dashboard/settings", s.h(s.settings)},
-		{"POST /dashboard/settings", post(s.saveSettings)},
+		{"POST /dashboard/settings", act(s.saveSettings)},
 		{"GET /oauth2/authorize", s.h(s.authorize)},
 		{"GET /oauth2/logout", s.h(s.rpLogout)},
 		{"GET /assets/brand/{ws}", s.h(s.brandCSS)},
@@ -147,6 +166,23 @@ func (s *Server) h(f handler) http.Handler {
 func (s *Server) asset(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "public, max-age=3600")
 	s.assets.ServeHTTP(w, r)
+}
+
+// csrfChecked refuses, with 403, a form post from a signed-in browser
+// that lacks its session's CSRF proof: a form Sigil did not serve to this
+// session. (Cross-origin posts are refused before, by the browser's
+// Sec-Fetch-Site and Origin headers; the proof also covers browsers that
+// send neither.) Without a session the handler itself sends the browser
+// to sign in.
+func (s *Server) csrfChecked(next handler) handler {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if b := s.browser(r); b != nil && !s.auth.CheckCSRF(*b, r.PostFormValue("csrf")) {
+			s.render(w, r, http.StatusForbidden, "message", page{Title: "This form has expired",
+				Lead: "It did not come from a page of your current session. Go back, reload the page and send it again."})
+			return nil
+		}
+		return next(w, r)
+	}
 }
 
 // crossOrigin answers a form post from another origin.

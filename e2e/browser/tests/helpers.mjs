@@ -194,3 +194,15 @@ export async function fillLogin(page, email, password) {
 
 // bodyText is what the page shows.
 export const bodyText = (page) => page.locator('body').innerText();
+
+// copySecret checks a secret shown once (held by the element with id, under
+// "You won't see it again. Store it now.") and that its Copy button copies
+// it, and returns it. The page's context needs the clipboard permissions.
+export async function copySecret(page, id) {
+  const secret = (await page.locator(`#${id}`).innerText()).trim();
+  assert.match(await bodyText(page), /You won't see it again\. Store it now\./);
+  await button(page, 'Copy').click();
+  await page.getByRole('button', { name: 'Copied' }).waitFor();
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), secret);
+  return secret;
+}

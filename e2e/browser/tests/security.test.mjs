@@ -80,3 +80,45 @@ test('a form posted to /login from another origin is refused with 403', async ()
   await page.waitForURL((u) => u.href.startsWith(`${SIGIL}/login`));
   await field(page, 'Email').waitFor();
 });
+
+test('a signed-in dashboard refuses a cross-origin post and a post without its CSRF proof', async () => {
+  const email = uniqueEmail('csrf-dash');
+  await signUp(email);
+  const { page, context } = await openPage(browser);
+  await page.goto(`${SIGIL}/login`);
+  await field(page, 'Email').fill(email);
+  await field(page, 'Password').fill(PASSWORD);
+  await button(page, 'Sign in').click();
+  await page.waitForURL((u) => !u.href.startsWith(`${SIGIL}/login`));
+  const posted = () => page.waitForResponse((r) => r.url() === `${SIGIL}/dashboard/api-keys` && r.request().method() === 'POST');
+
+  // From the SPA's origin: a plain form posted to the dashboard, the session cookie riding along.
+  await page.goto(`${SPA}/`);
+  let answer = posted();
+  await page.evaluate((action) => {
+    const form = Object.assign(document.createElement('form'), { method: 'post', action });
+    form.append(Object.assign(document.createElement('input'), { name: 'name', value: 'planted' }));
+    document.body.append(form);
+    form.submit();
+  }, `${SIGIL}/dashboard/api-keys`);
+  assert.equal((await answer).status(), 403);
+  await page.waitForURL(`${SIGIL}/dashboard/api-keys`);
+  await page.waitForLoadState();
+
+  // Same origin, but not from a form Sigil served to this session: no proof.
+  await page.goto(`${SIGIL}/dashboard/api-keys`);
+  const status = await page.evaluate(() => fetch('/dashboard/api-keys', {
+    method: 'POST', body: new URLSearchParams({ name: 'planted' }),
+  }).then((r) => r.status));
+  assert.equal(status, 403);
+
+  // The form on the page carries the proof and works; nothing was planted.
+  await page.goto(`${SIGIL}/dashboard/api-keys/new`);
+  await field(page, 'Name').fill('mine');
+  await button(page, 'Create key').click();
+  await page.locator('#secret-value').waitFor();
+  await page.goto(`${SIGIL}/dashboard/api-keys`);
+  const text = await page.locator('body').innerText();
+  assert.ok(text.includes('mine') && !text.includes('planted'), text);
+  await context.close();
+});

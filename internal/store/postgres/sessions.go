@@ -133,11 +133,13 @@ func (s *Store) GetRefreshToken(ctx context.Context, hash []byte) (store.Refresh
 	return t, nil
 }
 
-// getRefreshSessionSQL joins a refresh token to its session. The LATERAL
-// subquery reads sessionCols unqualified (its own scope comes first), and
-// the planner turns it into a plain join of two primary-key lookups.
+// getRefreshSessionSQL joins a refresh token to its session and the
+// session's user (for the user's scopes now). The LATERAL subquery reads
+// sessionCols unqualified (its own scope comes first) and the user's
+// scopes with a scalar subquery: three primary-key lookups in one plan.
 const getRefreshSessionSQL = `SELECT t.hash, t.session_id, t.generation, t.created_at, s.*
-	FROM refresh_tokens t, LATERAL (SELECT ` + sessionCols + `
+	FROM refresh_tokens t, LATERAL (SELECT ` + sessionCols + `,
+			(SELECT u.scopes FROM users u WHERE u.id = sessions.user_id)
 		FROM sessions WHERE id = t.session_id) s
 	WHERE t.hash = $1`
 
@@ -146,10 +148,13 @@ const getRefreshSessionSQL = `SELECT t.hash, t.session_id, t.generation, t.creat
 func (s *Store) GetRefreshSession(ctx context.Context, hash []byte) (store.RefreshToken, store.Session, error) {
 	var t store.RefreshToken
 	var sess store.Session
-	err := s.pool.QueryRow(ctx, getRefreshSessionSQL, hash).
-		Scan(sessionDest(&sess, &t.Hash, &t.SessionID, &t.Generation, &t.CreatedAt)...)
+	dest := sessionDest(&sess, &t.Hash, &t.SessionID, &t.Generation, &t.CreatedAt)
+	err := s.pool.QueryRow(ctx, getRefreshSessionSQL, hash).Scan(append(dest, &sess.UserScopes)...)
 	if err != nil {
 		return store.RefreshToken{}, store.Session{}, mapErr("get refresh session", err)
+	}
+	if len(sess.UserScopes) == 0 {
+		sess.UserScopes = nil // '{}' and NULL alike, as SQLite reads them
 	}
 	return t, sess, nil
 }

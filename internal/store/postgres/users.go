@@ -13,7 +13,7 @@ import (
 // NULL (so key-pair users never collide on the per-workspace email index)
 // and read back as "".
 const userCols = `id, workspace_id, role, scopes, coalesce(email, ''),
-	coalesce(password_hash, ''), email_verified, created_at`
+	coalesce(password_hash, ''), email_verified, created_at, instance_admin`
 
 // CreateUser stores u and, if firstKey is not nil, that key (its UserID is
 // set to u.ID). The first user of a workspace becomes its owner. Race
@@ -38,12 +38,7 @@ func (s *Store) CreateUser(ctx context.Context, u store.User, firstKey *store.Pu
 		if !hasUsers {
 			u.Role = store.RoleOwner
 		}
-		out, err = scanUser(tx.QueryRow(ctx, `INSERT INTO users (id, workspace_id, role,
-				scopes, email, password_hash, email_verified, created_at)
-			VALUES ($1, $2, $3, $4, nullif($5::text, ''), nullif($6::text, ''), $7, $8)
-			RETURNING `+userCols,
-			u.ID, u.WorkspaceID, u.Role, u.Scopes, u.Email, u.PasswordHash, u.EmailVerified, u.CreatedAt))
-		if err != nil {
+		if out, err = insertUser(ctx, tx, u); err != nil {
 			return mapErr("create user", err)
 		}
 		if firstKey == nil {
@@ -57,6 +52,16 @@ func (s *Store) CreateUser(ctx context.Context, u store.User, firstKey *store.Pu
 		return store.User{}, err
 	}
 	return out, nil
+}
+
+// insertUser stores u as given (role included) in tx.
+func insertUser(ctx context.Context, tx pgx.Tx, u store.User) (store.User, error) {
+	return scanUser(tx.QueryRow(ctx, `INSERT INTO users (id, workspace_id, role,
+			scopes, email, password_hash, email_verified, created_at, instance_admin)
+		VALUES ($1, $2, $3, $4, nullif($5::text, ''), nullif($6::text, ''), $7, $8, $9)
+		RETURNING `+userCols,
+		u.ID, u.WorkspaceID, u.Role, u.Scopes, u.Email, u.PasswordHash, u.EmailVerified, u.CreatedAt,
+		u.InstanceAdmin))
 }
 
 // GetUser returns the user with that id.
@@ -111,7 +116,7 @@ func (s *Store) ListUsers(ctx context.Context, workspaceID, after string, limit 
 }
 
 // UpdateUser locks the user row, lets fn edit a copy and writes back
-// Role, Scopes, Email, PasswordHash and EmailVerified; the id, workspace
+// Role, Scopes, Email, PasswordHash, EmailVerified and InstanceAdmin; the id, workspace
 // and CreatedAt are not fn's to change. Concurrent updaters of one user
 // queue on the row lock, so none loses another's change. fn's error is
 // returned unwrapped; an unknown user is ErrNotFound, an email already
@@ -129,9 +134,9 @@ func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*store.User) 
 		}
 		out, err = scanUser(tx.QueryRow(ctx, `UPDATE users SET role = $2, scopes = $3,
 				email = nullif($4::text, ''), password_hash = nullif($5::text, ''),
-				email_verified = $6
+				email_verified = $6, instance_admin = $7
 			WHERE id = $1 RETURNING `+userCols,
-			id, u.Role, u.Scopes, u.Email, u.PasswordHash, u.EmailVerified))
+			id, u.Role, u.Scopes, u.Email, u.PasswordHash, u.EmailVerified, u.InstanceAdmin))
 		return mapErr("update user", err)
 	})
 	if err != nil {
@@ -160,7 +165,7 @@ func scanUser(row pgx.Row) (store.User, error) {
 // userDest are the scan targets of userCols, in order, then after.
 func userDest(u *store.User, after ...any) []any {
 	return append([]any{&u.ID, &u.WorkspaceID, &u.Role, &u.Scopes, &u.Email,
-		&u.PasswordHash, &u.EmailVerified, &u.CreatedAt}, after...)
+		&u.PasswordHash, &u.EmailVerified, &u.CreatedAt, &u.InstanceAdmin}, after...)
 }
 
 func scanUserRow(row pgx.CollectableRow) (store.User, error) { return scanUser(row) }

@@ -15,10 +15,13 @@ const workspaceCols = `id, name, join_code_hash, default_scopes, access_ttl,
 	refresh_ttl, session_max_age, refresh_grace, jwt_max_lifetime, display_name, logo_url,
 	accent_color, updated_at, created_at`
 
+// insertWorkspace stores a workspace from workspaceArgs.
+const insertWorkspace = `INSERT INTO workspaces (` + workspaceCols + `)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`
+
 // CreateWorkspace stores w; a taken id or join code hash is ErrConflict.
 func (s *Store) CreateWorkspace(ctx context.Context, w store.Workspace) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO workspaces (`+workspaceCols+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`, workspaceArgs(w)...)
+	_, err := s.pool.Exec(ctx, insertWorkspace, workspaceArgs(w)...)
 	return mapErr("create workspace", err)
 }
 

@@ -22,14 +22,15 @@ var (
 )
 
 // DeleteExpired removes, in one transaction, the auth codes, authorization
-// codes (redeemed or not) and one-time tokens with ExpiresAt <= now and the
+// codes (redeemed or not) and one-time tokens with ExpiresAt <= now, the
 // sessions past use (API-key sessions included) with all their refresh
-// tokens, and returns the number of rows removed from the five tables. API
-// keys, JWT keys, apps and audit events stay.
+// tokens, and the usage buckets older than store.UsageRetention, and
+// returns the number of rows removed from the six tables. API keys, JWT
+// keys, apps and audit events stay.
 func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
 	var total int64
 	err := s.write(ctx, func(t tx) error {
-		for _, q := range []*query{qDeleteCodes, qDeleteAuthzCodes, qDeleteOTTs, qDeleteTokens, qDeleteSession} {
+		for _, q := range []*query{qDeleteCodes, qDeleteAuthzCodes, qDeleteOTTs, qDeleteTokens, qDeleteSession, qDeleteUsage} {
 			res, err := t.exec(q, micros(now))
 			if err != nil {
 				return err

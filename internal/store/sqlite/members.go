@@ -23,7 +23,7 @@ var (
 	// qLoadUser is qGetUser inside UpdateUser's transaction.
 	qLoadUser   = writeQuery(`SELECT ` + userCols + ` FROM users WHERE id = ?`)
 	qUpdateUser = writeQuery(`UPDATE users SET role = ?, scopes = ?, email = ?, password_hash = ?,
-		email_verified = ? WHERE id = ? RETURNING ` + userCols)
+		email_verified = ?, instance_admin = ? WHERE id = ? RETURNING ` + userCols)
 )
 
 // GetUsersByEmail returns the users with exactly that email, in every
@@ -62,7 +62,7 @@ func (s *Store) ListUsers(ctx context.Context, workspaceID, after string, limit 
 }
 
 // UpdateUser loads the user, applies fn and stores Role, Scopes, Email,
-// PasswordHash and EmailVerified in one immediate transaction, so
+// PasswordHash, EmailVerified and InstanceAdmin in one immediate transaction, so
 // concurrent updaters serialise and none is lost; changes to other fields
 // are ignored. fn runs on the writer goroutine inside that transaction: it
 // must be quick and must not call the Store (that would deadlock). fn's
@@ -79,7 +79,7 @@ func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*store.User) 
 			return err // the caller's own error, unwrapped
 		}
 		out, err = scanUser(t.queryRow(qUpdateUser, u.Role, encodeScopes(u.Scopes),
-			nullText(u.Email), nullText(u.PasswordHash), u.EmailVerified, id))
+			nullText(u.Email), nullText(u.PasswordHash), u.EmailVerified, u.InstanceAdmin, id))
 		return wrap("update user", err)
 	})
 	if err != nil {

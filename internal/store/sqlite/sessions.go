@@ -39,8 +39,9 @@ var (
 	qGetRefresh = readQuery(`SELECT hash, session_id, generation, created_at
 		FROM refresh_tokens WHERE hash = ?`)
 	qGetRefreshSession = readQuery(`SELECT t.hash, t.session_id, t.generation, t.created_at, ` +
-		qualify("s", sessionCols) + `
-		FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id WHERE t.hash = ?`)
+		qualify("s", sessionCols) + `, coalesce(u.scopes, '[]')
+		FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
+		LEFT JOIN users u ON u.id = s.user_id WHERE t.hash = ?`)
 	// qRevokeSession keeps the first revocation time.
 	qRevokeSession = writeQuery(`UPDATE sessions SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?`)
 	qRevokeUser    = writeQuery(`UPDATE sessions SET revoked_at = ?1
@@ -122,14 +123,14 @@ func (s *Store) GetRefreshToken(ctx context.Context, hash []byte) (store.Refresh
 	return rt, wrap("get refresh token", err)
 }
 
-// GetRefreshSession returns the token with that hash and its session, in
-// one query.
+// GetRefreshSession returns the token with that hash, its session and
+// its user's scopes, in one query.
 func (s *Store) GetRefreshSession(ctx context.Context, hash []byte) (store.RefreshToken, store.Session, error) {
 	var rt store.RefreshToken
 	var sess store.Session
 	var revoked sql.NullInt64
-	err := s.queryRow(ctx, qGetRefreshSession, hash).Scan(sessionDest(&sess, &revoked,
-		&rt.Hash, &rt.SessionID, &rt.Generation, (*instant)(&rt.CreatedAt))...)
+	dest := sessionDest(&sess, &revoked, &rt.Hash, &rt.SessionID, &rt.Generation, (*instant)(&rt.CreatedAt))
+	err := s.queryRow(ctx, qGetRefreshSession, hash).Scan(append(dest, (*scopes)(&sess.UserScopes))...)
 	if err != nil {
 		return store.RefreshToken{}, store.Session{}, wrap("get refresh session", err)
 	}

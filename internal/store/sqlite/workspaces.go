@@ -42,12 +42,17 @@ func scanWorkspace(row *sql.Row) (store.Workspace, error) {
 
 // CreateWorkspace stores w. A taken id or join code hash is ErrConflict.
 func (s *Store) CreateWorkspace(ctx context.Context, w store.Workspace) error {
-	err := s.writeExec(ctx, qCreateWorkspace, w.ID, w.Name, blob(w.JoinCodeHash),
+	err := s.writeExec(ctx, qCreateWorkspace, createWorkspaceArgs(w)...)
+	return wrap("create workspace", err)
+}
+
+// createWorkspaceArgs are qCreateWorkspace's arguments for w.
+func createWorkspaceArgs(w store.Workspace) []any {
+	return []any{w.ID, w.Name, blob(w.JoinCodeHash),
 		encodeScopes(w.DefaultScopes), int64(w.AccessTTL), int64(w.RefreshTTL),
 		int64(w.SessionMaxAge), nullDuration(w.RefreshGrace),
 		micros(w.CreatedAt), micros(w.UpdatedAt), int64(w.JWTMaxLifetime),
-		w.DisplayName, w.LogoURL, w.AccentColor)
-	return wrap("create workspace", err)
+		w.DisplayName, w.LogoURL, w.AccentColor}
 }
 
 // GetWorkspace returns the workspace with that id, or ErrNotFound.

@@ -104,6 +104,50 @@
 //   - Session.AppID round-trips ("" = none) through CreateSession,
 //     GetSession and ListSessions.
 //
+// Contract v4 (instance admins, first run) adds:
+//   - User.InstanceAdmin round-trips through CreateUser, every user read,
+//     and UpdateUser (one more field fn may change).
+//   - ListWorkspaceStats orders by (CreatedAt, ID) descending and counts a
+//     workspace's users and its API keys that are not revoked and expire
+//     after now (nil: never), in one query; no workspaces is an empty list.
+//   - The setup token is one slot: PutSetupToken replaces it while there
+//     is no user, and once there is one clears it and is ErrConflict.
+//     GetSetupToken answers only the current token's hash and only while
+//     there is no user (else ErrNotFound), expired or not. CompleteSetup
+//     takes a current token with ExpiresAt > now (else ErrNotFound) and, if
+//     there is still no user (else ErrConflict), creates the workspace and
+//     the user as given (role included), all or nothing: a failed setup
+//     keeps its token. Of concurrent setups with one token exactly one
+//     succeeds; the others are ErrNotFound.
+//
+// Contract v5 (usage counters for the dashboard's overview) adds:
+//   - AddUsage adds to buckets keyed by (WorkspaceID, Hour, Kind), creating
+//     them; deltas of one bucket in a batch add up, a batch is one
+//     transaction, and concurrent adds (replicas) never lose a count.
+//     Buckets reference no workspace. ListUsage(ws, since) returns Hour >=
+//     since, by Hour then Kind (bytewise). DeleteExpired removes and counts
+//     buckets with Hour < now - store.UsageRetention.
+//   - ListAPIKeySpans(ws, since) returns the keys whose RevokedAt and
+//     ExpiresAt are each nil or after since (expiry is inclusive), by
+//     (CreatedAt, ID) ascending.
+//
+// Contract v6 (members removed, invitations by email) adds:
+//   - DeleteUser(ws, id) removes the user with its keyring, sessions and
+//     refresh tokens, one-time tokens, and the API keys and JWT keys it
+//     created (their sessions too); it names the unrevoked sessions, the
+//     API keys and the JWT keys that went. A user of another workspace is
+//     ErrNotFound; the workspace's last owner is ErrConflict, also when two
+//     owners are removed at once (one removal wins).
+//   - Invitations reference their workspace (unknown → ErrNotFound); a
+//     taken id or hash is ErrConflict; lists are newest first like every
+//     newest-first list. RevokeInvitation of an accepted or revoked one is
+//     ErrConflict and keeps the first RevokedAt. AcceptInvitation applies
+//     CreateUser's rules (first user owns; taken id or email) and refuses
+//     with ErrConflict anything but a pending invitation of the user's
+//     workspace (unknown, accepted, revoked, ExpiresAt <= now), changing
+//     nothing; of racing acceptances, or an acceptance and a revocation,
+//     exactly one happens. DeleteExpired keeps invitations.
+//
 // newStore must return an empty store of its own (a fresh file, or a
 // truncated schema) and register its Close with t.Cleanup. Subtests do not
 // run in parallel with each other.

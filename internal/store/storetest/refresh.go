@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -107,13 +108,16 @@ func testRotateTakenChild(t *testing.T, s store.Store) {
 }
 
 // GetRefreshSession returns what GetRefreshToken and GetSession would: a
-// token of any generation with its session as it is now, revoked too.
+// token of any generation with its session as it is now, revoked too,
+// and the scopes the session's user holds now (a refresh narrows or
+// widens its tokens by them without another read).
 func testGetRefreshSession(t *testing.T, s store.Store) {
 	fixture(t, s)
 	want := mustSession(t, s, newSession("s1", "alice", "ws", t0))
 	mustSession(t, s, newSession("s2", "alice", "ws", at(time.Minute)))
 	ok(t, "RotateRefresh", s.RotateRefresh(t.Context(), "s1", 0, hash("child-1"), at(10*time.Minute), at(40*time.Minute)))
 	want.Generation, want.RotatedAt, want.RefreshExpiresAt = 1, at(10*time.Minute), at(40*time.Minute)
+	want.UserScopes = []string{"read"}
 	check := func(what string, h []byte) {
 		t.Helper()
 		rt, sess, err := s.GetRefreshSession(t.Context(), h)
@@ -125,10 +129,17 @@ func testGetRefreshSession(t *testing.T, s store.Store) {
 	}
 	check("generation 0", hash("rt:s1:0"))
 	check("generation 1", hash("child-1"))
+	for _, scopes := range [][]string{{"read", "billing:write"}, nil, {"write"}} {
+		_, err := s.UpdateUser(t.Context(), "alice", func(u *store.User) error { u.Scopes = scopes; return nil })
+		ok(t, "UpdateUser scopes", err)
+		want.UserScopes = scopes
+		check(fmt.Sprintf("generation 1 after the user's scopes became %q", scopes), hash("child-1"))
+	}
 	ok(t, "RevokeSession", s.RevokeSession(t.Context(), "s1", at(time.Hour)))
 	want.RevokedAt = ptr(at(time.Hour))
 	check("generation 1 of the revoked session", hash("child-1"))
 	want = newSession("s2", "alice", "ws", at(time.Minute))
+	want.UserScopes = []string{"write"}
 	check("another session's token", hash("rt:s2:0"))
 	_, _, err := s.GetRefreshSession(t.Context(), hash("nope"))
 	wantErr(t, "GetRefreshSession unknown", err, store.ErrNotFound)

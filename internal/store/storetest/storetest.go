@@ -37,10 +37,14 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"APIKey", apiKeyTests},
 		{"APIKeySession", apiKeySessionTests},
 		{"JWTKey", jwtKeyTests},
+		{"Invitation", invitationTests},
+		{"UserRemoval", removalTests},
 		{"App", appTests},
 		{"AuthorizationCode", authorizationCodeTests},
 		{"Audit", auditTests},
+		{"Usage", usageTests},
 		{"Maintenance", maintenanceTests},
+		{"Instance", instanceTests},
 		{"Concurrency", concurrencyTests},
 	}
 	for _, g := range groups {
