@@ -27,7 +27,7 @@ import (
 // run, set-up included, stays under about 2 minutes); testTimeout bounds
 // each Node test.
 const (
-	nodeTimeout = 180 * time.Second
+	nodeTimeout = 270 * time.Second
 	testTimeout = 90 * time.Second
 )
 

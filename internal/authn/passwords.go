@@ -134,7 +134,10 @@ func (s *Service) authPassword(ctx context.Context, ip netip.Addr, in PasswordLo
 	if err != nil {
 		// u, if set, is the one account the failure concerns: its
 		// workspace's admins see attacks on it.
-		ev.Action, ev.Actor, ev.Details = AuditLoginFailure, "", map[string]string{"email": in.Email, "reason": errorCode(err)}
+		// Only an address goes to the log: a password typed into the
+		// email field by mistake must not.
+		email, _ := NormalizeEmail(in.Email)
+		ev.Action, ev.Actor, ev.Details = AuditLoginFailure, "", map[string]string{"email": email, "reason": errorCode(err)}
 	}
 	s.audit(ctx, ip, ev)
 	if err != nil {

@@ -1,10 +1,12 @@
 package httpapi_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/sigil-auth/sigil/internal/store"
 	"github.com/sigil-auth/sigil/internal/testenv"
 )
 
@@ -134,4 +136,30 @@ func TestAuditLog(t *testing.T) {
 		want(t, call(t, "GET", s.URL+"/v1/audit", nil, "X-API-KEY: "+createKey(t, s.URL, owner, map[string]any{"name": "x"}).Str("key")), 403, "insufficient_scope")
 		want(t, call(t, "GET", s.URL+"/v1/audit?workspace_id="+ws, nil, admin), 200, "")
 	})
+}
+
+// TestAuditKeepsPasswordsOut: a failed login records the email it was
+// for, but what is not an address (a password typed into the email
+// field) never reaches the audit log.
+func TestAuditKeepsPasswordsOut(t *testing.T) {
+	s := testenv.Start(t, testenv.NewDatabase(t, "sqlite"), testenv.Options{})
+	const secret = "Tr0ub4dor&3-typed-in-the-wrong-field"
+	want(t, pwLogin(t, s.URL, secret, "whatever it is"), 400, "invalid_request")
+	want(t, pwLogin(t, s.URL, " Nobody@Example.com ", "wrong password!"), 401, "invalid_credentials")
+	s.Auth.Close() // writes the queued events
+	events, err := s.Store.ListAudit(t.Context(), store.AuditFilter{Action: "login.failure", Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != 2 {
+		t.Fatalf("%d login.failure events, want 2: %+v", len(events), events)
+	}
+	for _, e := range events {
+		if strings.Contains(fmt.Sprint(e), secret) {
+			t.Errorf("the audit log holds what was typed as the email: %+v", e)
+		}
+	}
+	if got := events[0].Details["email"]; got != "nobody@example.com" {
+		t.Errorf("the unknown address's failure records email %q, want nobody@example.com", got)
+	}
 }
