@@ -24,6 +24,7 @@ func TestDocsShowTheseConfigs(t *testing.T) {
 	tests := []struct{ doc, file, lang string }{
 		{"nginx.md", confTemplate, "nginx"},
 		{"traefik.md", "traefik/dynamic.yml", "yaml"},
+		{"caddy.md", "caddy/Caddyfile", "caddyfile"},
 		{"envoy.md", "envoy/envoy.yaml", "yaml"},
 	}
 	for _, tt := range tests {

@@ -84,6 +84,7 @@ func gatewayCases(t *testing.T, f *fixture) []gatewayCase {
 	userID := id("alice", "user", "read admin tier:free")
 	userID["X-Sigil-Session"] = []string{session}
 	readKey := "X-API-KEY: " + reader.secret
+	customer := f.customerJWT(t, "cust_42", "read")
 	return []gatewayCase{
 		{name: "no credential", path: "/read/a", status: 401, code: "missing_credential", wwwAuth: "Bearer"},
 		{name: "unknown key", path: "/read/a", hdr: []string{"X-API-KEY: sk_unknown"},
@@ -111,6 +112,10 @@ func gatewayCases(t *testing.T, f *fixture) []gatewayCase {
 			want: id(admin.id, "api_key", "read admin")},
 		{name: "route without scope", path: "/other", hdr: []string{readKey}, want: id(reader.id, "api_key", "read")},
 		{name: "user session", path: "/admin/a", hdr: []string{"Authorization: " + f.user}, want: userID},
+		{name: "customer JWT", path: "/read/a", hdr: []string{"Authorization: Bearer " + customer},
+			want: id("cust_42", "jwt_key", "read")},
+		{name: "customer JWT missing scope", path: "/admin/a", hdr: []string{"Authorization: Bearer " + customer},
+			status: 403, code: "insufficient_scope"},
 		{name: "POST with a body", method: "POST", path: "/read/items", body: `{"n":1}`,
 			hdr: []string{readKey}, want: id(reader.id, "api_key", "read")},
 		{name: "DELETE", method: "DELETE", path: "/admin/items/1",

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/sigil-auth/sigil/internal/ratelimit"
 	"github.com/sigil-auth/sigil/internal/testenv"
 )
@@ -89,6 +90,23 @@ func (f *fixture) newKey(t *testing.T, name string, scopes ...string) apiKey {
 	r := must(t, send(t, "POST", f.sigil.URL+"/v1/api-keys",
 		map[string]any{"name": name, "scopes": scopes}, "Authorization: "+f.user), 201)
 	return apiKey{id: r.Str("id"), secret: r.Str("key")}
+}
+
+// customerJWT is a customer-signed token for subject: a JWT key with
+// scopes is registered for the workspace, and the token is signed (HS256)
+// with its secret, valid for an hour on Sigil's clock.
+func (f *fixture) customerJWT(t *testing.T, subject string, scopes ...string) string {
+	t.Helper()
+	k := must(t, send(t, "POST", f.sigil.URL+"/v1/jwt-keys", map[string]any{"name": "web",
+		"workspace_id": f.workspace, "scopes": scopes}, "Authorization: "+testenv.AdminToken), 201)
+	tok := jwt.NewWithClaims(jwt.SigningMethodHS256,
+		jwt.MapClaims{"sub": subject, "exp": f.sigil.Clock.Now().Add(time.Hour).Unix()})
+	tok.Header["kid"] = k.Str("id")
+	signed, err := tok.SignedString([]byte(k.Str("secret")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return signed
 }
 
 // revoke revokes k through the API.
