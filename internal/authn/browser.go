@@ -76,11 +76,18 @@ func IsBrowserSession(id string) bool { return strings.HasPrefix(id, browserSess
 // SignIn checks an email and password from the hosted sign-in form (the
 // same limits, timing and audit as POST /v1/auth/login) and starts a
 // browser session. WorkspaceID, when set, confines the sign-in to that
-// workspace (the app's, during an authorization request).
+// workspace (the app's, during an authorization request). A person with
+// a second factor gets an *MFARequired error instead, to complete with
+// SignInMFA.
 func (s *Service) SignIn(ctx context.Context, ip netip.Addr, in PasswordLogin) (BrowserSession, error) {
 	u, err := s.authPassword(ctx, ip, in)
 	if err != nil {
 		return BrowserSession{}, err
+	}
+	if ch, err := s.mfaChallenge(ctx, u, MethodPwd); err != nil {
+		return BrowserSession{}, err
+	} else if ch != nil {
+		return BrowserSession{}, ch
 	}
 	return s.startBrowserSession(ctx, u, MethodPwd)
 }
@@ -95,7 +102,9 @@ func (s *Service) SignUpBrowser(ctx context.Context, ip netip.Addr, in SignupInp
 	return s.startBrowserSession(ctx, u, MethodPwd)
 }
 
-func (s *Service) startBrowserSession(ctx context.Context, u store.User, method string) (BrowserSession, error) {
+// startBrowserSession records usedCodes (an MFA challenge's token) in
+// the session's write, as startSession does.
+func (s *Service) startBrowserSession(ctx context.Context, u store.User, method string, usedCodes ...store.AuthCode) (BrowserSession, error) {
 	ws, err := s.workspace(ctx, u.WorkspaceID)
 	if err != nil {
 		return BrowserSession{}, err
@@ -107,7 +116,7 @@ func (s *Service) startBrowserSession(ctx context.Context, u store.User, method 
 	sess.RefreshExpiresAt = sess.ExpiresAt
 	sess.ClientIP, sess.UserAgent = origin(ctx)
 	cookie := browserCookiePrefix + token.NewSecret()
-	if err := s.store.CreateSession(ctx, sess, token.Hash(cookie)); err != nil {
+	if err := s.store.CreateSession(ctx, sess, token.Hash(cookie), usedCodes...); err != nil {
 		return BrowserSession{}, err
 	}
 	return BrowserSession{Cookie: cookie, ID: sess.ID, UserID: u.ID, WorkspaceID: u.WorkspaceID, Email: u.Email,

@@ -29,6 +29,7 @@ const (
 	CodeRateLimited        Code = "rate_limited"
 	CodeUnavailable        Code = "unavailable"
 	CodeConflict           Code = "conflict"
+	CodeInvalidCode        Code = "invalid_code"
 )
 
 // Error is a domain error: a code, a sentence safe to show the client,

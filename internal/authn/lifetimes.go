@@ -36,7 +36,7 @@ var methodDefaults = map[string]Lifetimes{
 // EffectiveLifetimes returns the lifetimes a session of method gets in w:
 // each value the workspace sets replaces the method's default.
 func EffectiveLifetimes(w store.Workspace, method string) Lifetimes {
-	lt, ok := methodDefaults[method]
+	lt, ok := methodDefaults[firstFactor(method)]
 	if !ok {
 		lt = methodDefaults[MethodPubkey]
 	}

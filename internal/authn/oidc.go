@@ -190,7 +190,7 @@ func (s *Service) idToken(ctx context.Context, app store.App, u store.User, c st
 			Issuer: s.opt.Issuer, Subject: u.ID, Audience: jwt.ClaimStrings{app.ID},
 			IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(idTokenTTL)),
 		},
-		Nonce: c.Nonce, AuthTime: c.AuthTime.Unix(), SessionID: sid, AZP: app.ID, AMR: []string{c.Method},
+		Nonce: c.Nonce, AuthTime: c.AuthTime.Unix(), SessionID: sid, AZP: app.ID, AMR: amrOf(c.Method),
 	}
 	if slices.Contains(c.Scopes, "email") && u.Email != "" {
 		claims.Email, claims.EmailVerified = u.Email, &u.EmailVerified

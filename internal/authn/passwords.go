@@ -116,11 +116,17 @@ type PasswordLogin struct {
 
 // LoginPassword authenticates by email and password. Unknown email and
 // wrong password are the same error, and cost the same: an unknown email
-// is verified against a decoy hash.
+// is verified against a decoy hash. A person with a second factor gets an
+// *MFARequired error instead of tokens, to complete with VerifyMFA.
 func (s *Service) LoginPassword(ctx context.Context, ip netip.Addr, in PasswordLogin) (TokenResponse, error) {
 	u, err := s.authPassword(ctx, ip, in)
 	if err != nil {
 		return TokenResponse{}, err
+	}
+	if ch, err := s.mfaChallenge(ctx, u, MethodPwd); err != nil {
+		return TokenResponse{}, err
+	} else if ch != nil {
+		return TokenResponse{}, ch
 	}
 	return s.startSession(ctx, u, MethodPwd)
 }

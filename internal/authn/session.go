@@ -69,7 +69,7 @@ func (s *Service) issue(ctx context.Context, sess store.Session, refresh string,
 			ID: base64.RawURLEncoding.EncodeToString(jti[:16]),
 		},
 		SessionID: sess.ID, Workspace: sess.WorkspaceID,
-		Scope: strings.Join(sess.Scopes, " "), AMR: []string{sess.Method},
+		Scope: strings.Join(sess.Scopes, " "), AMR: amrOf(sess.Method), AAL: aalOf(sess.Method),
 	}
 	at, err := s.keys.Mint(ctx, c)
 	if err != nil {

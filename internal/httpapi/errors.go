@@ -29,6 +29,7 @@ var statusOf = map[authn.Code]int{
 	authn.CodeInsufficientScope:  http.StatusForbidden,
 	authn.CodeRateLimited:        http.StatusTooManyRequests,
 	authn.CodeUnavailable:        http.StatusServiceUnavailable,
+	authn.CodeInvalidCode:        http.StatusUnauthorized,
 }
 
 // Codes that only the HTTP layer produces.
@@ -69,7 +70,7 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		}
 	}
 	if status == http.StatusUnauthorized && e.Code != authn.CodeInvalidCredentials && e.Code != authn.CodeInvalidJoinCode &&
-		e.Code != authn.CodeInvalidInvitation {
+		e.Code != authn.CodeInvalidInvitation && e.Code != authn.CodeInvalidCode {
 		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 		if e.Code == authn.CodeMissingCredential {
 			w.Header().Set("WWW-Authenticate", `Bearer`)

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 
@@ -40,7 +41,11 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	resp, err := s.auth.LoginPassword(r.Context(), clientIP(r), in.PasswordLogin)
-	if err != nil {
+	var mfa *authn.MFARequired
+	if errors.As(err, &mfa) { // a second factor is needed: the challenge is the 200 answer
+		writeJSON(w, http.StatusOK, mfa)
+		return nil
+	} else if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, resp)

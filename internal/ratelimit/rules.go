@@ -15,6 +15,7 @@ const (
 	LoginAccount = "login_account" // login per account (email or user id)
 	RefreshToken = "refresh_token" // refresh per refresh-token session
 	RefreshIP    = "refresh_ip"    // refresh per client IP
+	MFACode      = "mfa_code"      // second-factor codes per user (TOTP, recovery)
 )
 
 // Off is the SIGIL_RATE_LIMITS value (and per-rule value) that disables limits.
@@ -27,6 +28,7 @@ func DefaultRules() map[string]Rule {
 		LoginAccount: {Limit: 15, Window: time.Minute},
 		RefreshToken: {Limit: 30, Window: time.Minute},
 		RefreshIP:    {Limit: 100, Window: time.Minute},
+		MFACode:      {Limit: 5, Window: time.Minute},
 	}
 }
 

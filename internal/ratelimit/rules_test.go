@@ -14,6 +14,7 @@ func TestDefaultRules(t *testing.T) {
 		"login_account": {15, time.Minute},
 		"refresh_token": {30, time.Minute},
 		"refresh_ip":    {100, time.Minute},
+		"mfa_code":      {5, time.Minute},
 	}
 	if diff := cmp.Diff(want, DefaultRules()); diff != "" {
 		t.Errorf("DefaultRules (-want +got):\n%s", diff)
@@ -53,8 +54,8 @@ func TestParseRules(t *testing.T) {
 		{in: "login_ip=5/30s", want: with(map[string]Rule{"login_ip": {5, 30 * time.Second}})},
 		{in: "login_ip=60/1m", want: with(map[string]Rule{"login_ip": {60, time.Minute}})},
 		{in: " login_ip = 7 / m , refresh_ip=off ,", want: with(map[string]Rule{"login_ip": {7, time.Minute}}, "refresh_ip")},
-		{in: "login_ip=off,login_account=off,refresh_token=off,refresh_ip=off", want: map[string]Rule{}},
-		{in: "login_ips=60/m", wantErr: "valid: login_account, login_ip, refresh_ip, refresh_token"},
+		{in: "login_ip=off,login_account=off,refresh_token=off,refresh_ip=off,mfa_code=off", want: map[string]Rule{}},
+		{in: "login_ips=60/m", wantErr: "valid: login_account, login_ip, mfa_code, refresh_ip, refresh_token"},
 		{in: "login_ip=60/m,login_ip=30/m", wantErr: "twice"},
 		{in: "login_ip", wantErr: "want name=N/unit"},
 		{in: "login_ip=60", wantErr: "want N/unit"},

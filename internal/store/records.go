@@ -288,3 +288,26 @@ type APIKeySpan struct {
 	ExpiresAt *time.Time
 	RevokedAt *time.Time
 }
+
+// Second-factor kinds (API.md §13).
+const (
+	FactorTOTP     = "totp"
+	FactorRecovery = "recovery"
+)
+
+// Factor is one second factor of a person. A TOTP factor's Secret is
+// sealed under the master key; a recovery factor stands for its set of
+// codes (stored hashed beside it) and has no Secret.
+type Factor struct {
+	ID          string
+	UserID      string
+	Kind        string // FactorTOTP | FactorRecovery
+	Name        string
+	Secret      []byte // sealed; nil for recovery
+	CreatedAt   time.Time
+	ConfirmedAt *time.Time // nil while a TOTP enrolment is pending
+	LastUsedAt  *time.Time
+	// Remaining is, for a recovery factor, how many of its codes are
+	// unused (read-only; set by ListFactors and GetFactor).
+	Remaining int
+}

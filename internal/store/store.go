@@ -131,6 +131,33 @@ type Store interface {
 	CreateOneTimeToken(ctx context.Context, t OneTimeToken) error
 	ConsumeOneTimeToken(ctx context.Context, hash []byte) (OneTimeToken, error)
 
+	// Second factors (API.md §13). CreateFactor of a taken id is
+	// ErrConflict, of an unknown user ErrNotFound. ListFactors returns the
+	// user's factors, oldest first. GetFactor and DeleteFactor find a
+	// factor by user and id (another user's is ErrNotFound); deleting one
+	// removes its codes and used steps.
+	//
+	// UseTOTPStep records time step step of TOTP factor factorID of user
+	// userID as used until expiresAt, and sets the factor's LastUsedAt
+	// (and ConfirmedAt, if unset) to now, in one transaction. A step
+	// already recorded is ErrConflict (a replay, on any replica) and
+	// changes nothing; an unknown factor is ErrNotFound. Of concurrent
+	// uses of one step exactly one succeeds.
+	//
+	// ReplaceRecoveryCodes stores recovery factor f with one code per hash
+	// and removes the user's earlier recovery factor(s) and codes, in one
+	// transaction. UseRecoveryCode deletes the user's unused code with
+	// that hash and touches its factor, in one statement's transaction,
+	// and returns the factor; a used or unknown code is ErrNotFound, so of
+	// concurrent uses exactly one succeeds.
+	CreateFactor(ctx context.Context, f Factor) error
+	ListFactors(ctx context.Context, userID string) ([]Factor, error)
+	GetFactor(ctx context.Context, userID, id string) (Factor, error)
+	DeleteFactor(ctx context.Context, userID, id string) error
+	UseTOTPStep(ctx context.Context, userID, factorID string, step int64, expiresAt, now time.Time) error
+	ReplaceRecoveryCodes(ctx context.Context, f Factor, hashes [][]byte) error
+	UseRecoveryCode(ctx context.Context, userID string, hash []byte, now time.Time) (Factor, error)
+
 	// Invitations. CreateInvitation of a taken id or hash is ErrConflict,
 	// of an unknown workspace ErrNotFound. ListInvitations returns a
 	// workspace's invitations in every state, newest first. Invitations
@@ -241,7 +268,7 @@ type Store interface {
 	ListAPIKeySpans(ctx context.Context, workspaceID string, since time.Time) ([]APIKeySpan, error)
 
 	// DeleteExpired removes auth codes, authorization codes, one-time
-	// tokens, sessions and refresh tokens that are past use at now, and
+	// tokens, used TOTP steps, sessions and refresh tokens that are past use at now, and
 	// usage buckets older than UsageRetention, and returns how many rows
 	// went. API keys and audit events are kept.
 	DeleteExpired(ctx context.Context, now time.Time) (int64, error)

@@ -17,6 +17,9 @@ type Claims struct {
 	Workspace string   `json:"ws,omitempty"`
 	Scope     string   `json:"scope,omitempty"`
 	AMR       []string `json:"amr,omitempty"`
+	// AAL is the authenticator assurance level: "aal1" for one factor,
+	// "aal2" for two (API.md §13).
+	AAL string `json:"aal,omitempty"`
 }
 
 // Scopes splits the space-separated scope claim.

@@ -70,7 +70,13 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 		in.WorkspaceID = az.App.WorkspaceID
 	}
 	b, err := s.auth.SignIn(r.Context(), s.clientIP(r), in)
-	if err != nil {
+	var mfa *authn.MFARequired
+	if errors.As(err, &mfa) {
+		p := s.withRequest(mfaPage(), r, az)
+		p.Token = mfa.Token
+		s.render(w, r, http.StatusOK, "login_mfa", p)
+		return nil
+	} else if err != nil {
 		p := s.withRequest(loginPage(), r, az)
 		p.Email = in.Email
 		return s.formError(w, r, "login", p, err)

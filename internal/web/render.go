@@ -177,6 +177,8 @@ func explain(err error) (int, string) {
 		return http.StatusUnauthorized, "That email and password don't match an account. Check them and try again, or reset your password."
 	case authn.CodeRateLimited:
 		return http.StatusTooManyRequests, "Too many attempts. Wait " + waitText(e) + " and try again."
+	case authn.CodeInvalidCode:
+		return http.StatusUnauthorized, "That code is not valid. Enter the current code from your authenticator app, or an unused recovery code."
 	case authn.CodeInvalidJoinCode:
 		return http.StatusUnauthorized, "That join code is not valid. Ask your workspace's admin for the current one."
 	case authn.CodeEmailExists:

@@ -24,11 +24,12 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 		a AS (DELETE FROM auth_codes WHERE expires_at <= $1 RETURNING 1),
 		c AS (DELETE FROM authorization_codes WHERE expires_at <= $1 RETURNING 1),
 		o AS (DELETE FROM one_time_tokens WHERE expires_at <= $1 RETURNING 1),
+		t AS (DELETE FROM totp_steps WHERE expires_at <= $1 RETURNING 1),
 		s AS (DELETE FROM sessions
 			WHERE expires_at <= $1 OR revoked_at IS NOT NULL RETURNING id),
 		r AS (DELETE FROM refresh_tokens WHERE session_id IN (SELECT id FROM s) RETURNING 1),
 		u AS (DELETE FROM usage_stats WHERE hour < $2 RETURNING 1)
-		SELECT (SELECT count(*) FROM a) + (SELECT count(*) FROM c) + (SELECT count(*) FROM o) +
+		SELECT (SELECT count(*) FROM a) + (SELECT count(*) FROM c) + (SELECT count(*) FROM o) + (SELECT count(*) FROM t) +
 			(SELECT count(*) FROM s) + (SELECT count(*) FROM r) + (SELECT count(*) FROM u)`,
 		now, now.Add(-store.UsageRetention)).Scan(&n)
 	return n, mapErr("delete expired", err)

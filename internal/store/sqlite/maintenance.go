@@ -30,7 +30,7 @@ var (
 func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
 	var total int64
 	err := s.write(ctx, func(t tx) error {
-		for _, q := range []*query{qDeleteCodes, qDeleteAuthzCodes, qDeleteOTTs, qDeleteTokens, qDeleteSession, qDeleteUsage} {
+		for _, q := range []*query{qDeleteCodes, qDeleteAuthzCodes, qDeleteOTTs, qDeleteSteps, qDeleteTokens, qDeleteSession, qDeleteUsage} {
 			res, err := t.exec(q, micros(now))
 			if err != nil {
 				return err

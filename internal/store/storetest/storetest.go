@@ -38,6 +38,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"APIKeySession", apiKeySessionTests},
 		{"JWTKey", jwtKeyTests},
 		{"Invitation", invitationTests},
+		{"Factor", factorTests},
 		{"UserRemoval", removalTests},
 		{"App", appTests},
 		{"AuthorizationCode", authorizationCodeTests},

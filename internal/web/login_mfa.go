@@ -1,0 +1,41 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/sigil-auth/sigil/internal/authn"
+)
+
+// The second step of a sign-in (API.md §13): after the password, a
+// person with a second factor gets this page, which carries the
+// challenge's mfa_token (and the authorization request, if any) to POST
+// /login/mfa. The token is sealed and short-lived; it is no secret
+// worth a cookie, since it is worth nothing without a code.
+
+func mfaPage() page {
+	return page{Title: "Two-step verification", Lead: "Enter the code from your authenticator app to finish signing in."}
+}
+
+// loginMFA is POST /login/mfa: the code, then the browser session, then
+// on exactly as a one-step sign-in (the dashboard, or the app).
+func (s *Server) loginMFA(w http.ResponseWriter, r *http.Request) error {
+	az, err := s.pending(r)
+	if err != nil {
+		return err
+	}
+	in := authn.MFAVerify{MFAToken: r.PostFormValue("mfa_token"), Code: r.PostFormValue("code")}
+	b, err := s.auth.SignInMFA(r.Context(), s.clientIP(r), in)
+	if errors.Is(err, authn.ErrInvalidToken) {
+		// Too late, or already used: the password step again.
+		p := s.withRequest(loginPage(), r, az)
+		p.Error = "That sign-in took too long or was already finished. Sign in again."
+		s.render(w, r, http.StatusUnauthorized, "login", p)
+		return nil
+	} else if err != nil {
+		p := s.withRequest(mfaPage(), r, az)
+		p.Token = in.MFAToken
+		return s.formError(w, r, "login_mfa", p, err)
+	}
+	return s.finish(w, r, az, b)
+}
