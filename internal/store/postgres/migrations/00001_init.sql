@@ -6,6 +6,8 @@
 -- durations are bigint nanoseconds (time.Duration), NULL or 0 meaning
 -- "unset" as documented on store.Workspace; scope lists are text[] where
 -- NULL round-trips a nil slice and '{}' an empty one.
+-- Rolling upgrade: nothing to be safe against: the first version, no older
+-- replica exists.
 
 -- +goose Up
 CREATE TABLE workspaces (

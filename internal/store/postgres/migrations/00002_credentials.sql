@@ -4,6 +4,10 @@
 -- paged on are compared bytewise (COLLATE "C"), as SQLite's BINARY does,
 -- whatever the database's locale: "lexically larger" must mean the same
 -- in both backends.
+-- Rolling upgrade: NOT safe while v1 replicas serve: sessions.user_id becomes
+-- nullable, and a v1 replica, which scans it into a string, answers 500 for
+-- a token of a session made from an admin-created API key on a v2 replica;
+-- stop every v1 replica before migrating (only early development ran v1).
 
 -- +goose Up
 ALTER TABLE workspaces ADD COLUMN jwt_max_lifetime bigint NOT NULL DEFAULT 0;

@@ -4,6 +4,8 @@
 -- SQLite backend has a migration of the same version and name.
 -- Conventions as in 00001 and 00002; string lists (redirect URIs, login
 -- methods) are text[] like scope lists.
+-- Rolling upgrade: safe while v2 replicas serve: adds tables, a nullable
+-- column and columns with constant defaults, which v2 never reads.
 
 -- +goose Up
 -- '' = Sigil's default look.

@@ -1,6 +1,8 @@
 -- Store contract v4: instance admins and first-run setup. The SQLite
 -- backend has a migration of the same version and name. Conventions as in
 -- 00001 and 00002.
+-- Rolling upgrade: safe while v3 replicas serve: adds a table and a column
+-- with a constant default (old replicas know no instance admins).
 
 -- +goose Up
 -- true = the operator made this account an instance admin (`sigil admin

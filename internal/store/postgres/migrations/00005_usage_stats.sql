@@ -3,6 +3,8 @@
 -- flush (an upsert that adds, so replicas never overwrite each other) and
 -- read a workspace at a time. The SQLite backend has a migration of the
 -- same version and name.
+-- Rolling upgrade: safe while v4 replicas serve: adds a table only (logins
+-- on old replicas are not counted in the overview until they are replaced).
 
 -- +goose Up
 -- No foreign key: like the audit log, the counters reference nothing, so

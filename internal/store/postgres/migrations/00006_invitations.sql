@@ -1,6 +1,7 @@
 -- Store contract: invitations by email (issue 10). The SQLite backend has
 -- a migration of the same version and name. Conventions as in 00001 and
 -- 00002.
+-- Rolling upgrade: safe while v5 replicas serve: adds a table only.
 
 -- +goose Up
 -- hash is the SHA-256 of the emailed token. invited_by and accepted_by

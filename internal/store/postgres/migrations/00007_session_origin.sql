@@ -4,6 +4,8 @@
 -- of the same version and name. '' = not known (sessions made before this
 -- migration, and API-key exchanges). Adding a column with a constant
 -- default rewrites no rows, so old replicas keep serving meanwhile.
+-- Rolling upgrade: safe while v6 replicas serve: adds columns with constant
+-- defaults only (sessions an old replica starts have no origin).
 
 -- +goose Up
 ALTER TABLE sessions
