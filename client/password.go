@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 )
 
 // Password and API-key logins (API.md §4). Passwords and API keys are
@@ -34,7 +35,9 @@ func (c *Client) Signup(ctx context.Context, email, password, joinCode string) (
 
 // LoginPassword starts a session for email (POST /v1/auth/login). A wrong
 // password and an unknown email are the same 401 "invalid_credentials".
-// The session refreshes like a key-pair one (Refresh, Logout).
+// The session refreshes like a key-pair one (Refresh, Logout). For an
+// account with a second factor the error is *MFARequiredError: finish the
+// login with VerifyMFA.
 func (c *Client) LoginPassword(ctx context.Context, email, password string) (*Tokens, error) {
 	if email == "" {
 		return nil, errMissing("email")
@@ -43,8 +46,48 @@ func (c *Client) LoginPassword(ctx context.Context, email, password string) (*To
 		return nil, errMissing("password")
 	}
 	in := map[string]string{"email": email, "password": password}
-	var out Tokens
+	var out struct {
+		Tokens
+		MFARequired bool     `json:"mfa_required"`
+		MFAToken    string   `json:"mfa_token"`
+		Factors     []string `json:"factors"`
+	}
 	if err := c.call(ctx, http.MethodPost, "/v1/auth/login", "", in, &out); err != nil {
+		return nil, err
+	}
+	if out.MFARequired {
+		return nil, &MFARequiredError{Token: out.MFAToken, Factors: out.Factors}
+	}
+	return &out.Tokens, nil
+}
+
+// MFARequiredError is LoginPassword's answer when the password was right
+// and the account has a second factor (API.md §13): pass Token and a code
+// from the person's authenticator app, or one of their recovery codes, to
+// VerifyMFA within five minutes.
+type MFARequiredError struct {
+	Token   string   // the mfa_token, single use
+	Factors []string // what may complete it: "totp", "recovery"
+}
+
+func (e *MFARequiredError) Error() string {
+	return "sigil: this account needs a second factor (" + strings.Join(e.Factors, ", ") + "); complete the login with VerifyMFA"
+}
+
+// VerifyMFA completes a login that answered *MFARequiredError (POST
+// /v1/auth/mfa/verify) with a TOTP code or a recovery code. A wrong code
+// is *Error{Status: 401, Code: "invalid_code"} and the token stays usable;
+// too many wrong codes are a 429 with RetryAfter.
+func (c *Client) VerifyMFA(ctx context.Context, mfaToken, code string) (*Tokens, error) {
+	if mfaToken == "" {
+		return nil, errMissing("MFA token")
+	}
+	if code == "" {
+		return nil, errMissing("code")
+	}
+	in := map[string]string{"mfa_token": mfaToken, "code": code}
+	var out Tokens
+	if err := c.call(ctx, http.MethodPost, "/v1/auth/mfa/verify", "", in, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil

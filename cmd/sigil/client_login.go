@@ -104,6 +104,8 @@ func newLoginCmd() *cobra.Command {
 (or SIGIL_USER_ID) at SIGIL_URL, and saves the session for the other commands.
 With --email it logs in with a password instead, read from SIGIL_PASSWORD or,
 when stdin is not a terminal, from the first line of stdin; never from a flag.
+An account with a second factor also needs SIGIL_MFA_CODE: a code from the
+authenticator app, or a recovery code.
 It does not print the tokens; ` + "`sigil register`" + ` does.`,
 		Args: args(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, a []string) error {

@@ -128,6 +128,9 @@ func (c *cli) loginPassword(ctx context.Context, email string) error {
 		return err
 	}
 	tok, err := api.LoginPassword(ctx, email, pw)
+	if mfa := (*client.MFARequiredError)(nil); errors.As(err, &mfa) {
+		tok, err = c.secondFactor(ctx, api, mfa)
+	}
 	if err != nil {
 		return failed(opLogin, err)
 	}
@@ -138,6 +141,19 @@ func (c *cli) loginPassword(ctx context.Context, email string) error {
 	fmt.Fprintf(c.stdout, "Logged in as %s (session %s); access token valid until %s\n",
 		email, s.SessionID, expiry(s.AccessExpiry()))
 	return nil
+}
+
+// secondFactor completes a password login that needs a second factor
+// with SIGIL_MFA_CODE: a code from the person's authenticator app or one
+// of their recovery codes (an environment variable, like the password, so
+// it stays out of the process list).
+func (c *cli) secondFactor(ctx context.Context, api *client.Client, mfa *client.MFARequiredError) (*client.Tokens, error) {
+	code := strings.TrimSpace(c.env.getExact("SIGIL_MFA_CODE"))
+	if code == "" {
+		return nil, fmt.Errorf("this account needs a second factor (%s): set SIGIL_MFA_CODE to a code from your authenticator app or a recovery code",
+			strings.Join(mfa.Factors, ", "))
+	}
+	return api.VerifyMFA(ctx, mfa.Token, code)
 }
 
 // startPassword saves a password login's session. The token response does

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/pquerna/otp/totp"
 
 	"github.com/sigil-auth/sigil/client"
 )
@@ -48,6 +49,7 @@ func TestCredentialsEndToEnd(t *testing.T) {
 	t.Run("APIKeys", func(t *testing.T) { testAPIKeyCLI(w.with(t), s) })
 	t.Run("JWTKeys", func(t *testing.T) { testJWTKeyCLI(w.with(t)) })
 	t.Run("Exchange", func(t *testing.T) { testAPIKeyExchange(w.with(t)) })
+	t.Run("SecondFactor", func(t *testing.T) { testSecondFactorCLI(w.with(t)) })
 
 	for _, e := range w.stderrs {
 		for _, secret := range srv.secrets() {
@@ -377,4 +379,37 @@ func testAPIKeyExchange(w *cliWalk) {
 	eventuallyStatus(t, srv, "Authorization", "Bearer "+a1.AccessToken, 401)
 	_, err = c.ExchangeAPIKey(ctx, k.Key, "job-1")
 	wantAPIError(t, "exchanging a revoked key", err, 401, "invalid_credentials")
+}
+
+// testSecondFactorCLI: dora enrols an authenticator app; `login --email`
+// then says a second factor is needed (exit 1, naming SIGIL_MFA_CODE), a
+// wrong code is refused, and the next step's code logs in.
+func testSecondFactorCLI(w *cliWalk) {
+	t := w.t
+	env := copyEnv(w.env, "SIGIL_PASSWORD", e2ePassword)
+	mustRun(t, w.bin, w.dir, env, "signup", "--email", "dora@example.com")
+	s := w.session()
+	var f struct{ ID, Secret string }
+	if st := apiJSON(t, "POST", w.srv.url+"/v1/users/me/factors/totp", s.AccessToken, map[string]any{}, &f); st != 201 {
+		t.Fatalf("enrol TOTP: %d", st)
+	}
+	now := time.Now()
+	code, _ := totp.GenerateCode(f.Secret, now)
+	if st := apiJSON(t, "POST", w.srv.url+"/v1/users/me/factors/"+f.ID+"/verify", s.AccessToken, map[string]string{"code": code}, nil); st != 200 {
+		t.Fatalf("confirm TOTP: %d", st)
+	}
+	r := runCLI(t, w.bin, w.dir, env, "login", "--email", "dora@example.com")
+	if r.code != 1 || !strings.Contains(r.stderr, "SIGIL_MFA_CODE") {
+		t.Errorf("login without a code: exit %d, stderr %q", r.code, r.stderr)
+	}
+	r = runCLI(t, w.bin, w.dir, copyEnv(env, "SIGIL_MFA_CODE", "000000"), "login", "--email", "dora@example.com")
+	if r.code != 1 || !strings.Contains(r.stderr, "invalid_code") {
+		t.Errorf("login with a wrong code: exit %d, stderr %q", r.code, r.stderr)
+	}
+	next, _ := totp.GenerateCode(f.Secret, now.Add(30*time.Second)) // confirming used this step's
+	r = runCLI(t, w.bin, w.dir, copyEnv(env, "SIGIL_MFA_CODE", next), "login", "--email", "dora@example.com")
+	w.stderrs = append(w.stderrs, r.stderr)
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "Logged in as dora@example.com") {
+		t.Fatalf("login with the code: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
 }
