@@ -107,9 +107,14 @@ func (s *Service) UpdateMember(ctx context.Context, ip netip.Addr, p Principal, 
 		}
 		return nil
 	})
-	if errors.Is(err, store.ErrNotFound) {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
 		return Member{}, ErrNotFound
-	} else if err != nil {
+	case errors.Is(err, store.ErrConflict):
+		// keepAnOwner above saw another owner, but a concurrent change
+		// took it: the store's own check in the update's transaction.
+		return Member{}, ErrLastOwner
+	case err != nil:
 		return Member{}, err
 	}
 	if in.Scopes != nil {

@@ -2,7 +2,9 @@ package httpapi_test
 
 import (
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -162,4 +164,47 @@ func TestAuditKeepsPasswordsOut(t *testing.T) {
 	if got := events[0].Details["email"]; got != "nobody@example.com" {
 		t.Errorf("the unknown address's failure records email %q, want nobody@example.com", got)
 	}
+}
+
+// TestDemoteOwnersAtOnce: two owners demote each other at the same
+// moment; one PATCH wins and the workspace keeps an owner. The other is
+// 403 when it comes second (its sender is no owner any more) or 409 when
+// both passed the checks before either wrote (the store checks again in
+// the update's transaction).
+func TestDemoteOwnersAtOnce(t *testing.T) {
+	eachBackend(t, func(t *testing.T, db testenv.Database) {
+		s := testenv.Start(t, db, testenv.Options{})
+		ws, join := workspace(t, s.URL)
+		tokens := []string{userToken(t, s.URL, join, "olivia"), userToken(t, s.URL, join, "pia")}
+		want(t, call(t, "PATCH", s.URL+"/v1/workspaces/"+ws+"/members/pia", map[string]any{"role": "owner"}, tokens[0]), 200, "")
+		for round := range 10 {
+			ids := []string{"pia", "olivia"} // each demotes the other
+			var wg sync.WaitGroup
+			statuses := make([]int, 2)
+			for i := range 2 {
+				wg.Go(func() {
+					statuses[i] = call(t, "PATCH", s.URL+"/v1/workspaces/"+ws+"/members/"+ids[i],
+						map[string]any{"role": "admin"}, tokens[i]).Status
+				})
+			}
+			wg.Wait()
+			slices.Sort(statuses)
+			if statuses[0] != 200 || (statuses[1] != 403 && statuses[1] != 409) {
+				t.Fatalf("round %d: statuses %v, want one 200 and one 403 or 409", round, statuses)
+			}
+			owners := 0
+			for _, it := range call(t, "GET", s.URL+"/v1/workspaces/"+ws+"/members", nil, admin).Body["items"].([]any) {
+				if it.(map[string]any)["role"] == "owner" {
+					owners++
+				}
+			}
+			if owners != 1 {
+				t.Fatalf("round %d: %d owners left", round, owners)
+			}
+			// Make both owners again for the next round (the admin token may).
+			for _, id := range ids {
+				want(t, call(t, "PATCH", s.URL+"/v1/workspaces/"+ws+"/members/"+id, map[string]any{"role": "owner"}, admin), 200, "")
+			}
+		}
+	})
 }

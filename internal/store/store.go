@@ -47,7 +47,9 @@ type Store interface {
 	// UpdateUser loads the user, lets fn change Role, Scopes, Email,
 	// PasswordHash, EmailVerified or InstanceAdmin, and stores it in one
 	// transaction.
-	// A duplicate email in the workspace is ErrConflict.
+	// A duplicate email in the workspace is ErrConflict, and so is taking
+	// the owner role from a workspace's last owner (checked in the same
+	// transaction, so concurrent demotions cannot leave none).
 	UpdateUser(ctx context.Context, id string, fn func(*User) error) (User, error)
 
 	// DeleteUser removes user id of workspace workspaceID in one

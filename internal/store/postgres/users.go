@@ -124,13 +124,34 @@ func (s *Store) ListUsers(ctx context.Context, workspaceID, after string, limit 
 func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*store.User) error) (store.User, error) {
 	var out store.User
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		// The workspace row first, as DeleteUser takes it: demotions and
+		// removals of a workspace's owners queue behind each other, so
+		// the "another owner stays" count below cannot be stale.
+		var ws string
+		if err := tx.QueryRow(ctx, `SELECT workspace_id FROM users WHERE id = $1`, id).Scan(&ws); err != nil {
+			return mapErr("update user", err)
+		}
+		if err := lockRow(ctx, tx, "workspaces", ws); err != nil {
+			return mapErr("update user: workspace", err)
+		}
 		u, err := scanUser(tx.QueryRow(ctx,
 			`SELECT `+userCols+` FROM users WHERE id = $1 FOR NO KEY UPDATE`, id))
 		if err != nil {
 			return mapErr("update user", err)
 		}
+		wasOwner := u.Role == store.RoleOwner
 		if err := fn(&u); err != nil {
 			return err
+		}
+		if wasOwner && u.Role != store.RoleOwner {
+			var others int
+			if err := tx.QueryRow(ctx, `SELECT count(*) FROM users WHERE workspace_id = $1 AND role = $2 AND id <> $3`,
+				ws, store.RoleOwner, id).Scan(&others); err != nil {
+				return mapErr("update user", err)
+			}
+			if others == 0 {
+				return fmt.Errorf("postgres: update user: the last owner: %w", store.ErrConflict)
+			}
 		}
 		out, err = scanUser(tx.QueryRow(ctx, `UPDATE users SET role = $2, scopes = $3,
 				email = nullif($4::text, ''), password_hash = nullif($5::text, ''),

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/sigil-auth/sigil/internal/store"
 )
@@ -75,8 +76,20 @@ func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*store.User) 
 		if err != nil {
 			return wrap("update user", err)
 		}
+		wasOwner := u.Role == store.RoleOwner
 		if err := fn(&u); err != nil {
 			return err // the caller's own error, unwrapped
+		}
+		if wasOwner && u.Role != store.RoleOwner {
+			// One writer: no other transaction runs between this count
+			// and the update.
+			var others int
+			if err := t.queryRow(qOtherOwners, u.WorkspaceID, store.RoleOwner, id).Scan(&others); err != nil {
+				return wrap("update user", err)
+			}
+			if others == 0 {
+				return fmt.Errorf("sqlite: update user: the last owner: %w", store.ErrConflict)
+			}
 		}
 		out, err = scanUser(t.queryRow(qUpdateUser, u.Role, encodeScopes(u.Scopes),
 			nullText(u.Email), nullText(u.PasswordHash), u.EmailVerified, u.InstanceAdmin, id))

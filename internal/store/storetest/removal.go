@@ -13,6 +13,8 @@ var removalTests = []test{
 	{"UnknownOrOtherWorkspace", testDeleteUserUnknown},
 	{"LastOwnerStays", testDeleteLastOwner},
 	{"RaceTwoOwners", testRaceDeleteOwners},
+	{"DemoteLastOwner", testDemoteLastOwner},
+	{"RaceDemoteOwners", testRaceDemoteOwners},
 }
 
 // promote makes user id an owner.
@@ -111,6 +113,46 @@ func testRaceDeleteOwners(t *testing.T, s store.Store) {
 		return err
 	})
 	winner := oneWinner(t, "DeleteUser", errs, store.ErrConflict)
+	u, err := s.GetUser(t.Context(), ids[1-winner])
+	ok(t, "GetUser of the owner left", err)
+	if u.Role != store.RoleOwner {
+		t.Errorf("the user left is %s, want owner", u.Role)
+	}
+}
+
+// testDemoteLastOwner: UpdateUser refuses to take the owner role from a
+// workspace's last owner (ErrConflict, nothing changed); with a second
+// owner it may.
+func testDemoteLastOwner(t *testing.T, s store.Store) {
+	fixture(t, s)
+	mustUser(t, s, "ws", "bob")
+	promote(t, s, "alice")
+	demote := func(id string) error {
+		_, err := s.UpdateUser(t.Context(), id, func(u *store.User) error { u.Role = store.RoleAdmin; return nil })
+		return err
+	}
+	wantErr(t, "demoting the last owner", demote("alice"), store.ErrConflict)
+	if u, err := s.GetUser(t.Context(), "alice"); err != nil || u.Role != store.RoleOwner {
+		t.Errorf("alice after a refused demotion: %s, %v", u.Role, err)
+	}
+	promote(t, s, "bob")
+	ok(t, "demoting one of two owners", demote("alice"))
+	wantErr(t, "demoting the owner left", demote("bob"), store.ErrConflict)
+}
+
+// testRaceDemoteOwners: two owners demoted at once, each by the other:
+// exactly one demotion passes and an owner remains.
+func testRaceDemoteOwners(t *testing.T, s store.Store) {
+	fixture(t, s)
+	mustUser(t, s, "ws", "bob")
+	promote(t, s, "alice")
+	promote(t, s, "bob")
+	ids := []string{"alice", "bob"}
+	errs := race(2, func(i int) error {
+		_, err := s.UpdateUser(t.Context(), ids[i], func(u *store.User) error { u.Role = store.RoleMember; return nil })
+		return err
+	})
+	winner := oneWinner(t, "UpdateUser", errs, store.ErrConflict)
 	u, err := s.GetUser(t.Context(), ids[1-winner])
 	ok(t, "GetUser of the owner left", err)
 	if u.Role != store.RoleOwner {
