@@ -155,12 +155,13 @@ func want200(t *testing.T, r resp) resp {
 }
 
 // TestLoginTiming: with real argon2id parameters, logins for an unknown
-// email and for a wrong password take the same time (< 20 % apart).
+// email and for a wrong password take the same time (< 30 % apart).
 // Samples alternate so outside load hits both alike, and the lower
 // quartile is compared (the least disturbed measure of intrinsic cost).
 // A real leak — e.g. no decoy hash, ~0 ms against ~30 ms — shows in every
-// attempt; noise on a loaded machine does not, so one of three attempts
-// must pass.
+// attempt; noise on a loaded machine does not, so one of five attempts
+// must pass. (Idle, the ratio is 0.97–1.06; one CI rehearsal with
+// Chromium busy beside it measured 1.22–1.25 three times running.)
 func TestLoginTiming(t *testing.T) {
 	if testing.Short() {
 		t.Skip("timing test; skipped with -short")
@@ -185,10 +186,10 @@ func TestLoginTiming(t *testing.T) {
 		known, unknown := k[len(k)/4], u[len(u)/4]
 		ratio := float64(known) / float64(unknown)
 		t.Logf("attempt %d: lower-quartile wrong password %v, unknown email %v (ratio %.2f)", attempt, known, unknown, ratio)
-		if ratio >= 1/1.2 && ratio <= 1.2 {
+		if ratio >= 1/1.3 && ratio <= 1.3 {
 			return
 		}
-		if attempt == 3 {
+		if attempt == 5 {
 			t.Fatalf("login timing reveals whether an email exists: %v vs %v", known, unknown)
 		}
 	}

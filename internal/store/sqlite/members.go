@@ -76,7 +76,7 @@ func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*store.User) 
 		if err != nil {
 			return wrap("update user", err)
 		}
-		wasOwner := u.Role == store.RoleOwner
+		wasOwner, ws := u.Role == store.RoleOwner, u.WorkspaceID // fn may not move the user
 		if err := fn(&u); err != nil {
 			return err // the caller's own error, unwrapped
 		}
@@ -84,7 +84,7 @@ func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*store.User) 
 			// One writer: no other transaction runs between this count
 			// and the update.
 			var others int
-			if err := t.queryRow(qOtherOwners, u.WorkspaceID, store.RoleOwner, id).Scan(&others); err != nil {
+			if err := t.queryRow(qOtherOwners, ws, store.RoleOwner, id).Scan(&others); err != nil {
 				return wrap("update user", err)
 			}
 			if others == 0 {

@@ -10,6 +10,8 @@ import (
 
 func testUserUpdate(t *testing.T, s store.Store) {
 	orig := fixture(t, s) // a key-pair user turning into a password user
+	mustUser(t, s, "ws", "owen")
+	promote(t, s, "owen") // so that alice, the first owner, may become an admin
 	var seen store.User
 	got, err := s.UpdateUser(t.Context(), "alice", func(u *store.User) error {
 		seen = *u
