@@ -8,17 +8,9 @@ import (
 	"github.com/sigil-auth/sigil/internal/clientip"
 )
 
-// Where a session started: the client address (which clientip carries in
-// the request's context) and the User-Agent (which WithUserAgent adds), so
-// that a person's sessions list can say "Firefox on Linux, 203.0.113.7".
-
-type userAgentKey struct{}
-
-// WithUserAgent returns ctx carrying the User-Agent of the request it
-// serves; a login records it on the session it starts.
-func WithUserAgent(ctx context.Context, ua string) context.Context {
-	return context.WithValue(ctx, userAgentKey{}, ua)
-}
+// Where a session started: the client address and the User-Agent, which
+// clientip carries in the request's context, so that a person's sessions
+// list can say "Firefox on Linux, 203.0.113.7".
 
 // maxUserAgent bounds what a session keeps of a User-Agent, in bytes.
 const maxUserAgent = 256
@@ -31,7 +23,7 @@ func origin(ctx context.Context) (ip, ua string) {
 	if a, ok := clientip.FromContext(ctx); ok && a.IsValid() {
 		ip = a.String()
 	}
-	raw, _ := ctx.Value(userAgentKey{}).(string)
+	raw := clientip.UserAgent(ctx)
 	if len(raw) > 4*maxUserAgent {
 		raw = raw[:4*maxUserAgent] // bound the work on a hostile header
 	}

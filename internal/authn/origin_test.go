@@ -23,6 +23,7 @@ func TestOrigin(t *testing.T) {
 		{name: "plain", ip: netip.MustParseAddr("203.0.113.7"), ua: "curl/8.11.1", wantIP: "203.0.113.7", wantUA: "curl/8.11.1"},
 		{name: "v6", ip: netip.MustParseAddr("2001:db8::1"), ua: " Firefox ", wantIP: "2001:db8::1", wantUA: "Firefox"},
 		{name: "nothing known", noUAKey: true},
+		{name: "no address", ua: "curl/8", wantUA: "curl/8"},
 		{name: "control characters", ua: "a\x00b\nc\td\x7fe", wantUA: "abcde"},
 		{name: "invalid UTF-8", ua: "ok\xff\xfe!", wantUA: "ok!"},
 		{name: "long, cut on a rune", ua: long, wantUA: strings.Repeat("é", maxUserAgent/2)},
@@ -30,11 +31,8 @@ func TestOrigin(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			ctx := context.Background()
-			if c.ip.IsValid() {
-				ctx = clientip.NewContext(ctx, c.ip)
-			}
 			if !c.noUAKey {
-				ctx = WithUserAgent(ctx, c.ua)
+				ctx = clientip.NewContext(ctx, c.ip, c.ua)
 			}
 			ip, ua := origin(ctx)
 			if ip != c.wantIP || ua != c.wantUA {

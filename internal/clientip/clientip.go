@@ -145,15 +145,29 @@ func parseHop(s string) (netip.Addr, bool) {
 
 type ctxKey struct{}
 
+// client is what NewContext stores: one value, so the request pays for
+// one context allocation.
+type client struct {
+	ip        netip.Addr
+	userAgent string
+}
+
 // NewContext returns ctx carrying ip, the address the server resolved
-// for its request, so every layer that serves the request uses that one
-// answer.
-func NewContext(ctx context.Context, ip netip.Addr) context.Context {
-	return context.WithValue(ctx, ctxKey{}, ip)
+// for its request, and the request's User-Agent, so every layer that
+// serves the request uses that one answer (a login records both on the
+// session it starts).
+func NewContext(ctx context.Context, ip netip.Addr, userAgent string) context.Context {
+	return context.WithValue(ctx, ctxKey{}, client{ip, userAgent})
 }
 
 // FromContext returns the address NewContext stored, if any.
 func FromContext(ctx context.Context) (netip.Addr, bool) {
-	ip, ok := ctx.Value(ctxKey{}).(netip.Addr)
-	return ip, ok
+	c, ok := ctx.Value(ctxKey{}).(client)
+	return c.ip, ok
+}
+
+// UserAgent returns the User-Agent NewContext stored, "" if none.
+func UserAgent(ctx context.Context) string {
+	c, _ := ctx.Value(ctxKey{}).(client)
+	return c.userAgent
 }

@@ -211,7 +211,14 @@ func TestContext(t *testing.T) {
 		t.Fatal("an empty context carries an address")
 	}
 	ip := netip.MustParseAddr("192.0.2.7")
-	if got, ok := FromContext(NewContext(context.Background(), ip)); !ok || got != ip {
+	ctx := NewContext(context.Background(), ip, "curl/8.11.1")
+	if got, ok := FromContext(ctx); !ok || got != ip {
 		t.Fatalf("FromContext = %v %v, want %v", got, ok, ip)
+	}
+	if ua := UserAgent(ctx); ua != "curl/8.11.1" {
+		t.Fatalf("UserAgent = %q", ua)
+	}
+	if ua := UserAgent(context.Background()); ua != "" {
+		t.Fatalf("UserAgent of an empty context = %q", ua)
 	}
 }

@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/sigil-auth/sigil/internal/authn"
 	"github.com/sigil-auth/sigil/internal/clientip"
 )
 
@@ -69,8 +68,7 @@ func (s *Server) wrap(next http.Handler) http.Handler {
 		}
 		w.Header().Set("X-Request-Id", id)
 		ip := s.ips.ClientIP(r.RemoteAddr, r.Header.Values("X-Forwarded-For"))
-		ctx := clientip.NewContext(context.WithValue(r.Context(), keyRequestID, id), ip)
-		ctx = authn.WithUserAgent(ctx, r.UserAgent())
+		ctx := clientip.NewContext(context.WithValue(r.Context(), keyRequestID, id), ip, r.UserAgent())
 		r = r.WithContext(ctx)
 		r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
 		sw := &statusWriter{ResponseWriter: w}
