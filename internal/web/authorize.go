@@ -132,8 +132,15 @@ func (s *Server) rpLogout(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// browserKey holds, in a request's context, the browser session that
+// csrfChecked already resolved, so the handler does not resolve it again.
+type browserKey struct{}
+
 // browser is the request's signed-in browser session, nil if none.
 func (s *Server) browser(r *http.Request) *authn.BrowserSession {
+	if b, ok := r.Context().Value(browserKey{}).(*authn.BrowserSession); ok {
+		return b
+	}
 	c := s.cookie.read(r)
 	if c == "" {
 		return nil

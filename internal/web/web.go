@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"embed"
 	"io/fs"
 	"log/slog"
@@ -183,12 +184,16 @@ func (s *Server) asset(w http.ResponseWriter, r *http.Request) {
 // to sign in.
 func (s *Server) csrfChecked(next handler) handler {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		if b := s.browser(r); b != nil && !s.auth.CheckCSRF(*b, r.PostFormValue("csrf")) {
+		b := s.browser(r)
+		if b == nil {
+			return next(w, r)
+		}
+		if !s.auth.CheckCSRF(*b, r.PostFormValue("csrf")) {
 			s.render(w, r, http.StatusForbidden, "message", page{Title: "This form has expired",
 				Lead: "It did not come from a page of your current session. Go back, reload the page and send it again."})
 			return nil
 		}
-		return next(w, r)
+		return next(w, r.WithContext(context.WithValue(r.Context(), browserKey{}, b)))
 	}
 }
 
