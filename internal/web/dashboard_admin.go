@@ -102,7 +102,7 @@ func (s *Server) members(w http.ResponseWriter, r *http.Request) error {
 	p := membersPage()
 	switch q := r.URL.Query(); {
 	case q.Get("updated") != "":
-		p.Notice = "Member saved. New scopes apply to their next sign-in, and to their API keys and JWT keys at once."
+		p.Notice = "Member saved. New scopes reach their sessions at the next refresh, and their API keys and JWT keys at once."
 	case q.Get("invited") != "":
 		p.Notice = "Invitation sent. Its link works once, for 7 days."
 	case q.Get("removed") != "":

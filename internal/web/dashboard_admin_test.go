@@ -204,7 +204,7 @@ func TestDashboardSettings(t *testing.T) {
 	if res, _ := post(t, member, e.s.URL+"/dashboard/settings", url.Values{"name": {"Mine"}}); res.StatusCode != 403 {
 		t.Errorf("member saves settings: %d, want 403", res.StatusCode)
 	}
-	if res, body := get(t, member, e.s.URL+"/dashboard/settings"); res.StatusCode != 403 || strings.Contains(body, "access_token_ttl") {
+	if res, body := get(t, member, e.s.URL+"/dashboard/settings"); res.StatusCode != 403 || strings.Contains(body, "access_token_ttl") || !strings.Contains(body, "Back to the dashboard") {
 		t.Errorf("member opens the settings page: %d\n%s", res.StatusCode, body)
 	}
 }

@@ -154,8 +154,17 @@ func (s *Server) failPage(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.As(err, &ce) {
 		title = "This sign-in link doesn't work"
 	}
+	link, linkText := "/login", "Back to sign in"
+	if strings.HasPrefix(r.URL.Path, "/dashboard") && s.browser(r) != nil {
+		// Signed in already: the way on is the dashboard, not a sign-in.
+		link, linkText = "/dashboard", "Back to the dashboard"
+		if status == http.StatusForbidden && r.Method == http.MethodGet {
+			title = "You can't open this page"
+			msg = "Your account has no access to it. Ask an owner or admin of your workspace if you need what is here."
+		}
+	}
 	retryAfter(w, err)
-	s.render(w, r, status, "message", page{Title: title, Lead: msg, Link: "/login", LinkText: "Back to sign in"})
+	s.render(w, r, status, "message", page{Title: title, Lead: msg, Link: link, LinkText: linkText})
 }
 
 // explain turns a domain error into a status and a sentence for a person:

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
-  PASSWORD, SIGIL, bodyText, button, checkA11y, field, fillLogin, launch, openPage, shoot, signUp, submit, uniqueEmail,
+  PASSWORD, SIGIL, bodyText, button, checkA11y, field, fillLogin, launch, link, openPage, shoot, signUp, submit, uniqueEmail,
 } from './helpers.mjs';
 
 let browser;
@@ -61,10 +61,13 @@ test('a member sees no admin pages, also when typing their address', async () =>
   for (const path of ['/dashboard/members', '/dashboard/apps', '/dashboard/audit', '/dashboard/settings']) {
     const res = await page.goto(SIGIL + path);
     assert.equal(res.status(), 403, path);
+    assert.match(await bodyText(page), /You can't open this page[\s\S]*Ask an owner or admin/, path);
     assert.doesNotMatch(await bodyText(page), /owner@acme\.test|join code/i, path);
   }
   await shoot(page, 'dash-forbidden');
   await checkA11y(page, 'dash-forbidden');
+  await link(page, 'Back to the dashboard').click();
+  await page.waitForURL(`${SIGIL}/dashboard/api-keys`);
   assert.deepEqual(problems, []);
   await context.close();
 });
