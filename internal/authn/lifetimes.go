@@ -29,6 +29,8 @@ const defaultGrace = 10 * time.Second
 var methodDefaults = map[string]Lifetimes{
 	MethodPubkey: {Access: 25 * time.Minute, Refresh: 30 * time.Minute, MaxAge: 24 * time.Hour, Grace: defaultGrace},
 	MethodPwd:    {Access: 4 * time.Hour, Refresh: 30 * 24 * time.Hour, MaxAge: 30 * 24 * time.Hour, Grace: defaultGrace},
+	// SSO sign-ins are people in browsers, as password ones are.
+	MethodSSO: {Access: 4 * time.Hour, Refresh: 30 * 24 * time.Hour, MaxAge: 30 * 24 * time.Hour, Grace: defaultGrace},
 	// API-key exchange tokens: 2 h, no refresh.
 	MethodAPIKey: {Access: 2 * time.Hour, Refresh: 2 * time.Hour, MaxAge: 2 * time.Hour},
 }

@@ -82,8 +82,15 @@ type mfaClaims struct {
 	Nonce  string `json:"n"`   // makes every token distinct
 }
 
-// amrOf is the amr claim of a session method: "pwd+otp" → [pwd otp].
-func amrOf(method string) []string { return strings.Split(method, "+") }
+// amrOf is the amr claim of a session method: "pwd+otp" → [pwd otp],
+// "sso:conn_1+otp" → [sso otp].
+func amrOf(method string) []string {
+	amr := strings.Split(method, "+")
+	for i, m := range amr {
+		amr[i], _, _ = strings.Cut(m, ":")
+	}
+	return amr
+}
 
 // aalOf is the assurance level of a session method: two factors make aal2.
 func aalOf(method string) string {
@@ -96,6 +103,7 @@ func aalOf(method string) string {
 // firstFactor is the login method a session method starts with.
 func firstFactor(method string) string {
 	m, _, _ := strings.Cut(method, "+")
+	m, _, _ = strings.Cut(m, ":")
 	return m
 }
 

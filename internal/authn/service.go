@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base32"
 	"log/slog"
+	"net/http"
 	"net/netip"
 	"strings"
 	"time"
@@ -42,6 +43,9 @@ type Options struct {
 	Log      *slog.Logger
 	// OnAuth, if set, is told every authentication outcome, for metrics.
 	OnAuth func(method, outcome string)
+	// SSOClient calls identity providers (discovery, JWKS, code
+	// exchanges, SAML metadata); nil uses a client with a 10 s timeout.
+	SSOClient *http.Client
 }
 
 // Service runs the flows. Create one with New; it is safe for concurrent
@@ -65,6 +69,7 @@ type Service struct {
 	// browsers caches resolved browser-session cookies (by hash).
 	browsers *recordCache[BrowserSession]
 	apps     *recordCache[store.App]
+	sso      *ssoCache
 	touched  *touchSet
 	revoked  *feed
 	audits   *auditor
@@ -91,6 +96,9 @@ func New(st store.Store, keys *token.Keyring, lim ratelimit.Limiter, bus fanout.
 	if o.Mailer == nil {
 		o.Mailer = mail.NewLog(o.Log, false) // never log live reset tokens by default
 	}
+	if o.SSOClient == nil {
+		o.SSOClient = &http.Client{Timeout: idpTimeout}
+	}
 	if o.LinkBase == "" {
 		o.LinkBase = o.Issuer
 	}
@@ -105,6 +113,7 @@ func New(st store.Store, keys *token.Keyring, lim ratelimit.Limiter, bus fanout.
 		wsCache:  newRecordCache[store.Workspace](liveTTL, o.Now),
 		browsers: newRecordCache[BrowserSession](liveTTL, o.Now),
 		apps:     newRecordCache[store.App](liveTTL, o.Now),
+		sso:      newSSOCache(),
 		touched:  newTouchSet(),
 		revoked:  newFeed(o.Now),
 		audits:   newAuditor(st, o.Log, o.Now),

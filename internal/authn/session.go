@@ -70,6 +70,7 @@ func (s *Service) issue(ctx context.Context, sess store.Session, refresh string,
 		},
 		SessionID: sess.ID, Workspace: sess.WorkspaceID,
 		Scope: strings.Join(sess.Scopes, " "), AMR: amrOf(sess.Method), AAL: aalOf(sess.Method),
+		SSO: connectionOfMethod(sess.Method),
 	}
 	at, err := s.keys.Mint(ctx, c)
 	if err != nil {

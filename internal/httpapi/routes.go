@@ -85,5 +85,11 @@ func (s *Server) routes() []route {
 		{"GET /v1/workspaces/{id}/apps/{client_id}", s.authed(s.getApp)},
 		{"PATCH /v1/workspaces/{id}/apps/{client_id}", s.authed(s.updateApp)},
 		{"DELETE /v1/workspaces/{id}/apps/{client_id}", s.authed(s.deleteApp)},
+		{"POST /v1/workspaces/{id}/connections", s.authed(s.createConnection)},
+		{"GET /v1/workspaces/{id}/connections", s.authed(s.listConnections)},
+		{"GET /v1/workspaces/{id}/connections/{cid}", s.authed(s.getConnection)},
+		{"PATCH /v1/workspaces/{id}/connections/{cid}", s.authed(s.updateConnection)},
+		{"DELETE /v1/workspaces/{id}/connections/{cid}", s.authed(s.deleteConnection)},
+		{"POST /v1/workspaces/{id}/connections/{cid}/test", s.authed(s.testConnection)},
 	}
 }

@@ -311,3 +311,47 @@ type Factor struct {
 	// unused (read-only; set by ListFactors and GetFactor).
 	Remaining int
 }
+
+// Kinds of SSO connection (API.md §12).
+const (
+	ConnOIDC  = "oidc"
+	ConnApple = "apple"
+	ConnSAML  = "saml"
+)
+
+// Connection is a workspace's single sign-on connection to an identity
+// provider (IdP). The store keeps the kind's settings as opaque JSON:
+// authn owns their shape.
+type Connection struct {
+	ID          string
+	WorkspaceID string
+	Kind        string
+	Name        string
+	// Domains are the lower-case email domains whose people sign in
+	// through this connection; each routes to one connection only in the
+	// whole instance.
+	Domains     []string
+	DefaultRole string
+	Config      []byte // the kind's public settings (JSON)
+	Secrets     []byte // the kind's secrets (JSON), sealed under the master key
+	// Metadata is the last good IdP metadata a SAML connection fetched
+	// from its metadata URL (nil until one was fetched, and for the other
+	// kinds), so that a replica starting while the IdP is down can still
+	// check assertions.
+	Metadata  []byte
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Identity links an account to a person at an IdP: the pair
+// (ConnectionID, Subject) is stable across sign-ins and email changes,
+// and names at most one user.
+type Identity struct {
+	ConnectionID string
+	Subject      string
+	UserID       string
+	Email        string // as the IdP last sent it ("" if none)
+	Name         string // the first name the IdP sent (Apple sends it once)
+	CreatedAt    time.Time
+	LastLoginAt  time.Time
+}

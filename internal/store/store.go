@@ -160,6 +160,39 @@ type Store interface {
 	ReplaceRecoveryCodes(ctx context.Context, f Factor, hashes [][]byte) error
 	UseRecoveryCode(ctx context.Context, userID string, hash []byte, now time.Time) (Factor, error)
 
+	// SSO connections (API.md §12). CreateConnection of a taken id, or
+	// naming a domain another connection routes, is ErrConflict; of an
+	// unknown workspace ErrNotFound. ListConnections returns a workspace's
+	// connections, oldest first. GetConnectionByDomain finds the
+	// connection that routes a lower-case email domain (ErrNotFound when
+	// none). UpdateConnection loads the connection, lets fn change Name,
+	// Domains, DefaultRole, Config, Secrets or Metadata, sets UpdatedAt as
+	// fn left it, and stores it in one transaction; a domain routed by
+	// another connection is ErrConflict. DeleteConnection removes
+	// connection id of workspace workspaceID with its domains and
+	// identities (the accounts stay); unknown, or another workspace's, is
+	// ErrNotFound.
+	CreateConnection(ctx context.Context, c Connection) error
+	GetConnection(ctx context.Context, id string) (Connection, error)
+	ListConnections(ctx context.Context, workspaceID string) ([]Connection, error)
+	GetConnectionByDomain(ctx context.Context, domain string) (Connection, error)
+	UpdateConnection(ctx context.Context, id string, fn func(*Connection) error) (Connection, error)
+	DeleteConnection(ctx context.Context, workspaceID, id string) error
+
+	// Identities at IdPs. GetIdentityUser returns identity (connectionID,
+	// subject) and its user in one read; ErrNotFound when no account is
+	// linked. LinkIdentity stores id for the existing user id.UserID: a
+	// taken (connection, subject) is ErrConflict, an unknown user or
+	// connection ErrNotFound. CreateIdentityUser creates u (as CreateUser,
+	// without a key) and links id to it in one transaction: a taken user
+	// id, email or identity is ErrConflict and nothing is stored.
+	// TouchIdentity sets an identity's Email and LastLoginAt (unknown →
+	// ErrNotFound). Deleting a user removes its identities.
+	GetIdentityUser(ctx context.Context, connectionID, subject string) (Identity, User, error)
+	LinkIdentity(ctx context.Context, id Identity) error
+	CreateIdentityUser(ctx context.Context, u User, id Identity) (User, error)
+	TouchIdentity(ctx context.Context, connectionID, subject, email string, at time.Time) error
+
 	// Invitations. CreateInvitation of a taken id or hash is ErrConflict,
 	// of an unknown workspace ErrNotFound. ListInvitations returns a
 	// workspace's invitations in every state, newest first. Invitations

@@ -20,6 +20,8 @@ type Claims struct {
 	// AAL is the authenticator assurance level: "aal1" for one factor,
 	// "aal2" for two (API.md §13).
 	AAL string `json:"aal,omitempty"`
+	// SSO is the SSO connection the person signed in through (API.md §12).
+	SSO string `json:"sso,omitempty"`
 }
 
 // Scopes splits the space-separated scope claim.

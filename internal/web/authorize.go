@@ -28,6 +28,11 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) error {
 		return s.authorizeError(w, r, az, &authn.OAuthError{Code: "login_required", Description: "the person is not signed in"})
 	}
 	q := url.Values{"return": {r.URL.RawQuery}}
+	if cid := r.URL.Query().Get("connection"); cid != "" {
+		// The app names the IdP (API.md §11 connection): straight there.
+		redirect(w, r, "/sso/"+url.PathEscape(cid)+"/start?"+q.Encode())
+		return nil
+	}
 	redirect(w, r, "/login?"+q.Encode())
 	return nil
 }

@@ -12,6 +12,11 @@ import (
 // withRequest fills a page's branding and carried request from the
 // authorization request it continues (az may be nil).
 func (s *Server) withRequest(p page, r *http.Request, az *authn.Authorization) page {
+	return s.withReturn(p, az, r.FormValue("return"))
+}
+
+// withReturn is withRequest for a request ret (its query) read elsewhere.
+func (s *Server) withReturn(p page, az *authn.Authorization, ret string) page {
 	if az == nil {
 		return p
 	}
@@ -19,7 +24,7 @@ func (s *Server) withRequest(p page, r *http.Request, az *authn.Authorization) p
 	if az.Workspace.AccentColor != "" {
 		p.BrandCSS = "/assets/brand/" + az.Workspace.ID + ".css"
 	}
-	p.Return = r.FormValue("return")
+	p.Return = ret
 	p.FormAction = []string{originOf(az.Request.RedirectURI)}
 	return p
 }
@@ -53,6 +58,9 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) error {
 	p := s.withRequest(loginPage(), r, az)
 	if az != nil {
 		p.Email = az.Request.LoginHint
+		if p.SSO, err = s.auth.WorkspaceConnections(r.Context(), az.App.WorkspaceID); err != nil {
+			return err
+		}
 	}
 	s.render(w, r, http.StatusOK, "login", p)
 	return nil

@@ -37,6 +37,8 @@ type page struct {
 	// may end up at (the app that a sign-in redirects to): CSP form-action
 	// governs the redirect after a post too.
 	FormAction []string
+	// SSO are the connections the sign-in page offers as buttons.
+	SSO []authn.ConnectionChoice
 	// CSRF is the browser session's CSRF proof, which every post form
 	// carries (render fills it in).
 	CSRF string

@@ -134,6 +134,15 @@ func New(d Deps) (*Server, error) {
 		{"POST /dashboard/workspaces", act(s.createWorkspace)},
 		{"GET /dashboard/settings", s.h(s.settings)},
 		{"POST /dashboard/settings", act(s.saveSettings)},
+		{"GET /login/sso", s.h(s.loginSSOPage)},
+		{"POST /login/sso", post(s.loginSSO)},
+		{"GET /sso/{cid}/start", s.h(s.ssoStart)},
+		// The IdP's way back is a cross-site POST for Apple and SAML: not
+		// guarded by the cross-origin check; its state is checked instead.
+		{"GET /sso/{cid}/callback", s.h(s.ssoCallback)},
+		{"POST /sso/{cid}/callback", s.h(s.ssoCallback)},
+		{"POST /sso/{cid}/saml/acs", s.h(s.samlACS)},
+		{"GET /sso/{cid}/saml/metadata", s.h(s.samlMetadata)},
 		{"GET /oauth2/authorize", s.h(s.authorize)},
 		{"GET /oauth2/logout", s.h(s.rpLogout)},
 		{"GET /assets/brand/{ws}", s.h(s.brandCSS)},
