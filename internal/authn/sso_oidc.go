@@ -2,9 +2,9 @@ package authn
 
 import (
 	"context"
-	"errors"
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"net/url"
 	"slices"
 	"strings"

@@ -37,7 +37,7 @@ const maxSAMLResponse = 256 << 10
 var samlDefaultAttrs = map[string][]string{
 	"email": {"email", "mail", "urn:oid:0.9.2342.19200300.100.1.3",
 		"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress"},
-	"name": {"name", "displayName", "urn:oid:2.16.840.1.113730.3.1.241",
+	"name": {"name", "displayName", "cn", "urn:oid:2.16.840.1.113730.3.1.241", "urn:oid:2.5.4.3",
 		"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name"},
 	"groups": {"groups", "memberOf", "urn:oid:1.3.6.1.4.1.5923.1.5.1.1",
 		"http://schemas.microsoft.com/ws/2008/06/identity/claims/groups"},

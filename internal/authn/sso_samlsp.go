@@ -20,6 +20,8 @@ import (
 
 	"github.com/crewjam/saml"
 	"github.com/crewjam/saml/samlsp"
+	"github.com/jonboulle/clockwork"
+	dsig "github.com/russellhaering/goxmldsig"
 
 	"github.com/sigil-auth/sigil/internal/store"
 )
@@ -69,6 +71,7 @@ func (s *Service) serviceProvider(ctx context.Context, c connection) (*saml.Serv
 		AuthnNameIDFormat:                saml.UnspecifiedNameIDFormat,
 		AssertionConsumerServiceBindings: []string{saml.HTTPPostBinding},
 		ReplayCache:                      replayCache{st: s.store, cid: c.ID},
+		Clock:                            dsig.NewFakeClock(serviceClock{now: s.now}),
 	}
 	s.sso.mu.Lock()
 	s.sso.saml[c.ID] = &cachedSAML{sp: sp, updated: c.UpdatedAt, refresh: refresh}
@@ -307,3 +310,13 @@ func (s *Service) applySAML(c *connection, in ConnectionInput, creating bool) er
 func decodeB64(v string) ([]byte, error) {
 	return base64.StdEncoding.DecodeString(strings.Join(strings.Fields(v), ""))
 }
+
+// serviceClock gives crewjam and goxmldsig the service's clock (they read
+// only its Now), so assertion times are judged by the same clock as the
+// rest of Sigil.
+type serviceClock struct {
+	clockwork.Clock
+	now func() time.Time
+}
+
+func (c serviceClock) Now() time.Time { return c.now() }
