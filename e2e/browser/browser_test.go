@@ -74,7 +74,7 @@ func runBackend(t *testing.T, tl tools, bin, backend string, db map[string]strin
 	if err := os.MkdirAll(shots, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	runNode(t, tl, "", map[string]string{
+	env := map[string]string{
 		"SIGIL_URL":   srv.url,
 		"SPA_URL":     h.url,
 		"JOIN_CODE":   app.joinCode,
@@ -82,7 +82,11 @@ func runBackend(t *testing.T, tl tools, bin, backend string, db map[string]strin
 		"ADMIN_EMAIL": adminEmail,
 		"CHROMIUM":    tl.chromium,
 		"SCREENSHOTS": shots,
-	})
+	}
+	for k, v := range setUpSSO(t, srv.url, app.ws) {
+		env[k] = v
+	}
+	runNode(t, tl, "", env)
 }
 
 // tools are what the Node tests need besides Go.

@@ -76,7 +76,7 @@ func startSigil(t *testing.T, bin string, db map[string]string, smtpURL string) 
 
 // app is what the set-up made: the workspace's join code and the SPA's
 // OAuth2 client.
-type app struct{ joinCode, clientID string }
+type app struct{ joinCode, clientID, ws string }
 
 // ownerEmail is the workspace's first account, so its owner: the Node
 // tests sign in with it (password ownerPassword) for the admin pages.
@@ -114,7 +114,7 @@ func setUpApp(t *testing.T, sigilURL, spa string) app {
 	if reg.Status != http.StatusCreated || reg.Str("client_id") == "" {
 		t.Fatalf("POST /v1/workspaces/{id}/apps = %d %s, want 201 with client_id", reg.Status, reg.Raw)
 	}
-	return app{joinCode: ws.Str("join_code"), clientID: reg.Str("client_id")}
+	return app{joinCode: ws.Str("join_code"), clientID: reg.Str("client_id"), ws: ws.Str("id")}
 }
 
 // grantInstanceAdmin makes email an instance admin as an operator does:

@@ -115,12 +115,13 @@ type SSOStart struct {
 
 // StartSSO begins a sign-in through connection cid. ret is the pending
 // authorization request (its query; "" for none) that FinishSSO hands
-// back; hint is an email to suggest to the IdP.
-func (s *Service) StartSSO(ctx context.Context, ip netip.Addr, cid, ret, hint string) (SSOStart, error) {
+// back, ws its app's workspace ("" for none: the connection must be of
+// it); hint is an email to suggest to the IdP.
+func (s *Service) StartSSO(ctx context.Context, ip netip.Addr, cid, ws, ret, hint string) (SSOStart, error) {
 	if err := s.limit(ctx, ratelimit.LoginIP, ipKey(ip)); err != nil {
 		return SSOStart{}, err
 	}
-	c, err := s.connectionOf(ctx, "", cid)
+	c, err := s.connectionOf(ctx, ws, cid)
 	if err != nil {
 		return SSOStart{}, err
 	}

@@ -117,6 +117,11 @@ func (s *Service) provider(ctx context.Context, c connection) (*oidc.Provider, e
 	return p, nil
 }
 
+// microsoft reports whether an issuer is Entra ID's.
+func microsoft(issuer string) bool {
+	return tenantIssuer(issuer) || strings.HasPrefix(issuer, "https://login.microsoftonline.com/")
+}
+
 // issuerTemplate is the issuer Entra's discovery at a common endpoint
 // announces.
 func issuerTemplate(issuer string) string {
@@ -182,6 +187,9 @@ func (s *Service) oidcCallback(ctx context.Context, c connection, st ssoState, c
 		return ssoIdentity{}, err
 	}
 	id := ssoIdentity{Subject: idt.Subject, Email: cl.Email, EmailVerified: bool(cl.EmailVerified), Name: cl.name(), Groups: cl.Groups}
+	if microsoft(c.cfg.Issuer) && bool(cl.EmailDomainOwner) {
+		id.EmailVerified = true
+	}
 	if c.cfg.HostedDomain != "" && cl.HD != c.cfg.HostedDomain {
 		return ssoIdentity{}, ssoFailure("hosted_domain", "this connection only accepts accounts of "+c.cfg.HostedDomain)
 	}
@@ -190,7 +198,7 @@ func (s *Service) oidcCallback(ctx context.Context, c connection, st ssoState, c
 			return ssoIdentity{}, ssoFailure("tenant", "this connection does not accept accounts of that Microsoft tenant")
 		}
 	}
-	if cl.TID != "" && cl.OID != "" && (tenant || strings.HasPrefix(c.cfg.Issuer, "https://login.microsoftonline.com/")) {
+	if cl.TID != "" && cl.OID != "" && microsoft(c.cfg.Issuer) {
 		id.Subject = cl.TID + "/" + cl.OID // Microsoft's sub is per app; tid+oid is the person
 	}
 	return id, nil
@@ -232,6 +240,9 @@ type idClaims struct {
 	TID           string   `json:"tid"`
 	OID           string   `json:"oid"`
 	Groups        []string `json:"groups"`
+	// EmailDomainOwner is Entra ID's xms_edov: the email's domain is one
+	// the tenant has verified (Entra sends no email_verified).
+	EmailDomainOwner flexBool `json:"xms_edov"`
 }
 
 func (c idClaims) name() string {

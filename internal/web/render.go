@@ -37,6 +37,10 @@ type page struct {
 	// may end up at (the app that a sign-in redirects to): CSP form-action
 	// governs the redirect after a post too.
 	FormAction []string
+	// Refresh, if set, sends the browser on at once (a same-origin path):
+	// for a step that follows a form post to another site, which the
+	// page's CSP form-action would refuse as the post's redirect.
+	Refresh string
 	// SSO are the connections the sign-in page offers as buttons.
 	SSO []authn.ConnectionChoice
 	// CSRF is the browser session's CSRF proof, which every post form

@@ -23,11 +23,11 @@ func (s *Server) ssoStart(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ret := ""
+	ret, ws := "", ""
 	if az != nil {
-		ret = r.FormValue("return")
+		ret, ws = r.FormValue("return"), az.App.WorkspaceID
 	}
-	st, err := s.auth.StartSSO(r.Context(), s.clientIP(r), r.PathValue("cid"), ret, r.FormValue("login_hint"))
+	st, err := s.auth.StartSSO(r.Context(), s.clientIP(r), r.PathValue("cid"), ws, ret, r.FormValue("login_hint"))
 	if err != nil {
 		return s.ssoFailed(w, r, ret, err)
 	}
@@ -184,6 +184,11 @@ func (s *Server) loginSSO(w http.ResponseWriter, r *http.Request) error {
 	if az != nil {
 		q.Set("return", r.FormValue("return"))
 	}
-	redirect(w, r, "/sso/"+url.PathEscape(c.ID)+"/start?"+q.Encode())
+	// Not a redirect: this page's CSP (form-action) would refuse one that
+	// ends at the IdP. A link, followed at once, is a navigation instead.
+	start := "/sso/" + url.PathEscape(c.ID) + "/start?" + q.Encode()
+	p := s.withRequest(page{Title: "Continue to " + c.Name, Lead: "Your organisation signs you in with " + c.Name + ".",
+		Link: start, LinkText: "Continue to " + c.Name, Refresh: start}, r, az)
+	s.render(w, r, http.StatusOK, "message", p)
 	return nil
 }

@@ -248,12 +248,13 @@ func TestSSOHomeRealm(t *testing.T) {
 		if res, body := get(t, c, e.s.URL+"/login"); !strings.Contains(body, `href="/login/sso"`) {
 			t.Fatalf("the sign-in page offers no SSO: %d", res.StatusCode)
 		}
-		res, _ := post(t, c, e.s.URL+"/login/sso", url.Values{"email": {"Grace@ACME.test"}})
-		if to := location(t, res); res.StatusCode != http.StatusSeeOther || to.Path != "/sso/"+cid+"/start" ||
-			to.Query().Get("login_hint") != "Grace@ACME.test" {
-			t.Fatalf("home realm discovery: %d %v", res.StatusCode, to)
+		res, body := post(t, c, e.s.URL+"/login/sso", url.Values{"email": {"Grace@ACME.test"}})
+		start := "/sso/" + cid + "/start?login_hint=Grace%40ACME.test"
+		if res.StatusCode != http.StatusOK || !strings.Contains(body, `content="0;url=`+start+`"`) ||
+			!strings.Contains(body, `href="`+start+`">Continue to Acme IdP`) {
+			t.Fatalf("home realm discovery: %d, want a page that goes on to %s:\n%s", res.StatusCode, start, body)
 		}
-		res, body := post(t, c, e.s.URL+"/login/sso", url.Values{"email": {"grace@elsewhere.test"}})
+		res, body = post(t, c, e.s.URL+"/login/sso", url.Values{"email": {"grace@elsewhere.test"}})
 		if res.StatusCode != http.StatusBadRequest || !strings.Contains(body, "sign in with your password") {
 			t.Fatalf("unknown domain: %d\n%s", res.StatusCode, body)
 		}
@@ -263,6 +264,15 @@ func TestSSOHomeRealm(t *testing.T) {
 		_, body = get(t, c, e.s.URL+res.Header.Get("Location"))
 		if !strings.Contains(body, "Continue with Acme IdP") || !strings.Contains(body, "/sso/"+cid+"/start?return=") {
 			t.Fatalf("the app's sign-in page lists no connection button:\n%s", body)
+		}
+		// Another workspace's connection cannot serve this app's sign-in.
+		other := testenv.Do(t, nil, "POST", e.s.URL+"/v1/workspaces", map[string]any{"name": "Other"}, admin)
+		oc := testenv.Do(t, nil, "POST", e.s.URL+"/v1/workspaces/"+other.Str("id")+"/connections", map[string]any{
+			"kind": "oidc", "name": "Other IdP", "issuer": "https://idp.other.test", "client_id": "x", "client_secret": "y"}, admin)
+		res, _ = get(t, c, conf.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()),
+			oauth2.SetAuthURLParam("connection", oc.Str("id"))))
+		if res, body = get(t, c, e.s.URL+res.Header.Get("Location")); res.StatusCode != http.StatusNotFound {
+			t.Fatalf("another workspace's connection: %d, want 404\n%s", res.StatusCode, body)
 		}
 	})
 }
