@@ -171,6 +171,9 @@ func (s *Service) forget(ws, id string) {
 		s.apiKeys.forget(id)
 	case strings.HasPrefix(id, "ws_"):
 		s.wsCache.forget(id)
+	case strings.HasPrefix(id, connPrefix):
+		s.conns.forget(id)
+		s.sso.forget(id)
 	case strings.HasPrefix(id, jwtKeyTag):
 		s.jwtKeys.forget(strings.TrimPrefix(id, jwtKeyTag))
 	}

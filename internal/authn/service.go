@@ -70,6 +70,7 @@ type Service struct {
 	browsers *recordCache[BrowserSession]
 	apps     *recordCache[store.App]
 	sso      *ssoCache
+	conns    *recordCache[connection] // decoded SSO connections
 	touched  *touchSet
 	revoked  *feed
 	audits   *auditor
@@ -114,6 +115,7 @@ func New(st store.Store, keys *token.Keyring, lim ratelimit.Limiter, bus fanout.
 		browsers: newRecordCache[BrowserSession](liveTTL, o.Now),
 		apps:     newRecordCache[store.App](liveTTL, o.Now),
 		sso:      newSSOCache(),
+		conns:    newRecordCache[connection](liveTTL, o.Now),
 		touched:  newTouchSet(),
 		revoked:  newFeed(o.Now),
 		audits:   newAuditor(st, o.Log, o.Now),

@@ -140,7 +140,7 @@ func (s *Service) CreateConnection(ctx context.Context, ip netip.Addr, p Princip
 		return ConnectionView{}, invalid("name is required")
 	}
 	now := s.now()
-	c := connection{Connection: store.Connection{ID: newID("conn"), WorkspaceID: ws, Kind: *in.Kind,
+	c := connection{Connection: store.Connection{ID: newID(strings.TrimSuffix(connPrefix, "_")), WorkspaceID: ws, Kind: *in.Kind,
 		DefaultRole: store.RoleMember, CreatedAt: now, UpdatedAt: now}}
 	if err := s.applyConnection(&c, in, true); err != nil {
 		return ConnectionView{}, err
@@ -227,7 +227,7 @@ func (s *Service) UpdateConnection(ctx context.Context, ip netip.Addr, p Princip
 	case err != nil:
 		return ConnectionView{}, err
 	}
-	s.sso.forget(id)
+	s.announce(ctx, ws, []string{id})
 	s.audit(ctx, ip, store.AuditEvent{WorkspaceID: ws, Actor: p.Subject, Action: AuditConnUpdate, Target: id})
 	return s.connectionView(out), nil
 }
@@ -243,21 +243,37 @@ func (s *Service) DeleteConnection(ctx context.Context, ip netip.Addr, p Princip
 	} else if err != nil {
 		return err
 	}
-	s.sso.forget(id)
+	s.announce(ctx, ws, []string{id})
 	s.audit(ctx, ip, store.AuditEvent{WorkspaceID: ws, Actor: p.Subject, Action: AuditConnDelete, Target: id})
 	return nil
 }
 
+// connPrefix starts every connection id; announcements of changed
+// connections are recognised by it.
+const connPrefix = "conn_"
+
 // connectionOf reads connection id of workspace ws ("" = any workspace);
-// another workspace's is not found.
+// another workspace's is not found. Decoded connections are cached for
+// liveTTL; changes are announced, so every replica drops its copy at once.
 func (s *Service) connectionOf(ctx context.Context, ws, id string) (connection, error) {
-	rec, err := s.store.GetConnection(ctx, id)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && ws != "" && rec.WorkspaceID != ws) {
-		return connection{}, ErrNotFound
-	} else if err != nil {
-		return connection{}, err
+	c, ok := s.conns.get(id)
+	if !ok {
+		epoch := s.conns.epoch.Load()
+		rec, err := s.store.GetConnection(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return connection{}, ErrNotFound
+		} else if err != nil {
+			return connection{}, err
+		}
+		if c, err = s.decodeConnection(rec); err != nil {
+			return connection{}, err
+		}
+		s.conns.put(id, id, c, epoch)
 	}
-	return s.decodeConnection(rec)
+	if ws != "" && c.WorkspaceID != ws {
+		return connection{}, ErrNotFound
+	}
+	return c, nil
 }
 
 func (s *Service) decodeConnection(rec store.Connection) (connection, error) {
