@@ -32,6 +32,10 @@ type SAMLProvider struct {
 	// the IdP believes, so its assertions name another audience.
 	SPMetadata func(entityID string) (*saml.EntityDescriptor, error)
 	Audience   string
+	// Metadata, if set, is served at /metadata instead of the IdP's own
+	// (a broken or rolled-over document); status 0 means 200.
+	Metadata       string
+	MetadataStatus int
 
 	mu      sync.Mutex
 	session saml.Session
@@ -53,12 +57,30 @@ func StartSAML(now func() time.Time) *SAMLProvider {
 		ServiceProviderProvider: spLookup{p}, SessionProvider: sessions{p},
 		Clock: dsig.NewFakeClock(nowClock{now: now}),
 	}
-	mux.HandleFunc("GET /metadata", p.IdP.ServeMetadata)
+	mux.HandleFunc("GET /metadata", func(w http.ResponseWriter, r *http.Request) {
+		p.mu.Lock()
+		body, status := p.Metadata, p.MetadataStatus
+		p.mu.Unlock()
+		if body == "" && status == 0 {
+			p.IdP.ServeMetadata(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/samlmetadata+xml")
+		w.WriteHeader(max(status, http.StatusOK))
+		w.Write([]byte(body))
+	})
 	mux.HandleFunc("/sso", p.IdP.ServeSSO)
 	mux.HandleFunc("GET /initiate", func(w http.ResponseWriter, r *http.Request) {
 		p.IdP.ServeIDPInitiated(w, r, r.URL.Query().Get("sp"), "")
 	})
 	return p
+}
+
+// Serve sets what /metadata answers ("" and 0: the IdP's own metadata).
+func (p *SAMLProvider) Serve(body string, status int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.Metadata, p.MetadataStatus = body, status
 }
 
 // Close stops the IdP.

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"encoding/base64"
+	"encoding/xml"
 	"html"
 	"net/http"
 	"net/url"
@@ -241,4 +242,49 @@ func encodeResponse(t *testing.T, doc *etree.Document) string {
 		t.Fatal(err)
 	}
 	return base64.StdEncoding.EncodeToString(b)
+}
+
+// TestSSOSAMLMetadata: metadata fetched by URL is refreshed at least
+// daily; a fetched copy that names another entity, or none at all while
+// the IdP is down, leaves the last good copy in use — also on a replica
+// that starts meanwhile (the store keeps it); several signing
+// certificates are trusted at once, for rollover.
+func TestSSOSAMLMetadata(t *testing.T) {
+	eachBackend(t, func(t *testing.T, db testenv.Database) {
+		e := newSAMLEnv(t, db)
+		signIn := func(r *testenv.Server) {
+			t.Helper()
+			c := browser(t)
+			res, _ := get(t, c, r.URL+"/sso/"+e.cid+"/start")
+			if res.StatusCode != http.StatusFound {
+				t.Fatalf("start at %s: %d", r.URL, res.StatusCode)
+			}
+			resp := e.idpForm(t, c, res.Header.Get("Location"))
+			res, body := e.acs(t, r, resp)
+			e.finish(t, c, r, res, body)
+		}
+		signIn(e.r1) // fetches the metadata and keeps it
+
+		// A day later the IdP serves metadata naming another entity.
+		other := strings.Replace(e.idp.MetadataXML(), `entityID="`+e.idp.URL+`/metadata"`, `entityID="https://evil.example/idp"`, 1)
+		e.idp.Serve(other, 0)
+		e.r1.Clock.Add(25 * time.Hour)
+		signIn(e.r1)
+		// The IdP is down; a replica starting now has only the store's copy.
+		e.idp.Serve("down", http.StatusServiceUnavailable)
+		r3 := testenv.Start(t, db, testenv.Options{Passwords: fastPasswords, Clock: e.r1.Clock})
+		signIn(r3)
+
+		// Rollover: the metadata lists an unrelated certificate first and
+		// the IdP's own second; assertions still verify.
+		md := e.idp.IdP.Metadata()
+		kd := md.IDPSSODescriptors[0].KeyDescriptors
+		spare := ssotest.StartSAML(e.r1.Clock.Now)
+		t.Cleanup(spare.Close)
+		md.IDPSSODescriptors[0].KeyDescriptors = append(spare.IdP.Metadata().IDPSSODescriptors[0].KeyDescriptors[:1], kd...)
+		raw, _ := xml.Marshal(md)
+		e.idp.Serve(string(raw), 0)
+		e.r1.Clock.Add(25 * time.Hour)
+		signIn(e.r1)
+	})
 }
