@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"html"
 	"net/http"
 	"net/url"
 	"strings"
@@ -273,6 +274,47 @@ func TestSSOHomeRealm(t *testing.T) {
 			oauth2.SetAuthURLParam("connection", oc.Str("id"))))
 		if res, body = get(t, c, e.s.URL+res.Header.Get("Location")); res.StatusCode != http.StatusNotFound {
 			t.Fatalf("another workspace's connection: %d, want 404\n%s", res.StatusCode, body)
+		}
+	})
+}
+
+// TestSSOSecondFactor: a person with an authenticator app who signs in
+// through SSO gets the second step too, and the app's tokens then say
+// [sso otp] and aal2, with the connection.
+func TestSSOSecondFactor(t *testing.T) {
+	eachBackend(t, func(t *testing.T, db testenv.Database) {
+		e := newEnv(t, db, testenv.Options{})
+		_, cid := e.idp(t, nil)
+		c := browser(t)
+		if res, _ := e.ssoSignIn(t, c, e.s.URL+"/sso/"+cid+"/start"); res.Request.URL.Path != "/account" {
+			t.Fatalf("first SSO sign-in ended at %v", res.Request.URL)
+		}
+		secret := enrolOnDashboard(t, e, c)
+		e.s.Clock.Add(30 * time.Second) // the next code is a new time step
+
+		conf, _ := e.oauth(t)
+		verifier := oauth2.GenerateVerifier()
+		authURL := conf.AuthCodeURL("st", oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("connection", cid))
+		c2 := browser(t)
+		res, body := e.ssoSignIn(t, c2, authURL)
+		m, ret := mfaTokenRE.FindStringSubmatch(body), returnField.FindStringSubmatch(body)
+		if res.StatusCode != 200 || m == nil || ret == nil {
+			t.Fatalf("after the IdP: %d, want the second step with the request\n%s", res.StatusCode, body)
+		}
+		res, body = post(t, c2, e.s.URL+"/login/mfa", url.Values{"mfa_token": {m[1]}, "code": {code(t, secret, e.s.Clock)},
+			"return": {html.UnescapeString(ret[1])}})
+		back := location(t, res)
+		if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(back.String(), appRedirect) {
+			t.Fatalf("second step: %d %v\n%s", res.StatusCode, back, body)
+		}
+		tok, err := conf.Exchange(context.Background(), back.Query().Get("code"), oauth2.VerifierOption(verifier))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var at jwt.MapClaims
+		jwt.NewParser().ParseUnverified(tok.AccessToken, &at)
+		if amr, _ := at["amr"].([]any); len(amr) != 2 || amr[0] != "sso" || amr[1] != "otp" || at["aal"] != "aal2" || at["sso"] != cid {
+			t.Fatalf("access token claims %v: want amr [sso otp], aal2 and sso %s", at, cid)
 		}
 	})
 }
