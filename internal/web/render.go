@@ -90,6 +90,8 @@ var funcs = template.FuncMap{
 	"iso":          func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	"sessionLabel": sessionLabel,
 	"device":       device,
+	"kindName":     kindName,
+	"sentence":     sentence,
 }
 
 // defaultBrand is how pages look outside any workspace.
