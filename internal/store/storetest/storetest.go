@@ -39,6 +39,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"JWTKey", jwtKeyTests},
 		{"Invitation", invitationTests},
 		{"Factor", factorTests},
+		{"WebAuthn", webauthnTests},
 		{"UserRemoval", removalTests},
 		{"App", appTests},
 		{"AuthorizationCode", authorizationCodeTests},
