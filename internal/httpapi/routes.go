@@ -44,6 +44,8 @@ func (s *Server) routes() []route {
 		{"POST /v1/auth/signup", s.h(s.signup)},
 		{"POST /v1/auth/login", s.h(s.login)},
 		{"POST /v1/auth/mfa/verify", s.h(s.mfaVerify)},
+		{"POST /v1/auth/webauthn/begin", s.h(s.passkeyLoginBegin)},
+		{"POST /v1/auth/webauthn/finish", s.h(s.passkeyLoginFinish)},
 		{"POST /v1/auth/password/forgot", s.h(s.forgotPassword)},
 		{"POST /v1/auth/password/reset", s.h(s.resetPassword)},
 		{"POST /v1/auth/email/verify", s.h(s.verifyEmail)},
@@ -64,6 +66,8 @@ func (s *Server) routes() []route {
 		{"GET /v1/users/me/factors", s.authed(s.listFactors)},
 		{"POST /v1/users/me/factors/totp", s.authed(s.enrolTOTP)},
 		{"POST /v1/users/me/factors/recovery", s.authed(s.newRecoveryCodes)},
+		{"POST /v1/users/me/factors/webauthn/begin", s.authed(s.passkeyBegin)},
+		{"POST /v1/users/me/factors/webauthn/finish", s.authed(s.passkeyFinish)},
 		{"POST /v1/users/me/factors/{id}/verify", s.authed(s.verifyFactor)},
 		{"DELETE /v1/users/me/factors/{id}", s.authed(s.deleteFactor)},
 
