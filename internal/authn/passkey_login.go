@@ -202,3 +202,26 @@ func (s *Service) checkMFAPasskey(ctx context.Context, u store.User, mfaToken st
 	}
 	return amr, err
 }
+
+// MFAPasskeyOptions are the passkey request options of a pending MFA
+// challenge (as MFARequired.WebAuthn had them), for a page that shows the
+// second step again; nil when the person has no passkey or the token is
+// no longer valid. The challenge is a function of the token, so these are
+// the same options.
+func (s *Service) MFAPasskeyOptions(ctx context.Context, mfaToken string) (*PasskeyOptions, error) {
+	c, err := s.openMFA(mfaToken)
+	if err != nil {
+		return nil, nil
+	}
+	u, err := s.store.GetUser(ctx, c.User)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	fs, err := s.store.ListFactors(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	return s.mfaPasskeyOptions(u, fs, mfaToken)
+}

@@ -27,6 +27,9 @@ type page struct {
 	Email    string // to refill the email field
 	Return   string // the authorization request a sign-in continues
 	Token    string // a reset or verification token, carried by a form
+	// Passkey is the JSON of WebAuthn request options for the page's
+	// script (the second step's "use your passkey"), "" for none.
+	Passkey  string
 	Link     string // a follow-up link of a message page
 	LinkText string
 	Signed   *authn.BrowserSession
