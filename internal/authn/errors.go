@@ -30,6 +30,7 @@ const (
 	CodeUnavailable        Code = "unavailable"
 	CodeConflict           Code = "conflict"
 	CodeInvalidCode        Code = "invalid_code"
+	CodeInsufficientAAL    Code = "insufficient_aal"
 )
 
 // Error is a domain error: a code, a sentence safe to show the client,
