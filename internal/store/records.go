@@ -30,9 +30,21 @@ type Workspace struct {
 	DisplayName string
 	LogoURL     string
 	AccentColor string
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// RequireMFA is the second-factor policy: "" (none; stored as
+	// RequireMFANone), RequireMFAAdmins or RequireMFAAll. RequireMFASince
+	// is when it last became stricter (nil with none).
+	RequireMFA      string
+	RequireMFASince *time.Time
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
 }
+
+// Second-factor policies of a workspace.
+const (
+	RequireMFANone   = "none"
+	RequireMFAAdmins = "admins"
+	RequireMFAAll    = "all"
+)
 
 // User is a member of one workspace. ID is the public, globally unique
 // user id (chosen at key-pair registration).

@@ -30,6 +30,11 @@ type securityData struct {
 	Enrol *enrolView
 	// Codes are recovery codes just made, shown once.
 	Codes []string
+	// Policy is set when the workspace requires a second factor the
+	// person has not added; Later is where "Not now" goes in the grace
+	// period ("" after it).
+	Policy *authn.MFAEnrolment
+	Later  string
 }
 
 type enrolView struct {
@@ -75,8 +80,25 @@ func (s *Server) renderSecurity(w http.ResponseWriter, r *http.Request, b authn.
 			}
 		}
 	}
+	if e, err := s.auth.MFAEnrolmentOf(r.Context(), b); err != nil {
+		return err
+	} else if e.Required {
+		d.Policy = &e
+		if !e.Overdue {
+			d.Later = laterLink(r.FormValue("return"))
+		}
+	}
 	p.Data = d
 	return s.dash(w, r, status, "dash_security", b, p)
+}
+
+// laterLink is where "Not now" leads: the authorization request the
+// sign-in was for (ret, as a sign-in form's return), or the account page.
+func laterLink(ret string) string {
+	if ret == "" || len(ret) > maxReturn {
+		return "/account"
+	}
+	return "/oauth2/authorize?" + ret
 }
 
 // securityFail shows err on the security page (with the enrolment being

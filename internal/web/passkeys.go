@@ -103,6 +103,7 @@ func (s *Server) mfaPasskey(r *http.Request, p *page, opts *authn.PasskeyOptions
 	if opts != nil {
 		if b, err := json.Marshal(opts); err == nil {
 			p.Passkey = string(b)
+			p.Lead = "Use your passkey, or enter a code, to finish signing in."
 		}
 	}
 }

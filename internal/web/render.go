@@ -204,6 +204,8 @@ func explain(err error) (int, string) {
 		return http.StatusServiceUnavailable, "Signing in is briefly unavailable. Try again in a few seconds."
 	case authn.CodeInvalidRequest:
 		return http.StatusBadRequest, sentence(e.Detail)
+	case authn.CodeMFAEnrolment:
+		return http.StatusForbidden, "Your workspace requires two-step verification. Add a passkey or an authenticator app on the Security page of your dashboard first."
 	case authn.CodeNotFound:
 		return http.StatusNotFound, "There is nothing here."
 	case authn.CodeForbidden, authn.CodeInsufficientScope:

@@ -1,7 +1,8 @@
 -- Store contract v10: passkeys (WebAuthn credentials). The SQLite backend
 -- has a migration of the same version and name; see it for what each
 -- column means. Version 9 is another branch's (SSO).
--- Rolling upgrade: safe while v8 replicas serve: adds a table only. An
+-- Rolling upgrade: safe while v8 replicas serve: adds a table and two
+-- workspace columns with defaults. An
 -- old replica ignores passkeys (it neither offers nor checks them), so
 -- enrol passkeys once every replica runs a release that has them.
 
@@ -21,5 +22,13 @@ CREATE TABLE webauthn_credentials (
 );
 CREATE INDEX webauthn_credentials_user_idx ON webauthn_credentials (user_id);
 
+-- A workspace's second-factor policy (API.md §13): 'none', 'admins'
+-- (owners and admins) or 'all'; require_mfa_since is when it last became
+-- stricter, the start of the people's grace period to enrol.
+ALTER TABLE workspaces ADD COLUMN require_mfa text NOT NULL DEFAULT 'none';
+ALTER TABLE workspaces ADD COLUMN require_mfa_since timestamptz;
+
 -- +goose Down
+ALTER TABLE workspaces DROP COLUMN require_mfa_since;
+ALTER TABLE workspaces DROP COLUMN require_mfa;
 DROP TABLE webauthn_credentials;

@@ -29,5 +29,13 @@ CREATE TABLE webauthn_credentials (
 ) STRICT;
 CREATE INDEX webauthn_credentials_user_idx ON webauthn_credentials (user_id);
 
+-- A workspace's second-factor policy (API.md §13): 'none', 'admins'
+-- (owners and admins) or 'all'; require_mfa_since is when it last became
+-- stricter, the start of the people's grace period to enrol.
+ALTER TABLE workspaces ADD COLUMN require_mfa TEXT NOT NULL DEFAULT 'none';
+ALTER TABLE workspaces ADD COLUMN require_mfa_since INTEGER;
+
 -- +goose Down
+ALTER TABLE workspaces DROP COLUMN require_mfa_since;
+ALTER TABLE workspaces DROP COLUMN require_mfa;
 DROP TABLE webauthn_credentials;
