@@ -81,6 +81,7 @@ func (s *Server) routes() []route {
 		{"GET /v1/workspaces/{id}/members", s.authed(s.listMembers)},
 		{"PATCH /v1/workspaces/{id}/members/{user}", s.authed(s.updateMember)},
 		{"DELETE /v1/workspaces/{id}/members/{user}", s.authed(s.removeMember)},
+		{"DELETE /v1/workspaces/{id}/members/{user}/factors", s.authed(s.resetMemberFactors)},
 		{"POST /v1/workspaces/{id}/invitations", s.authed(s.invite)},
 		{"GET /v1/workspaces/{id}/invitations", s.authed(s.listInvitations)},
 		{"DELETE /v1/workspaces/{id}/invitations/{iid}", s.authed(s.revokeInvitation)},

@@ -173,6 +173,13 @@ type Store interface {
 	ReplaceRecoveryCodes(ctx context.Context, f Factor, hashes [][]byte) error
 	UseRecoveryCode(ctx context.Context, userID string, hash []byte, now time.Time) (Factor, error)
 	GetFactorByCredential(ctx context.Context, credentialID []byte) (Factor, error)
+	// ListFactorKinds maps each user of workspace workspaceID who has a
+	// confirmed factor to the kinds of those factors (sorted, distinct),
+	// in one read: the members page's "two-step" column. DeleteFactors
+	// removes every factor of the user (with their codes, used steps and
+	// credentials) in one statement and returns how many went.
+	ListFactorKinds(ctx context.Context, workspaceID string) (map[string][]string, error)
+	DeleteFactors(ctx context.Context, userID string) (int, error)
 	UseWebAuthnCredential(ctx context.Context, userID, factorID string, signCount int64, backupState bool, now time.Time) error
 
 	// Invitations. CreateInvitation of a taken id or hash is ErrConflict,

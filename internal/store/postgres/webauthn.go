@@ -82,3 +82,27 @@ func (s *Store) UseWebAuthnCredential(ctx context.Context, userID, factorID stri
 	}
 	return store.ErrConflict
 }
+
+// ListFactorKinds maps the workspace's users with confirmed factors to
+// their kinds.
+func (s *Store) ListFactorKinds(ctx context.Context, workspaceID string) (map[string][]string, error) {
+	rows, err := s.pool.Query(ctx, `SELECT DISTINCT f.user_id, f.kind FROM factors f JOIN users u ON u.id = f.user_id
+		WHERE u.workspace_id = $1 AND f.confirmed_at IS NOT NULL ORDER BY f.user_id, f.kind`, workspaceID)
+	if err != nil {
+		return nil, mapErr("list factor kinds", err)
+	}
+	out := map[string][]string{}
+	var user, kind string
+	_, err = pgx.ForEachRow(rows, []any{&user, &kind}, func() error {
+		out[user] = append(out[user], kind)
+		return nil
+	})
+	return out, mapErr("list factor kinds", err)
+}
+
+// DeleteFactors removes every factor of the user (ON DELETE CASCADE takes
+// their codes, steps and credentials).
+func (s *Store) DeleteFactors(ctx context.Context, userID string) (int, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM factors WHERE user_id = $1`, userID)
+	return int(tag.RowsAffected()), mapErr("delete factors", err)
+}

@@ -25,6 +25,9 @@ var (
 	qUseCredential = writeQuery(`UPDATE webauthn_credentials SET sign_count = ?3, backup_state = ?4
 		WHERE factor_id = ?2 AND user_id = ?1 AND (sign_count < ?3 OR (sign_count = 0 AND ?3 = 0))`)
 	qCredentialExists = writeQuery(`SELECT count(*) FROM webauthn_credentials WHERE factor_id = ? AND user_id = ?`)
+	qFactorKinds      = readQuery(`SELECT DISTINCT f.user_id, f.kind FROM factors f JOIN users u ON u.id = f.user_id
+		WHERE u.workspace_id = ? AND f.confirmed_at IS NOT NULL ORDER BY f.user_id, f.kind`)
+	qDeleteFactors = writeQuery(`DELETE FROM factors WHERE user_id = ?`)
 )
 
 // credentialRow scans the nullable credential columns.
@@ -97,4 +100,35 @@ func (s *Store) UseWebAuthnCredential(ctx context.Context, userID, factorID stri
 		return err
 	})
 	return wrap("use webauthn credential", err)
+}
+
+// ListFactorKinds maps the workspace's users with confirmed factors to
+// their kinds.
+func (s *Store) ListFactorKinds(ctx context.Context, workspaceID string) (map[string][]string, error) {
+	type pair struct{ user, kind string }
+	rows, err := list(ctx, s, qFactorKinds, func(r scanner) (pair, error) {
+		var p pair
+		return p, r.Scan(&p.user, &p.kind)
+	}, workspaceID)
+	if err != nil {
+		return nil, wrap("list factor kinds", err)
+	}
+	out := map[string][]string{}
+	for _, p := range rows {
+		out[p.user] = append(out[p.user], p.kind)
+	}
+	return out, nil
+}
+
+// DeleteFactors removes every factor of the user.
+func (s *Store) DeleteFactors(ctx context.Context, userID string) (int, error) {
+	var n int64
+	err := s.write(ctx, func(t tx) error {
+		res, err := t.exec(qDeleteFactors, userID)
+		if err == nil {
+			n, err = res.RowsAffected()
+		}
+		return err
+	})
+	return int(n), wrap("delete factors", err)
 }

@@ -15,6 +15,7 @@ var webauthnTests = []test{
 	{"UseUnknown", testPasskeyUnknown},
 	{"GoWithTheFactor", testPasskeyDeleted},
 	{"ConcurrentCountOneWinner", testRacePasskeyCount},
+	{"FactorKindsAndReset", testFactorKindsAndReset},
 }
 
 func newPasskey(id, userID, credID string) store.Factor {
@@ -146,4 +147,41 @@ func testRacePasskeyCount(t *testing.T, s store.Store) {
 		return s.UseWebAuthnCredential(t.Context(), "alice", pk.ID, 8, true, t0)
 	})
 	oneWinner(t, "UseWebAuthnCredential", errs, store.ErrConflict)
+}
+
+func testFactorKindsAndReset(t *testing.T, s store.Store) {
+	fixture(t, s)
+	mustUser(t, s, "ws", "bob")
+	mustUser(t, s, "ws", "carol")
+	mustWorkspace(t, s, "other")
+	mustUser(t, s, "other", "dave")
+	ok(t, "CreateFactor", s.CreateFactor(t.Context(), newPasskey("fac-1", "alice", "cred-1")))
+	ok(t, "CreateFactor", s.CreateFactor(t.Context(), newPasskey("fac-2", "alice", "cred-2")))
+	totp := newTOTP("fac-3", "alice")
+	totp.ConfirmedAt = ptr(t0)
+	ok(t, "CreateFactor", s.CreateFactor(t.Context(), totp))
+	ok(t, "ReplaceRecoveryCodes", s.ReplaceRecoveryCodes(t.Context(), newRecovery("fac-4", "alice"), recoveryHashes("a", 3)))
+	ok(t, "CreateFactor pending", s.CreateFactor(t.Context(), newTOTP("fac-5", "bob"))) // pending: not counted
+	ok(t, "CreateFactor", s.CreateFactor(t.Context(), newPasskey("fac-6", "dave", "cred-6")))
+	got, err := s.ListFactorKinds(t.Context(), "ws")
+	ok(t, "ListFactorKinds", err)
+	diff(t, "factor kinds", map[string][]string{"alice": {store.FactorRecovery, store.FactorTOTP, store.FactorWebAuthn}}, got)
+	n, err := s.DeleteFactors(t.Context(), "alice")
+	ok(t, "DeleteFactors", err)
+	if n != 4 {
+		t.Errorf("DeleteFactors removed %d, want 4", n)
+	}
+	_, err = s.GetFactorByCredential(t.Context(), []byte("cred-1"))
+	wantErr(t, "a reset passkey", err, store.ErrNotFound)
+	if _, err := s.UseRecoveryCode(t.Context(), "alice", recoveryHashes("a", 3)[0], t0); err == nil {
+		t.Error("a recovery code of a reset person still works")
+	}
+	n, err = s.DeleteFactors(t.Context(), "carol")
+	ok(t, "DeleteFactors of none", err)
+	if n != 0 {
+		t.Errorf("DeleteFactors of none removed %d", n)
+	}
+	if got, _ := s.ListFactorKinds(t.Context(), "other"); len(got["dave"]) != 1 {
+		t.Errorf("another workspace's factors: %v", got)
+	}
 }
