@@ -87,3 +87,39 @@ func TestRequireMFAPages(t *testing.T) {
 		}
 	})
 }
+
+// TestMembersTwoStep: the members page shows who has two-step
+// verification on, and an owner resets a member's factors through a
+// confirmation.
+func TestMembersTwoStep(t *testing.T) {
+	e := newEnv(t, testenv.NewDatabase(t, "sqlite"), testenv.Options{})
+	r := testenv.Do(t, nil, "POST", e.s.URL+"/v1/auth/signup", map[string]any{"email": "bob@example.com",
+		"password": userPass, "join_code": e.join})
+	at := "Authorization: Bearer " + r.Str("access_token")
+	en := testenv.Do(t, nil, "POST", e.s.URL+"/v1/users/me/factors/totp", nil, at)
+	code, _ := totp.GenerateCode(en.Str("secret"), e.s.Clock.Now())
+	if v := testenv.Do(t, nil, "POST", e.s.URL+"/v1/users/me/factors/"+en.Str("id")+"/verify", map[string]string{"code": code}, at); v.Status != 200 {
+		t.Fatalf("enrol bob: %d %s", v.Status, v.Raw)
+	}
+	c := browser(t)
+	if res, body := post(t, c, e.s.URL+"/login", url.Values{"email": {userEmail}, "password": {userPass}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-in: %d %s", res.StatusCode, body)
+	}
+	_, body := get(t, c, e.s.URL+"/dashboard/members")
+	m := regexp.MustCompile(`href="/dashboard/members/([^/"]+)/factors/reset"`).FindStringSubmatch(body)
+	if m == nil || !strings.Contains(body, `<span class="pill pill-active">on</span>`) || !strings.Contains(body, `<span class="pill">off</span>`) {
+		t.Fatalf("members page:\n%s", body)
+	}
+	res, body := get(t, c, e.s.URL+"/dashboard/members/"+m[1]+"/factors/reset")
+	if res.StatusCode != 200 || !strings.Contains(body, "Reset two-step verification of bob@example.com?") {
+		t.Fatalf("confirmation: %d\n%s", res.StatusCode, body)
+	}
+	if res, body = post(t, c, e.s.URL+"/dashboard/members/"+m[1]+"/factors/reset", url.Values{}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("reset: %d %s", res.StatusCode, body)
+	}
+	if _, body = get(t, c, e.s.URL+"/dashboard/members?reset=1"); strings.Contains(body, "pill-active\">on") ||
+		!strings.Contains(body, "Two-step verification reset.") {
+		t.Errorf("members page after the reset:\n%s", body)
+	}
+	e.wantAudit(t, "factor.reset")
+}

@@ -115,6 +115,8 @@ func New(d Deps) (*Server, error) {
 		{"POST /dashboard/members/{user}", act(s.updateMember)},
 		{"GET /dashboard/members/{user}/remove", s.h(s.removeMemberPage)},
 		{"POST /dashboard/members/{user}/remove", act(s.removeMember)},
+		{"GET /dashboard/members/{user}/factors/reset", s.h(s.resetFactorsPage)},
+		{"POST /dashboard/members/{user}/factors/reset", act(s.resetFactors)},
 		{"POST /dashboard/invitations", act(s.invite)},
 		{"GET /dashboard/invitations/{id}/revoke", s.h(s.revokeInvitationPage)},
 		{"POST /dashboard/invitations/{id}/revoke", act(s.revokeInvitation)},
