@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -53,7 +54,11 @@ func startSigil(t *testing.T, bin string, db map[string]string, smtpURL string) 
 	t.Helper()
 	dir := t.TempDir()
 	addr := testenv.FreeAddr(t)
-	url := "http://" + addr
+	// localhost, not the loopback address: the issuer is the WebAuthn
+	// relying party, and browsers take no IP address as an RP ID (and
+	// treat http://localhost as a secure context).
+	_, port, _ := strings.Cut(addr, ":")
+	url := "http://localhost:" + port
 	cmd := exec.Command(bin, "serve")
 	cmd.Dir = dir // no stray .env
 	cmd.Env = []string{

@@ -7,7 +7,6 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"net/http"
-	"strings"
 	"testing"
 
 	"github.com/sigil-auth/sigil/internal/ssotest"
@@ -17,7 +16,7 @@ import (
 // SSO for the Node tests (tests/sso.test.mjs): a test OpenID provider and
 // an Apple stand-in, each with a sign-in page for a person to click, and
 // a connection to each in the workspace. The IdPs are served as
-// "localhost" while Sigil is "127.0.0.1": another site, so Apple's
+// "127.0.0.1" while Sigil is "localhost": another site, so Apple's
 // form_post reaches Sigil as a cross-site POST, as it does for real.
 
 // ssoPeople are the people at the IdPs.
@@ -32,14 +31,12 @@ func setUpSSO(t *testing.T, sigilURL, ws string) map[string]string {
 	t.Helper()
 	oidc := ssotest.Start("sigil-e2e", "e2e-secret")
 	t.Cleanup(oidc.Close)
-	oidc.URL = strings.Replace(oidc.URL, "127.0.0.1", "localhost", 1)
 	oidc.Users = []ssotest.User{ssoPerson}
 
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	der, _ := x509.MarshalPKCS8PrivateKey(key)
 	apple := ssotest.Start("com.acme.e2e", "")
 	t.Cleanup(apple.Close)
-	apple.URL = strings.Replace(apple.URL, "127.0.0.1", "localhost", 1)
 	apple.Apple, apple.ApplePublic, apple.TeamID, apple.KeyID = true, &key.PublicKey, "TEAME2E001", "KEYE2E0001"
 	apple.Users = []ssotest.User{applePerson}
 

@@ -127,7 +127,7 @@ func (s *Service) principalOf(ctx context.Context, c *token.Claims) (Principal, 
 	}
 	return Principal{
 		Subject: c.Subject, Kind: kind, WorkspaceID: c.Workspace, Scopes: c.Scopes(),
-		SessionID: c.SessionID, AuthMethod: method,
+		SessionID: c.SessionID, AuthMethod: method, AAL: c.AAL,
 	}, nil
 }
 

@@ -181,6 +181,11 @@ func (s *Service) GrantCode(ctx context.Context, ip netip.Addr, az Authorization
 	if b.WorkspaceID != az.App.WorkspaceID {
 		return "", errorf(CodeForbidden, "your account belongs to another workspace than this app; sign in with an account of the app's workspace")
 	}
+	if e, err := s.MFAEnrolmentOf(ctx, b); err != nil {
+		return "", err
+	} else if e.Overdue {
+		return "", ErrMFAEnrolment // past the grace period: enrol first
+	}
 	code := codePrefix + token.NewSecret()
 	now := s.now()
 	c := store.AuthorizationCode{

@@ -189,5 +189,5 @@ func (s *Service) SignOut(ctx context.Context, ip netip.Addr, cookie string) err
 // (Kind user, IsAdmin false) with InstanceAdmin set: see Principal.
 func BrowserPrincipal(b BrowserSession) Principal {
 	return Principal{Subject: b.UserID, Kind: KindUser, WorkspaceID: b.WorkspaceID, Scopes: b.scopes,
-		SessionID: b.ID, AuthMethod: b.Method, InstanceAdmin: b.instance}
+		SessionID: b.ID, AuthMethod: b.Method, AAL: aalOf(b.Method), InstanceAdmin: b.instance}
 }

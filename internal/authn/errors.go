@@ -30,6 +30,8 @@ const (
 	CodeUnavailable        Code = "unavailable"
 	CodeConflict           Code = "conflict"
 	CodeInvalidCode        Code = "invalid_code"
+	CodeInsufficientAAL    Code = "insufficient_aal"
+	CodeMFAEnrolment       Code = "mfa_enrolment_required"
 )
 
 // Error is a domain error: a code, a sentence safe to show the client,

@@ -18,6 +18,9 @@ type Member struct {
 	Role      string    `json:"role"`
 	Scopes    []string  `json:"scopes"`
 	CreatedAt time.Time `json:"created_at"`
+	// Factors are the kinds of the member's active second factors
+	// ("recovery", "totp", "webauthn"), for admins to see who has one.
+	Factors []string `json:"factors"`
 }
 
 func memberOf(u store.User) Member {
@@ -25,7 +28,7 @@ func memberOf(u store.User) Member {
 	if sc == nil {
 		sc = []string{}
 	}
-	return Member{UserID: u.ID, Email: u.Email, Role: u.Role, Scopes: sc, CreatedAt: u.CreatedAt.UTC()}
+	return Member{UserID: u.ID, Email: u.Email, Role: u.Role, Scopes: sc, CreatedAt: u.CreatedAt.UTC(), Factors: []string{}}
 }
 
 // ListMembers lists a workspace's members (its admins and the instance
@@ -40,9 +43,16 @@ func (s *Service) ListMembers(ctx context.Context, p Principal, ws, after string
 	} else if err != nil {
 		return nil, err
 	}
+	kinds, err := s.store.ListFactorKinds(ctx, ws)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]Member, len(users))
 	for i, u := range users {
 		out[i] = memberOf(u)
+		if k, ok := kinds[u.ID]; ok {
+			out[i].Factors = k
+		}
 	}
 	return out, nil
 }

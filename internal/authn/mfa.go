@@ -49,6 +49,7 @@ const (
 	AuditRecoveryCodes  = "factor.recovery_codes"
 	AuditRecoveryUsed   = "factor.recovery_used"
 	AuditMFASuccess     = "login.mfa"
+	AuditPasskeyCloned  = "factor.passkey_counter"
 	mfaTokenAD          = "sigil mfa token"
 	recoveryCodeHashKey = "recovery codes"
 )
@@ -64,14 +65,20 @@ type MFARequired struct {
 	Required bool     `json:"mfa_required"`
 	Token    string   `json:"mfa_token"`
 	Factors  []string `json:"factors"`
+	// WebAuthn, when the person has passkeys, are the request options
+	// for navigator.credentials.get whose assertion completes the login.
+	WebAuthn *PasskeyOptions `json:"webauthn,omitempty"`
 }
 
 func (m *MFARequired) Error() string { return "a second factor is required" }
 
-// MFAVerify is POST /v1/auth/mfa/verify.
+// MFAVerify is POST /v1/auth/mfa/verify: a code, or a passkey's
+// assertion (the PublicKeyCredential from navigator.credentials.get with
+// the options of MFARequired.WebAuthn).
 type MFAVerify struct {
-	MFAToken string `json:"mfa_token"`
-	Code     string `json:"code"`
+	MFAToken string          `json:"mfa_token"`
+	Code     string          `json:"code"`
+	WebAuthn json.RawMessage `json:"webauthn,omitempty"`
 }
 
 // mfaClaims are what an mfa_token carries.
@@ -123,25 +130,33 @@ func (s *Service) mfaChallenge(ctx context.Context, u store.User, method string)
 	if err != nil {
 		return nil, err
 	}
-	return &MFARequired{Required: true, Token: raw, Factors: kinds}, nil
+	opts, err := s.mfaPasskeyOptions(u, factors, raw)
+	if err != nil {
+		return nil, err
+	}
+	return &MFARequired{Required: true, Token: raw, Factors: kinds, WebAuthn: opts}, nil
 }
 
 // activeKinds are the kinds a login may be completed with: none unless a
-// TOTP factor is active (recovery codes back it up, they do not turn a
-// second factor on by themselves).
+// passkey or an active TOTP factor is there (recovery codes back them
+// up, they do not turn a second factor on by themselves).
 func activeKinds(factors []store.Factor) []string {
-	var totp, recovery bool
+	var passkey, totp, recovery bool
 	for _, f := range factors {
+		passkey = passkey || f.Kind == store.FactorWebAuthn
 		totp = totp || (f.Kind == store.FactorTOTP && f.ConfirmedAt != nil)
 		recovery = recovery || (f.Kind == store.FactorRecovery && f.Remaining > 0)
 	}
-	switch {
-	case totp && recovery:
-		return []string{store.FactorTOTP, store.FactorRecovery}
-	case totp:
-		return []string{store.FactorTOTP}
+	var kinds []string
+	for _, k := range []struct {
+		on   bool
+		kind string
+	}{{passkey, store.FactorWebAuthn}, {totp, store.FactorTOTP}, {recovery && (passkey || totp), store.FactorRecovery}} {
+		if k.on {
+			kinds = append(kinds, k.kind)
+		}
 	}
-	return nil
+	return kinds
 }
 
 func (s *Service) sealMFA(c mfaClaims) (string, error) {
@@ -221,7 +236,12 @@ func (s *Service) secondFactor(ctx context.Context, ip netip.Addr, in MFAVerify)
 	} else if err != nil {
 		return store.User{}, "", store.AuthCode{}, err
 	}
-	kind, err := s.checkCode(ctx, ip, u, in.Code)
+	var kind string
+	if len(in.WebAuthn) > 0 {
+		kind, err = s.checkMFAPasskey(ctx, u, in.MFAToken, in.WebAuthn)
+	} else {
+		kind, err = s.checkCode(ctx, ip, u, in.Code)
+	}
 	ev := store.AuditEvent{WorkspaceID: u.WorkspaceID, Actor: u.ID, Action: AuditMFASuccess, Target: u.ID, Method: c.Method + "+" + kind}
 	if err != nil {
 		ev.Action, ev.Method, ev.Details = AuditLoginFailure, c.Method, map[string]string{"reason": errorCode(err), "step": "mfa"}

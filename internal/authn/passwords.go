@@ -128,6 +128,9 @@ func (s *Service) LoginPassword(ctx context.Context, ip netip.Addr, in PasswordL
 	} else if ch != nil {
 		return TokenResponse{}, ch
 	}
+	if err := s.checkEnrolled(ctx, u); err != nil {
+		return TokenResponse{}, err
+	}
 	return s.startSession(ctx, u, MethodPwd)
 }
 

@@ -18,6 +18,10 @@ type Principal struct {
 	Scopes      []string `json:"scopes"`
 	SessionID   string   `json:"session_id,omitempty"`
 	AuthMethod  string   `json:"auth_method"`
+	// AAL is the assurance level of a session's sign-in ("aal1", "aal2";
+	// API.md §13); "" for credentials without a sign-in (API keys, JWT
+	// keys, the admin token), which count as aal1.
+	AAL string `json:"aal,omitempty"`
 	// InstanceAdmin is set only by BrowserPrincipal, for a browser session
 	// of an account the operator made an instance admin: it opens the
 	// instance's own operations (the workspace list, creating a

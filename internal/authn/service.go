@@ -79,6 +79,7 @@ type Service struct {
 	pw       *password.Hasher
 	codeKey  []byte // authenticates issued auth codes
 	csrfKey  []byte // derives browser sessions' CSRF proofs
+	rp       *relyingParty
 	admin    []byte // SHA-256 of the admin token, for constant-time compares
 }
 
@@ -123,6 +124,7 @@ func New(st store.Store, keys *token.Keyring, lim ratelimit.Limiter, bus fanout.
 		pw:       o.Passwords,
 		codeKey:  token.DeriveKey(o.RefreshKey, "auth codes"),
 		csrfKey:  token.DeriveKey(o.RefreshKey, "browser csrf proofs"),
+		rp:       newRelyingParty(o.Issuer, o.RefreshKey),
 	}
 	go s.audits.run()
 	go s.usage.run()

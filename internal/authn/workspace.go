@@ -28,8 +28,12 @@ type WorkspaceView struct {
 	Branding      Branding                    `json:"branding"`
 	Settings      WorkspaceSettings           `json:"settings"`
 	Effective     map[string]EffectiveSeconds `json:"effective_lifetimes"`
-	CreatedAt     time.Time                   `json:"created_at"`
-	UpdatedAt     time.Time                   `json:"updated_at"`
+	// RequireMFA is the second-factor policy ("none", "admins", "all");
+	// RequireMFASince when it last became stricter (the grace's start).
+	RequireMFA      string     `json:"require_mfa"`
+	RequireMFASince *time.Time `json:"require_mfa_since"`
+	CreatedAt       time.Time  `json:"created_at"`
+	UpdatedAt       time.Time  `json:"updated_at"`
 }
 
 // WorkspaceSettings are the lifetimes a workspace sets, as Go duration
@@ -66,6 +70,10 @@ func viewOf(w store.Workspace, joinCode string) WorkspaceView {
 		},
 		Effective: map[string]EffectiveSeconds{},
 		CreatedAt: w.CreatedAt.UTC(), UpdatedAt: w.UpdatedAt.UTC(),
+		RequireMFA: store.RequireMFANone, RequireMFASince: w.RequireMFASince,
+	}
+	if w.RequireMFA != "" {
+		v.RequireMFA = w.RequireMFA
 	}
 	if v.DefaultScopes == nil {
 		v.DefaultScopes = []string{}
@@ -152,6 +160,8 @@ type WorkspacePatch struct {
 	DisplayName *string `json:"display_name"`
 	LogoURL     *string `json:"logo_url"`
 	AccentColor *string `json:"accent_color"`
+	// RequireMFA is the second-factor policy: "none", "admins", "all".
+	RequireMFA *string `json:"require_mfa"`
 }
 
 // UpdateWorkspace applies a patch (workspace owners/admins, instance admin).
@@ -162,6 +172,11 @@ func (s *Service) UpdateWorkspace(ctx context.Context, p Principal, id string, i
 	w, err := s.store.UpdateWorkspace(ctx, id, func(w *store.Workspace) error {
 		if err := in.apply(w); err != nil {
 			return err
+		}
+		if in.RequireMFA != nil {
+			if err := applyRequireMFA(w, strings.TrimSpace(*in.RequireMFA), s.now()); err != nil {
+				return err
+			}
 		}
 		w.UpdatedAt = s.now()
 		return nil

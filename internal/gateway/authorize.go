@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -92,10 +91,10 @@ var errSigil = errors.New("gateway: sigil forward-auth failed")
 // check, not one per request.
 func (a *authorizer) check(ctx context.Context, r *http.Request, ru *rule) (identity, *refusal, error) {
 	authz, apiKey := r.Header.Get("Authorization"), r.Header.Get("X-Api-Key")
-	key := cacheKey(authz, apiKey, ru.scopeParam)
+	key := cacheKey(authz, apiKey, ru.query)
 	start := a.now()
 	if a.ttl <= 0 {
-		return a.ask(ctx, r, authz, apiKey, ru.scopeParam)
+		return a.ask(ctx, r, authz, apiKey, ru.query)
 	}
 	if id, ok := a.lookup(key, start); ok {
 		return id, nil, nil
@@ -111,7 +110,7 @@ func (a *authorizer) check(ctx context.Context, r *http.Request, ru *rule) (iden
 	if !joined {
 		// The call outlives a leader whose client went away, for the
 		// others waiting on it; AuthClient's timeout still bounds it.
-		f.id, f.ref, f.err = a.ask(context.WithoutCancel(ctx), r, authz, apiKey, ru.scopeParam)
+		f.id, f.ref, f.err = a.ask(context.WithoutCancel(ctx), r, authz, apiKey, ru.query)
 		if f.err == nil && f.ref == nil {
 			a.store(key, f.id, start.Add(a.ttl), revoked)
 		}
@@ -129,9 +128,9 @@ func (a *authorizer) check(ctx context.Context, r *http.Request, ru *rule) (iden
 }
 
 // cacheKey hashes the credential so the cache never holds a secret.
-func cacheKey(authz, apiKey, scopes string) [32]byte {
+func cacheKey(authz, apiKey, query string) [32]byte {
 	h := sha256.New()
-	for _, s := range []string{authz, apiKey, scopes} {
+	for _, s := range []string{authz, apiKey, query} {
 		io.WriteString(h, s)
 		h.Write([]byte{0})
 	}
@@ -192,13 +191,13 @@ func (a *authorizer) forget(drop func(identity) bool) {
 	}
 }
 
-// ask calls GET <sigil>/v1/authorize?scope=… with the client's credential
+// ask calls GET <sigil>/v1/authorize?<query> with the client's credential
 // headers and the original method and path (for Sigil's logs; the query
 // may hold secrets and is not sent).
-func (a *authorizer) ask(ctx context.Context, r *http.Request, authz, apiKey, scopes string) (identity, *refusal, error) {
+func (a *authorizer) ask(ctx context.Context, r *http.Request, authz, apiKey, query string) (identity, *refusal, error) {
 	u := a.endpoint
-	if scopes != "" {
-		u += "?scope=" + url.QueryEscape(scopes)
+	if query != "" {
+		u += "?" + query
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {

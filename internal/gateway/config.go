@@ -68,11 +68,14 @@ type Config struct {
 // matching pattern wins, which for plain paths is the longest prefix
 // ("/admin/" covers the subtree, "/admin" only itself). A public route
 // passes without a credential; any other needs a valid credential holding
-// every one of Scopes (none: any valid credential).
+// every one of Scopes (none: any valid credential). RequireAAL "aal2"
+// also needs a credential from a sign-in with a second factor (Sigil's
+// /v1/authorize?aal=2): a password-only session gets 403 insufficient_aal.
 type Route struct {
-	Pattern string   `yaml:"pattern"`
-	Public  bool     `yaml:"public"`
-	Scopes  []string `yaml:"scopes"`
+	Pattern    string   `yaml:"pattern"`
+	Public     bool     `yaml:"public"`
+	Scopes     []string `yaml:"scopes"`
+	RequireAAL string   `yaml:"require_aal"`
 }
 
 // LoadConfig reads and parses the file at path (not validated: flags may
@@ -214,6 +217,12 @@ func validateRoutes(routes []Route) error {
 	for i, r := range routes {
 		if r.Public && len(r.Scopes) > 0 {
 			errs = append(errs, fmt.Errorf("routes[%d] %q: a public route cannot require scopes", i, r.Pattern))
+		}
+		switch {
+		case r.RequireAAL != "" && r.RequireAAL != "aal1" && r.RequireAAL != "aal2":
+			errs = append(errs, fmt.Errorf("routes[%d] %q: require_aal %q: want aal1 or aal2", i, r.Pattern, r.RequireAAL))
+		case r.Public && r.RequireAAL == "aal2":
+			errs = append(errs, fmt.Errorf("routes[%d] %q: a public route cannot require aal2", i, r.Pattern))
 		}
 		for _, s := range r.Scopes {
 			if !validScope(s) {

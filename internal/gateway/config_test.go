@@ -122,6 +122,8 @@ func TestConfigErrors(t *testing.T) {
 		{"conflicting patterns", "upstream: http://u\nroutes: [{pattern: \"POST /items/\"}, {pattern: \"/items/{id}/audit\"}]",
 			[]string{"conflicts with"}},
 		{"missing upstream", "sigil_url: http://s", []string{"upstream is required"}},
+		{"require_aal", "upstream: http://u\nroutes: [{pattern: /a/, require_aal: aal3}, {pattern: /p/, public: true, require_aal: aal2}]",
+			[]string{`routes[0] "/a/": require_aal "aal3": want aal1 or aal2`, `routes[1] "/p/": a public route cannot require aal2`}},
 		{"everything at once", `
 upstream: ftp://u
 sigil_url: "http://s?x=1"

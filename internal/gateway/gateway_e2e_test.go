@@ -1,6 +1,7 @@
 package gateway_test
 
 import (
+	"encoding/json"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -338,4 +339,35 @@ func mustURL(s string) *url.URL {
 		panic(err)
 	}
 	return u
+}
+
+// TestRequireAAL: a require_aal: aal2 route refuses a one-factor session
+// with Sigil's 403 insufficient_aal and passes one that used a passkey
+// after the password.
+func TestRequireAAL(t *testing.T) {
+	e := newEnv(t, func(o *gateway.Options) {
+		o.Routes = append([]gateway.Route{{Pattern: "/secure/", RequireAAL: "aal2"}}, testRoutes...)
+	})
+	p := e.proxy.URL
+	keyPair := e.userToken(t, "alice")
+	reader, _ := e.apiKey(t, "read")
+	const email, pw = "ada@example.com", "correct horse battery staple"
+	r := call(t, "POST", e.sigil.URL+"/v1/auth/signup", map[string]string{"email": email, "password": pw, "join_code": e.join})
+	wantStatus(t, r, 201)
+	pwOnly := r.Str("access_token")
+	a := testenv.NewAuthenticator(t, "http://sigil.test")
+	begin := call(t, "POST", e.sigil.URL+"/v1/users/me/factors/webauthn/begin", nil, "Authorization: Bearer "+pwOnly)
+	wantStatus(t, begin, 200)
+	wantStatus(t, call(t, "POST", e.sigil.URL+"/v1/users/me/factors/webauthn/finish",
+		map[string]any{"credential": a.Create(t, begin.Raw)}, "Authorization: Bearer "+pwOnly), 201)
+	login := call(t, "POST", e.sigil.URL+"/v1/auth/login", map[string]string{"email": email, "password": pw})
+	opts, _ := json.Marshal(login.Body["webauthn"])
+	v := call(t, "POST", e.sigil.URL+"/v1/auth/mfa/verify", map[string]any{"mfa_token": login.Str("mfa_token"), "webauthn": a.Get(t, opts)})
+	wantStatus(t, v, 200)
+
+	for _, h := range []string{"Authorization: Bearer " + pwOnly, "Authorization: Bearer " + keyPair, "X-API-KEY: " + reader} {
+		wantError(t, call(t, "GET", p+"/secure/x", nil, h), 403, "insufficient_aal")
+		wantStatus(t, call(t, "GET", p+"/other", nil, h), 200) // a route without require_aal
+	}
+	wantStatus(t, call(t, "GET", p+"/secure/x", nil, "Authorization: Bearer "+v.Str("access_token")), 200)
 }

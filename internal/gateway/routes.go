@@ -4,15 +4,28 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"path"
 	"strings"
 )
 
-// rule is a Route ready to serve: the scope parameter is built once, and
-// it doubles as part of the auth cache key.
+// rule is a Route ready to serve: the query of its /v1/authorize call is
+// built once, and it doubles as part of the auth cache key.
 type rule struct {
 	Route
-	scopeParam string // Scopes joined by spaces
+	query string // "scope=…&aal=2", escaped; "" for none
+}
+
+// authorizeQuery is the query asking Sigil for r's scopes and assurance.
+func authorizeQuery(r Route) string {
+	q := url.Values{}
+	if len(r.Scopes) > 0 {
+		q.Set("scope", strings.Join(r.Scopes, " "))
+	}
+	if r.RequireAAL == "aal2" {
+		q.Set("aal", "2")
+	}
+	return q.Encode()
 }
 
 // ServeHTTP is never called: the router only uses the ServeMux to find
@@ -30,7 +43,7 @@ func newRouter(routes []Route) (*router, error) {
 	mux := http.NewServeMux()
 	var errs []error
 	for i, r := range routes {
-		if err := handle(mux, r.Pattern, &rule{Route: r, scopeParam: strings.Join(r.Scopes, " ")}); err != nil {
+		if err := handle(mux, r.Pattern, &rule{Route: r, query: authorizeQuery(r)}); err != nil {
 			errs = append(errs, fmt.Errorf("routes[%d] %q: %v", i, r.Pattern, err))
 		}
 	}

@@ -27,6 +27,8 @@ var statusOf = map[authn.Code]int{
 	authn.CodeNotFound:           http.StatusNotFound,
 	authn.CodeForbidden:          http.StatusForbidden,
 	authn.CodeInsufficientScope:  http.StatusForbidden,
+	authn.CodeInsufficientAAL:    http.StatusForbidden,
+	authn.CodeMFAEnrolment:       http.StatusForbidden,
 	authn.CodeRateLimited:        http.StatusTooManyRequests,
 	authn.CodeUnavailable:        http.StatusServiceUnavailable,
 	authn.CodeInvalidCode:        http.StatusUnauthorized,

@@ -76,3 +76,54 @@ func (s *Server) deleteFactor(w http.ResponseWriter, r *http.Request, p authn.Pr
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
+
+// Passkeys: registration (a factor) and passwordless sign-in. A begin
+// answers the options for the browser's WebAuthn call; its challenge
+// carries the ceremony's state, so finish takes the browser's credential
+// alone (with a name, for a registration).
+
+func (s *Server) passkeyBegin(w http.ResponseWriter, r *http.Request, p authn.Principal) error {
+	opts, err := s.auth.BeginPasskey(r.Context(), p)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, opts)
+	return nil
+}
+
+func (s *Server) passkeyFinish(w http.ResponseWriter, r *http.Request, p authn.Principal) error {
+	var in authn.PasskeyFinish
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	f, err := s.auth.FinishPasskey(r.Context(), clientIP(r), p, in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, f)
+	return nil
+}
+
+func (s *Server) passkeyLoginBegin(w http.ResponseWriter, r *http.Request) error {
+	opts, err := s.auth.BeginPasskeyLogin(r.Context(), clientIP(r))
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, opts)
+	return nil
+}
+
+func (s *Server) passkeyLoginFinish(w http.ResponseWriter, r *http.Request) error {
+	var in authn.PasskeyLogin
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	resp, err := s.auth.LoginPasskey(r.Context(), clientIP(r), in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, resp)
+	return nil
+}

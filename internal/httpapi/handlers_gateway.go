@@ -14,7 +14,11 @@ import (
 // X-Sigil-* headers or a §1 error.
 func (s *Server) authorize(w http.ResponseWriter, r *http.Request) error {
 	required := authn.ScopesParam(r.URL.Query()["scope"])
-	p, err := s.auth.Authorize(r.Context(), credential(r), required)
+	aal, err := authn.AALParam(r.URL.Query().Get("aal"))
+	if err != nil {
+		return err
+	}
+	p, err := s.auth.Authorize(r.Context(), credential(r), required, aal)
 	method, uri := originalRequest(r)
 	if err != nil {
 		s.log.DebugContext(r.Context(), "forward-auth refused", slog.String("original_method", method),

@@ -16,6 +16,14 @@ func (s *Server) removeMember(w http.ResponseWriter, r *http.Request, p authn.Pr
 	return nil
 }
 
+func (s *Server) resetMemberFactors(w http.ResponseWriter, r *http.Request, p authn.Principal) error {
+	if err := s.auth.ResetMemberFactors(r.Context(), clientIP(r), p, r.PathValue("id"), r.PathValue("user")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
 func (s *Server) invite(w http.ResponseWriter, r *http.Request, p authn.Principal) error {
 	var in authn.InviteInput
 	if err := decode(r, &in); err != nil {

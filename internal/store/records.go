@@ -30,9 +30,21 @@ type Workspace struct {
 	DisplayName string
 	LogoURL     string
 	AccentColor string
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// RequireMFA is the second-factor policy: "" (none; stored as
+	// RequireMFANone), RequireMFAAdmins or RequireMFAAll. RequireMFASince
+	// is when it last became stricter (nil with none).
+	RequireMFA      string
+	RequireMFASince *time.Time
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
 }
+
+// Second-factor policies of a workspace.
+const (
+	RequireMFANone   = "none"
+	RequireMFAAdmins = "admins"
+	RequireMFAAll    = "all"
+)
 
 // User is a member of one workspace. ID is the public, globally unique
 // user id (chosen at key-pair registration).
@@ -293,6 +305,7 @@ type APIKeySpan struct {
 const (
 	FactorTOTP     = "totp"
 	FactorRecovery = "recovery"
+	FactorWebAuthn = "webauthn"
 )
 
 // Factor is one second factor of a person. A TOTP factor's Secret is
@@ -301,7 +314,7 @@ const (
 type Factor struct {
 	ID          string
 	UserID      string
-	Kind        string // FactorTOTP | FactorRecovery
+	Kind        string // FactorTOTP | FactorRecovery | FactorWebAuthn
 	Name        string
 	Secret      []byte // sealed; nil for recovery
 	CreatedAt   time.Time
@@ -310,6 +323,24 @@ type Factor struct {
 	// Remaining is, for a recovery factor, how many of its codes are
 	// unused (read-only; set by ListFactors and GetFactor).
 	Remaining int
+	// WebAuthn is a passkey factor's credential (nil for other kinds);
+	// CreateFactor stores it with the factor.
+	WebAuthn *WebAuthnCredential
+}
+
+// WebAuthnCredential is the public part of a passkey, as registered.
+// SignCount and BackupState change with use (UseWebAuthnCredential); the
+// rest never does.
+type WebAuthnCredential struct {
+	CredentialID   []byte // the authenticator's id, unique in the instance
+	PublicKey      []byte // COSE_Key
+	RPID           string // the relying party it was made for
+	AAGUID         []byte
+	SignCount      int64 // 0..2^32-1
+	BackupEligible bool
+	BackupState    bool
+	Transports     []string
+	Attachment     string // "platform" | "cross-platform" | ""
 }
 
 // Kinds of SSO connection (API.md §12).

@@ -152,6 +152,19 @@ type Store interface {
 	// that hash and touches its factor, in one statement's transaction,
 	// and returns the factor; a used or unknown code is ErrNotFound, so of
 	// concurrent uses exactly one succeeds.
+	//
+	// A passkey is a factor of kind FactorWebAuthn whose WebAuthn field
+	// CreateFactor stores with it in one transaction; a credential id
+	// already registered (to anyone) is ErrConflict. ListFactors and
+	// GetFactor return it with its credential. GetFactorByCredential
+	// finds a passkey factor by credential id, in any user (a
+	// passwordless sign-in's lookup). UseWebAuthnCredential records a use
+	// of passkey factorID of userID: it stores signCount and backupState
+	// and sets LastUsedAt to now, in one conditional statement, only if
+	// signCount is above the stored count or both are 0 (authenticators
+	// that keep no counter); otherwise it is ErrConflict (a cloned or
+	// replayed authenticator) and changes nothing. Of concurrent uses with
+	// one non-zero count exactly one succeeds. Unknown → ErrNotFound.
 	CreateFactor(ctx context.Context, f Factor) error
 	ListFactors(ctx context.Context, userID string) ([]Factor, error)
 	GetFactor(ctx context.Context, userID, id string) (Factor, error)
@@ -159,6 +172,15 @@ type Store interface {
 	UseTOTPStep(ctx context.Context, userID, factorID string, step int64, expiresAt, now time.Time) error
 	ReplaceRecoveryCodes(ctx context.Context, f Factor, hashes [][]byte) error
 	UseRecoveryCode(ctx context.Context, userID string, hash []byte, now time.Time) (Factor, error)
+	GetFactorByCredential(ctx context.Context, credentialID []byte) (Factor, error)
+	// ListFactorKinds maps each user of workspace workspaceID who has a
+	// confirmed factor to the kinds of those factors (sorted, distinct),
+	// in one read: the members page's "two-step" column. DeleteFactors
+	// removes every factor of the user (with their codes, used steps and
+	// credentials) in one statement and returns how many went.
+	ListFactorKinds(ctx context.Context, workspaceID string) (map[string][]string, error)
+	DeleteFactors(ctx context.Context, userID string) (int, error)
+	UseWebAuthnCredential(ctx context.Context, userID, factorID string, signCount int64, backupState bool, now time.Time) error
 
 	// SSO connections (API.md §12). CreateConnection of a taken id, or
 	// naming a domain another connection routes, is ErrConflict; of an

@@ -95,6 +95,18 @@ func (s *Server) pending(r *http.Request) (*authn.Authorization, error) {
 // continues an authorization request, else to the account page.
 func (s *Server) finish(w http.ResponseWriter, r *http.Request, az *authn.Authorization, b authn.BrowserSession) error {
 	s.startCookie(w, r, b)
+	// A person their workspace requires a second factor of, without one,
+	// is sent to add one first (API.md §13, require_mfa).
+	if e, err := s.auth.MFAEnrolmentOf(r.Context(), b); err != nil {
+		return err
+	} else if e.Required {
+		to := "/dashboard/security?required=1"
+		if az != nil {
+			to += "&return=" + url.QueryEscape(r.FormValue("return"))
+		}
+		redirect(w, r, to)
+		return nil
+	}
 	if az == nil {
 		redirect(w, r, "/account")
 		return nil

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sigil-auth/sigil/internal/authn"
@@ -19,6 +20,16 @@ func (s *Server) signedIn(w http.ResponseWriter, r *http.Request) (authn.Browser
 	if b == nil {
 		redirect(w, r, "/login")
 		return authn.BrowserSession{}, false
+	}
+	// Past the grace period to add a second factor the workspace
+	// requires, the security page is the only one open.
+	if !strings.HasPrefix(r.URL.Path, "/dashboard/security") {
+		if e, err := s.auth.MFAEnrolmentOf(r.Context(), *b); err != nil {
+			s.log.ErrorContext(r.Context(), "cannot read the second-factor policy", "err", err)
+		} else if e.Overdue {
+			redirect(w, r, "/dashboard/security?required=1")
+			return authn.BrowserSession{}, false
+		}
 	}
 	return *b, true
 }

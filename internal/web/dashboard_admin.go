@@ -109,6 +109,8 @@ func (s *Server) members(w http.ResponseWriter, r *http.Request) error {
 		p.Notice = "Member removed. They are signed out everywhere, and their API keys and JWT keys no longer work."
 	case q.Get("revoked") != "":
 		p.Notice = "Invitation revoked. Its link no longer works."
+	case q.Get("reset") != "":
+		p.Notice = "Two-step verification reset. They sign in with their password alone until they add a passkey or an app again; we mailed them."
 	}
 	return s.renderMembers(w, r, b, http.StatusOK, p, membersData{})
 }

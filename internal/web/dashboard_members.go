@@ -122,3 +122,36 @@ func (s *Server) revokeInvitation(w http.ResponseWriter, r *http.Request) error 
 	redirect(w, r, "/dashboard/members?revoked=1")
 	return nil
 }
+
+// resetFactorsPage is GET /dashboard/members/{user}/factors/reset: the
+// confirmation of removing a member's second factors.
+func (s *Server) resetFactorsPage(w http.ResponseWriter, r *http.Request) error {
+	b, ok := s.signedIn(w, r)
+	if !ok {
+		return nil
+	}
+	m, err := s.memberOf(r, b, r.PathValue("user"))
+	if err != nil {
+		return err
+	}
+	p := membersPage()
+	p.Title = "Reset two-step verification of " + memberName(m) + "?"
+	p.Lead = "Their passkeys, authenticator app and recovery codes are removed: they sign in with their password alone until they add one again. We mail them. Do this when they lost their device."
+	p.Data = confirmData{Detail: "Second factors: " + strings.Join(m.Factors, ", ") + ". User id:",
+		Value: m.UserID, Action: "/dashboard/members/" + m.UserID + "/factors/reset", Button: "Reset two-step verification",
+		Cancel: "/dashboard/members"}
+	return s.dash(w, r, http.StatusOK, "dash_confirm", b, p)
+}
+
+// resetFactors is POST /dashboard/members/{user}/factors/reset.
+func (s *Server) resetFactors(w http.ResponseWriter, r *http.Request) error {
+	b, ok := s.signedIn(w, r)
+	if !ok {
+		return nil
+	}
+	if err := s.auth.ResetMemberFactors(r.Context(), s.clientIP(r), authn.BrowserPrincipal(b), b.WorkspaceID, r.PathValue("user")); err != nil {
+		return s.membersFail(w, r, b, membersData{}, err)
+	}
+	redirect(w, r, "/dashboard/members?reset=1")
+	return nil
+}

@@ -14,13 +14,15 @@ import (
 // made.
 
 func securityPage() page {
-	return page{Title: "Security", Lead: "Two-step verification: a code from an authenticator app after your password keeps your account safe if the password leaks.", Nav: "security"}
+	return page{Title: "Security", Lead: "Two-step verification: a passkey or a code from an authenticator app after your password keeps your account safe if the password leaks.", Nav: "security"}
 }
 
 // securityData is the security page's content.
 type securityData struct {
-	Factors  []authn.FactorInfo
-	TOTP     bool // an authenticator app is active
+	Factors []authn.FactorInfo
+	TOTP    bool // an authenticator app is active
+	// Passkeys are the person's passkeys, oldest first.
+	Passkeys []authn.FactorInfo
 	Recovery *authn.FactorInfo
 	// RecoveryLeft counts Recovery's unused codes.
 	RecoveryLeft int
@@ -28,6 +30,11 @@ type securityData struct {
 	Enrol *enrolView
 	// Codes are recovery codes just made, shown once.
 	Codes []string
+	// Policy is set when the workspace requires a second factor the
+	// person has not added; Later is where "Not now" goes in the grace
+	// period ("" after it).
+	Policy *authn.MFAEnrolment
+	Later  string
 }
 
 type enrolView struct {
@@ -46,6 +53,8 @@ func (s *Server) security(w http.ResponseWriter, r *http.Request) error {
 	switch {
 	case r.URL.Query().Get("enabled") != "":
 		p.Notice = "Two-step verification is on. Your next sign-in asks for a code from your app."
+	case r.URL.Query().Get("passkey") != "":
+		p.Notice = "Passkey added. Sign in with it, or use it after your password."
 	case r.URL.Query().Get("removed") != "":
 		p.Notice = "Removed."
 	}
@@ -62,6 +71,8 @@ func (s *Server) renderSecurity(w http.ResponseWriter, r *http.Request, b authn.
 		case f.Kind == "totp" && f.Status == "active":
 			d.TOTP = true
 			d.Factors = append(d.Factors, f)
+		case f.Kind == "webauthn":
+			d.Passkeys = append(d.Passkeys, f)
 		case f.Kind == "recovery":
 			d.Recovery = &fs[i]
 			if f.Remaining != nil {
@@ -69,8 +80,25 @@ func (s *Server) renderSecurity(w http.ResponseWriter, r *http.Request, b authn.
 			}
 		}
 	}
+	if e, err := s.auth.MFAEnrolmentOf(r.Context(), b); err != nil {
+		return err
+	} else if e.Required {
+		d.Policy = &e
+		if !e.Overdue {
+			d.Later = laterLink(r.FormValue("return"))
+		}
+	}
 	p.Data = d
 	return s.dash(w, r, status, "dash_security", b, p)
+}
+
+// laterLink is where "Not now" leads: the authorization request the
+// sign-in was for (ret, as a sign-in form's return), or the account page.
+func laterLink(ret string) string {
+	if ret == "" || len(ret) > maxReturn {
+		return "/account"
+	}
+	return "/oauth2/authorize?" + ret
 }
 
 // securityFail shows err on the security page (with the enrolment being
@@ -168,8 +196,11 @@ func (s *Server) removeFactorPage(w http.ResponseWriter, r *http.Request) error 
 	p := securityPage()
 	p.Title = "Remove " + fs[i].Name + "?"
 	p.Lead = "Signing in will no longer ask for its codes."
-	if fs[i].Kind == "recovery" {
+	switch fs[i].Kind {
+	case "recovery":
 		p.Lead = "The unused codes stop working."
+	case "webauthn":
+		p.Lead = "Signing in will no longer accept this passkey. Remove it from the device too, in its password or passkey settings."
 	}
 	p.Data = confirmData{Detail: fs[i].Name + ", added " + fs[i].CreatedAt.UTC().Format("2006-01-02") + ".",
 		Action: "/dashboard/security/" + fs[i].ID + "/remove", Button: "Remove", Cancel: "/dashboard/security"}

@@ -50,16 +50,28 @@ func (d settingsData) Value(field string) string {
 		return deref(st.SessionMaxAge)
 	case "refresh_grace":
 		return deref(st.RefreshGrace)
+	case "require_mfa":
+		return d.W.RequireMFA
 	}
 	return ""
 }
 
 // settingsFields are the form's fields, in the patch's names.
 var settingsFields = []string{"name", "display_name", "logo_url", "accent_color", "default_scopes",
-	"access_token_ttl", "refresh_token_ttl", "session_max_age", "refresh_grace"}
+	"access_token_ttl", "refresh_token_ttl", "session_max_age", "refresh_grace", "require_mfa"}
+
+// mfaPolicies are the require_mfa choices as the settings page offers them.
+var mfaPolicies = []struct{ Value, Label string }{
+	{"none", "Optional: each person decides"},
+	{"admins", "Required for owners and admins"},
+	{"all", "Required for everyone"},
+}
+
+// Policies lists the choices for the template.
+func (settingsData) Policies() []struct{ Value, Label string } { return mfaPolicies }
 
 func settingsPage() page {
-	return page{Title: "Settings", Lead: "This workspace's name, sign-in page look, default scopes and token lifetimes.", Nav: "settings"}
+	return page{Title: "Settings", Lead: "This workspace's name, sign-in page look, two-step verification, default scopes and token lifetimes.", Nav: "settings"}
 }
 
 // settings is GET /dashboard/settings.
@@ -96,6 +108,9 @@ func (s *Server) saveSettings(w http.ResponseWriter, r *http.Request) error {
 		LogoURL: ptr(form["logo_url"]), AccentColor: ptr(form["accent_color"]), DefaultScopes: &scopes,
 		AccessTokenTTL: ptr(form["access_token_ttl"]), RefreshTokenTTL: ptr(form["refresh_token_ttl"]),
 		SessionMaxAge: ptr(form["session_max_age"]), RefreshGrace: ptr(form["refresh_grace"])}
+	if form["require_mfa"] != "" { // a form of an older page may lack it
+		in.RequireMFA = ptr(form["require_mfa"])
+	}
 	p := authn.BrowserPrincipal(b)
 	_, err := s.auth.UpdateWorkspace(r.Context(), p, b.WorkspaceID, in)
 	if err != nil {

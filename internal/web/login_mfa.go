@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 
@@ -25,6 +26,9 @@ func (s *Server) loginMFA(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	in := authn.MFAVerify{MFAToken: r.PostFormValue("mfa_token"), Code: r.PostFormValue("code")}
+	if a := r.PostFormValue("webauthn"); a != "" {
+		in.WebAuthn = json.RawMessage(a) // "use your passkey" (assets/passkey.js)
+	}
 	b, err := s.auth.SignInMFA(r.Context(), s.clientIP(r), in)
 	if errors.Is(err, authn.ErrInvalidToken) {
 		// Too late, or already used: the password step again.
@@ -35,6 +39,12 @@ func (s *Server) loginMFA(w http.ResponseWriter, r *http.Request) error {
 	} else if err != nil {
 		p := s.withRequest(mfaPage(), r, az)
 		p.Token = in.MFAToken
+		s.mfaPasskey(r, &p, nil)
+		if in.WebAuthn != nil && errors.Is(err, authn.ErrInvalidCode) {
+			p.Error = passkeyFailed
+			s.render(w, r, http.StatusUnauthorized, "login_mfa", p)
+			return nil
+		}
 		return s.formError(w, r, "login_mfa", p, err)
 	}
 	return s.finish(w, r, az, b)

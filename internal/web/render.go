@@ -27,6 +27,9 @@ type page struct {
 	Email    string // to refill the email field
 	Return   string // the authorization request a sign-in continues
 	Token    string // a reset or verification token, carried by a form
+	// Passkey is the JSON of WebAuthn request options for the page's
+	// script (the second step's "use your passkey"), "" for none.
+	Passkey  string
 	Link     string // a follow-up link of a message page
 	LinkText string
 	Signed   *authn.BrowserSession
@@ -209,6 +212,8 @@ func explain(err error) (int, string) {
 		return http.StatusServiceUnavailable, "Signing in is briefly unavailable. Try again in a few seconds."
 	case authn.CodeInvalidRequest:
 		return http.StatusBadRequest, sentence(e.Detail)
+	case authn.CodeMFAEnrolment:
+		return http.StatusForbidden, "Your workspace requires two-step verification. Add a passkey or an authenticator app on the Security page of your dashboard first."
 	case authn.CodeNotFound:
 		return http.StatusNotFound, "There is nothing here."
 	case authn.CodeForbidden, authn.CodeInsufficientScope:

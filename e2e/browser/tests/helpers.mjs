@@ -14,7 +14,7 @@ function need(name) {
   return v;
 }
 
-export const SIGIL = need('SIGIL_URL'); // http://127.0.0.1:<port>, also the issuer
+export const SIGIL = need('SIGIL_URL'); // http://localhost:<port>, also the issuer (the WebAuthn RP)
 export const SPA = need('SPA_URL'); // the harness: SPA, /config.json, /mail, /api/hello
 export const JOIN_CODE = need('JOIN_CODE');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';

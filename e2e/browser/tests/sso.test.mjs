@@ -39,7 +39,7 @@ test('an app signs a person in through an OpenID connection', async () => {
   await shoot(page, 'login-sso-buttons');
   await checkA11y(page, 'login-sso-buttons');
   await choice.click();
-  await page.waitForURL((u) => u.hostname === 'localhost'); // the IdP's own sign-in page
+  await page.waitForURL((u) => u.hostname === '127.0.0.1'); // the IdP's own sign-in page
   await button(page, `Sign in as ${OIDC_EMAIL}`).click();
   await page.locator('#who', { hasText: OIDC_EMAIL })
     .or(page.locator('#status', { hasText: /failed|error/i })).waitFor();
@@ -60,7 +60,7 @@ test('an app signs a person in through an OpenID connection', async () => {
 test('Sign in with Apple posts back cross-site and finishes in the same browser', async () => {
   const { page, problems } = await openPage(browser);
   await page.goto(`${SIGIL}/sso/${APPLE_ID}/start`);
-  await page.waitForURL((u) => u.hostname === 'localhost');
+  await page.waitForURL((u) => u.hostname === '127.0.0.1');
   const posted = page.waitForRequest((r) => r.method() === 'POST' && r.url() === `${SIGIL}/sso/${APPLE_ID}/callback`);
   await button(page, `Sign in as ${APPLE_EMAIL}`).click();
   const post = await posted;
@@ -85,7 +85,7 @@ test('the single sign-on page finds the connection by email domain', async () =>
   await checkA11y(page, 'login-sso-unknown');
   await field(page, 'Work email').fill(OIDC_EMAIL);
   await button(page, 'Continue').click();
-  await page.waitForURL((u) => u.hostname === 'localhost');
+  await page.waitForURL((u) => u.hostname === '127.0.0.1');
   await button(page, `Sign in as ${OIDC_EMAIL}`).click();
   await page.waitForURL(`${SIGIL}/account`);
   assert.match(await bodyText(page), new RegExp(OIDC_EMAIL.replace('.', '\\.')));

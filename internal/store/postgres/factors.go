@@ -9,14 +9,21 @@ import (
 	"github.com/sigil-auth/sigil/internal/store"
 )
 
-// factorCols selects a factor; the last column counts a recovery
-// factor's unused codes.
-const factorCols = `f.id, f.user_id, f.kind, f.name, f.secret, f.created_at, f.confirmed_at, f.last_used_at,
-	(SELECT count(*) FROM recovery_codes c WHERE c.factor_id = f.id)`
+// factorCols selects a factor; the next column counts a recovery
+// factor's unused codes, and a passkey's credential follows (NULLs for
+// other kinds), from factorFrom.
+const (
+	factorCols = `f.id, f.user_id, f.kind, f.name, f.secret, f.created_at, f.confirmed_at, f.last_used_at,
+	(SELECT count(*) FROM recovery_codes c WHERE c.factor_id = f.id), ` + credentialCols
+	factorFrom = ` FROM factors f LEFT JOIN webauthn_credentials w ON w.factor_id = f.id `
+)
 
 func scanFactor(row pgx.Row) (store.Factor, error) {
 	var f store.Factor
-	err := row.Scan(&f.ID, &f.UserID, &f.Kind, &f.Name, &f.Secret, &f.CreatedAt, &f.ConfirmedAt, &f.LastUsedAt, &f.Remaining)
+	var c credentialRow
+	err := row.Scan(append([]any{&f.ID, &f.UserID, &f.Kind, &f.Name, &f.Secret, &f.CreatedAt, &f.ConfirmedAt,
+		&f.LastUsedAt, &f.Remaining}, c.dest()...)...)
+	f.WebAuthn = c.credential()
 	return f, err
 }
 
@@ -33,13 +40,23 @@ func factorArgs(f store.Factor) []any {
 // CreateFactor stores f; a taken id is ErrConflict, an unknown user
 // ErrNotFound.
 func (s *Store) CreateFactor(ctx context.Context, f store.Factor) error {
-	_, err := s.pool.Exec(ctx, insertFactor, factorArgs(f)...)
+	if f.WebAuthn == nil {
+		_, err := s.pool.Exec(ctx, insertFactor, factorArgs(f)...)
+		return mapErr("create factor", err)
+	}
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, insertFactor, factorArgs(f)...); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, insertCredential, credentialArgs(f)...)
+		return err
+	})
 	return mapErr("create factor", err)
 }
 
 // ListFactors returns the user's factors, oldest first.
 func (s *Store) ListFactors(ctx context.Context, userID string) ([]store.Factor, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+factorCols+` FROM factors f WHERE f.user_id = $1
+	rows, err := s.pool.Query(ctx, `SELECT `+factorCols+factorFrom+`WHERE f.user_id = $1
 		ORDER BY f.created_at, f.id`, userID)
 	if err != nil {
 		return nil, mapErr("list factors", err)
@@ -50,7 +67,7 @@ func (s *Store) ListFactors(ctx context.Context, userID string) ([]store.Factor,
 
 // GetFactor returns factor id of the user.
 func (s *Store) GetFactor(ctx context.Context, userID, id string) (store.Factor, error) {
-	f, err := scanFactor(s.pool.QueryRow(ctx, `SELECT `+factorCols+` FROM factors f
+	f, err := scanFactor(s.pool.QueryRow(ctx, `SELECT `+factorCols+factorFrom+`
 		WHERE f.user_id = $1 AND f.id = $2`, userID, id))
 	return f, mapErr("get factor", err)
 }

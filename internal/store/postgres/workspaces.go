@@ -13,11 +13,11 @@ import (
 // not write, so that the update can take a prefix of workspaceArgs.
 const workspaceCols = `id, name, join_code_hash, default_scopes, access_ttl,
 	refresh_ttl, session_max_age, refresh_grace, jwt_max_lifetime, display_name, logo_url,
-	accent_color, updated_at, created_at`
+	accent_color, require_mfa, require_mfa_since, updated_at, created_at`
 
 // insertWorkspace stores a workspace from workspaceArgs.
 const insertWorkspace = `INSERT INTO workspaces (` + workspaceCols + `)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`
 
 // CreateWorkspace stores w; a taken id or join code hash is ErrConflict.
 func (s *Store) CreateWorkspace(ctx context.Context, w store.Workspace) error {
@@ -62,7 +62,7 @@ func (s *Store) UpdateWorkspace(ctx context.Context, id string, fn func(*store.W
 			name = $2, join_code_hash = $3, default_scopes = $4, access_ttl = $5,
 			refresh_ttl = $6, session_max_age = $7, refresh_grace = $8,
 			jwt_max_lifetime = $9, display_name = $10, logo_url = $11, accent_color = $12,
-			updated_at = $13
+			require_mfa = $13, require_mfa_since = $14, updated_at = $15
 			WHERE id = $1 RETURNING `+workspaceCols, args[:len(args)-1]...))
 		return mapErr("update workspace", err)
 	})
@@ -72,7 +72,7 @@ func (s *Store) UpdateWorkspace(ctx context.Context, id string, fn func(*store.W
 	return out, nil
 }
 
-// workspaceArgs lists w's fields in workspaceCols order ($1…$14).
+// workspaceArgs lists w's fields in workspaceCols order ($1…$16).
 func workspaceArgs(w store.Workspace) []any {
 	var grace *int64
 	if w.RefreshGrace != nil {
@@ -81,7 +81,16 @@ func workspaceArgs(w store.Workspace) []any {
 	}
 	return []any{w.ID, w.Name, w.JoinCodeHash, w.DefaultScopes,
 		int64(w.AccessTTL), int64(w.RefreshTTL), int64(w.SessionMaxAge), grace,
-		int64(w.JWTMaxLifetime), w.DisplayName, w.LogoURL, w.AccentColor, w.UpdatedAt, w.CreatedAt}
+		int64(w.JWTMaxLifetime), w.DisplayName, w.LogoURL, w.AccentColor, requireMFA(w), w.RequireMFASince,
+		w.UpdatedAt, w.CreatedAt}
+}
+
+// requireMFA is w's policy as stored: "" is none.
+func requireMFA(w store.Workspace) string {
+	if w.RequireMFA == "" {
+		return store.RequireMFANone
+	}
+	return w.RequireMFA
 }
 
 func scanWorkspace(row pgx.Row) (store.Workspace, error) {
@@ -92,9 +101,12 @@ func scanWorkspace(row pgx.Row) (store.Workspace, error) {
 	)
 	err := row.Scan(&w.ID, &w.Name, &w.JoinCodeHash, &w.DefaultScopes, &access,
 		&refresh, &maxAge, &grace, &jwtMax, &w.DisplayName, &w.LogoURL, &w.AccentColor,
-		&w.UpdatedAt, &w.CreatedAt)
+		&w.RequireMFA, &w.RequireMFASince, &w.UpdatedAt, &w.CreatedAt)
 	if err != nil {
 		return store.Workspace{}, err
+	}
+	if w.RequireMFA == store.RequireMFANone {
+		w.RequireMFA = ""
 	}
 	w.AccessTTL = time.Duration(access)
 	w.RefreshTTL = time.Duration(refresh)

@@ -8,16 +8,20 @@ import (
 	"github.com/sigil-auth/sigil/internal/store"
 )
 
-// factorCols are the columns scanFactor reads, in its order; the last is
-// the count of a recovery factor's unused codes.
-const factorCols = `f.id, f.user_id, f.kind, f.name, f.secret, f.created_at, f.confirmed_at, f.last_used_at,
-	(SELECT count(*) FROM recovery_codes c WHERE c.factor_id = f.id)`
+// factorCols are the columns scanFactor reads, in its order: the
+// factor, the count of a recovery factor's unused codes, and a passkey's
+// credential (NULLs for other kinds), from factorFrom.
+const (
+	factorCols = `f.id, f.user_id, f.kind, f.name, f.secret, f.created_at, f.confirmed_at, f.last_used_at,
+	(SELECT count(*) FROM recovery_codes c WHERE c.factor_id = f.id), ` + credentialCols
+	factorFrom = ` FROM factors f LEFT JOIN webauthn_credentials w ON w.factor_id = f.id `
+)
 
 var (
 	qCreateFactor = writeQuery(`INSERT INTO factors (id, user_id, kind, name, secret, created_at, confirmed_at, last_used_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
-	qListFactors     = readQuery(`SELECT ` + factorCols + ` FROM factors f WHERE f.user_id = ? ORDER BY f.created_at, f.id`)
-	qGetFactor       = readQuery(`SELECT ` + factorCols + ` FROM factors f WHERE f.user_id = ? AND f.id = ?`)
+	qListFactors     = readQuery(`SELECT ` + factorCols + factorFrom + `WHERE f.user_id = ? ORDER BY f.created_at, f.id`)
+	qGetFactor       = readQuery(`SELECT ` + factorCols + factorFrom + `WHERE f.user_id = ? AND f.id = ?`)
 	qDeleteFactor    = writeQuery(`DELETE FROM factors WHERE user_id = ? AND id = ?`)
 	qDeleteRecovery  = writeQuery(`DELETE FROM factors WHERE user_id = ? AND kind = '` + store.FactorRecovery + `'`)
 	qAddRecoveryCode = writeQuery(`INSERT INTO recovery_codes (hash, factor_id, user_id) VALUES (?, ?, ?)`)
@@ -34,8 +38,10 @@ var (
 func scanFactor(row scanner) (store.Factor, error) {
 	var f store.Factor
 	var confirmed, used sql.NullInt64
-	err := row.Scan(&f.ID, &f.UserID, &f.Kind, &f.Name, &f.Secret, (*instant)(&f.CreatedAt), &confirmed, &used, &f.Remaining)
-	f.ConfirmedAt, f.LastUsedAt = fromNullMicros(confirmed), fromNullMicros(used)
+	var c credentialRow
+	err := row.Scan(append([]any{&f.ID, &f.UserID, &f.Kind, &f.Name, &f.Secret, (*instant)(&f.CreatedAt),
+		&confirmed, &used, &f.Remaining}, c.dest()...)...)
+	f.ConfirmedAt, f.LastUsedAt, f.WebAuthn = fromNullMicros(confirmed), fromNullMicros(used), c.credential()
 	return f, err
 }
 
@@ -47,7 +53,14 @@ func factorArgs(f store.Factor) []any {
 // CreateFactor stores f; a taken id is ErrConflict, an unknown user
 // ErrNotFound.
 func (s *Store) CreateFactor(ctx context.Context, f store.Factor) error {
-	return wrap("create factor", s.writeExec(ctx, qCreateFactor, factorArgs(f)...))
+	err := s.write(ctx, func(t tx) error {
+		if _, err := t.exec(qCreateFactor, factorArgs(f)...); err != nil || f.WebAuthn == nil {
+			return err
+		}
+		_, err := t.exec(qCreateCredential, credentialArgs(f)...)
+		return err
+	})
+	return wrap("create factor", err)
 }
 
 // ListFactors returns the user's factors, oldest first.

@@ -10,11 +10,11 @@ import (
 
 const workspaceCols = `id, name, join_code_hash, default_scopes, access_ttl,
 	refresh_ttl, session_max_age, refresh_grace, created_at, updated_at, jwt_max_lifetime,
-	display_name, logo_url, accent_color`
+	display_name, logo_url, accent_color, require_mfa, require_mfa_since`
 
 var (
 	qCreateWorkspace = writeQuery(`INSERT INTO workspaces (` + workspaceCols + `)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	qGetWorkspace       = readQuery(`SELECT ` + workspaceCols + ` FROM workspaces WHERE id = ?`)
 	qGetWorkspaceByCode = readQuery(`SELECT ` + workspaceCols + ` FROM workspaces WHERE join_code_hash = ?`)
 	// qLoadWorkspace is qGetWorkspace inside UpdateWorkspace's transaction.
@@ -22,18 +22,22 @@ var (
 	qUpdateWorkspace = writeQuery(`UPDATE workspaces SET name = ?, join_code_hash = ?,
 		default_scopes = ?, access_ttl = ?, refresh_ttl = ?, session_max_age = ?,
 		refresh_grace = ?, updated_at = ?, jwt_max_lifetime = ?,
-		display_name = ?, logo_url = ?, accent_color = ?
+		display_name = ?, logo_url = ?, accent_color = ?, require_mfa = ?, require_mfa_since = ?
 		WHERE id = ? RETURNING ` + workspaceCols)
 )
 
 func scanWorkspace(row *sql.Row) (store.Workspace, error) {
 	var w store.Workspace
-	var grace sql.NullInt64
+	var grace, since sql.NullInt64
 	var access, refresh, maxAge, jwtMax int64
 	err := row.Scan(&w.ID, &w.Name, &w.JoinCodeHash, (*scopes)(&w.DefaultScopes),
 		&access, &refresh, &maxAge, &grace,
 		(*instant)(&w.CreatedAt), (*instant)(&w.UpdatedAt), &jwtMax,
-		&w.DisplayName, &w.LogoURL, &w.AccentColor)
+		&w.DisplayName, &w.LogoURL, &w.AccentColor, &w.RequireMFA, &since)
+	w.RequireMFASince = fromNullMicros(since)
+	if w.RequireMFA == store.RequireMFANone {
+		w.RequireMFA = ""
+	}
 	w.AccessTTL, w.RefreshTTL = time.Duration(access), time.Duration(refresh)
 	w.SessionMaxAge, w.JWTMaxLifetime = time.Duration(maxAge), time.Duration(jwtMax)
 	w.RefreshGrace = fromNullDuration(grace)
@@ -52,7 +56,15 @@ func createWorkspaceArgs(w store.Workspace) []any {
 		encodeScopes(w.DefaultScopes), int64(w.AccessTTL), int64(w.RefreshTTL),
 		int64(w.SessionMaxAge), nullDuration(w.RefreshGrace),
 		micros(w.CreatedAt), micros(w.UpdatedAt), int64(w.JWTMaxLifetime),
-		w.DisplayName, w.LogoURL, w.AccentColor}
+		w.DisplayName, w.LogoURL, w.AccentColor, requireMFA(w), nullMicros(w.RequireMFASince)}
+}
+
+// requireMFA is w's policy as stored: "" is none.
+func requireMFA(w store.Workspace) string {
+	if w.RequireMFA == "" {
+		return store.RequireMFANone
+	}
+	return w.RequireMFA
 }
 
 // GetWorkspace returns the workspace with that id, or ErrNotFound.
@@ -87,7 +99,8 @@ func (s *Store) UpdateWorkspace(ctx context.Context, id string, fn func(*store.W
 		out, err = scanWorkspace(t.queryRow(qUpdateWorkspace, w.Name, blob(w.JoinCodeHash),
 			encodeScopes(w.DefaultScopes), int64(w.AccessTTL), int64(w.RefreshTTL),
 			int64(w.SessionMaxAge), nullDuration(w.RefreshGrace), micros(w.UpdatedAt),
-			int64(w.JWTMaxLifetime), w.DisplayName, w.LogoURL, w.AccentColor, id))
+			int64(w.JWTMaxLifetime), w.DisplayName, w.LogoURL, w.AccentColor, requireMFA(w),
+			nullMicros(w.RequireMFASince), id))
 		return wrap("update workspace", err)
 	})
 	if err != nil {

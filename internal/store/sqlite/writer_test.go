@@ -22,7 +22,7 @@ func openInternal(t *testing.T) *Store {
 
 func createWorkspaceOp(id string) func(t tx) error {
 	return func(t tx) error {
-		_, err := t.exec(qCreateWorkspace, id, id, nil, "[]", 0, 0, 0, nil, 0, 0, 0, "", "", "")
+		_, err := t.exec(qCreateWorkspace, id, id, nil, "[]", 0, 0, 0, nil, 0, 0, 0, "", "", "", "none", nil)
 		return err
 	}
 }

@@ -40,6 +40,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Invitation", invitationTests},
 		{"Factor", factorTests},
 		{"Connection", connectionTests},
+		{"WebAuthn", webauthnTests},
 		{"UserRemoval", removalTests},
 		{"App", appTests},
 		{"AuthorizationCode", authorizationCodeTests},

@@ -20,6 +20,7 @@ var workspaceTests = []test{
 	{"UpdateUnknown", testWorkspaceUpdateUnknown},
 	{"UpdateJoinCodeConflict", testWorkspaceUpdateConflict},
 	{"UpdateBranding", testWorkspaceBranding},
+	{"UpdateRequireMFA", testWorkspaceRequireMFA},
 }
 
 func testWorkspaceRoundTrip(t *testing.T, s store.Store) {
@@ -195,6 +196,32 @@ func testWorkspaceBranding(t *testing.T, s store.Store) {
 		ok(t, "UpdateWorkspace "+tt.name, err)
 		want := orig
 		want.DisplayName, want.LogoURL, want.AccentColor = tt.display, tt.logo, tt.accent
+		diff(t, "UpdateWorkspace result "+tt.name, want, got)
+		stored, err := s.GetWorkspace(t.Context(), "ws")
+		ok(t, "GetWorkspace "+tt.name, err)
+		diff(t, "stored workspace "+tt.name, want, stored)
+	}
+}
+
+func testWorkspaceRequireMFA(t *testing.T, s store.Store) {
+	orig := mustWorkspace(t, s, "ws")
+	since := t0.Truncate(time.Microsecond)
+	tests := []struct {
+		name, policy string
+		since        *time.Time
+	}{
+		{"admins", store.RequireMFAAdmins, &since},
+		{"all", store.RequireMFAAll, ptr(since.Add(time.Hour))},
+		{"none", "", nil},
+	}
+	for _, tt := range tests {
+		got, err := s.UpdateWorkspace(t.Context(), "ws", func(w *store.Workspace) error {
+			w.RequireMFA, w.RequireMFASince = tt.policy, tt.since
+			return nil
+		})
+		ok(t, "UpdateWorkspace "+tt.name, err)
+		want := orig
+		want.RequireMFA, want.RequireMFASince = tt.policy, tt.since
 		diff(t, "UpdateWorkspace result "+tt.name, want, got)
 		stored, err := s.GetWorkspace(t.Context(), "ws")
 		ok(t, "GetWorkspace "+tt.name, err)
