@@ -127,7 +127,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, term io.Wri
 	if err != nil {
 		return usageError{err}
 	}
-	lim, bus, err := sharedState(cfg, b)
+	clock := serverClock(log)
+	lim, bus, err := sharedState(cfg, b, clock)
 	if err != nil {
 		return err
 	}
@@ -144,7 +145,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, term io.Wri
 		Issuer: cfg.Issuer, AdminToken: cfg.AdminToken, Limits: rules, Tiers: tiers,
 		RefreshKey: token.DeriveKey(master, "refresh-token derivation"),
 		Sealer:     sealer, Mailer: mailer, Passwords: hasher,
-		Log: log, OnAuth: metrics.ObserveAuth,
+		Log: log, OnAuth: metrics.ObserveAuth, Now: clock,
 	})
 	defer auth.Close() // after the HTTP server has drained: flush the audit log
 	if err := auth.Run(ctx); err != nil {
@@ -192,15 +193,15 @@ func newMailer(cfg config.Config, log *slog.Logger) (mail.Mailer, error) {
 // sharedState picks the rate limiter and the revocation bus: Redis when
 // configured (shared by every replica), else in-process limits, with
 // PostgreSQL LISTEN/NOTIFY for revocations on PostgreSQL.
-func sharedState(cfg config.Config, b backend) (ratelimit.Limiter, fanout.Bus, error) {
+func sharedState(cfg config.Config, b backend, now func() time.Time) (ratelimit.Limiter, fanout.Bus, error) {
 	if cfg.RedisURL != "" {
 		rc, err := ratelimit.NewRedisClient(cfg.RedisURL)
 		if err != nil {
 			return nil, nil, err
 		}
-		return ratelimit.NewRedis(rc, "sigil:rl:", time.Now), fanout.NewRedis(rc), nil
+		return ratelimit.NewRedis(rc, "sigil:rl:", now), fanout.NewRedis(rc), nil
 	}
-	lim := ratelimit.NewMemory(time.Now)
+	lim := ratelimit.NewMemory(now)
 	if b.pg != nil {
 		return lim, fanout.NewPostgres(b.pg.Pool()), nil
 	}
