@@ -74,6 +74,7 @@ type Service struct {
 	codeKey  []byte // authenticates issued auth codes
 	csrfKey  []byte // derives browser sessions' CSRF proofs
 	admin    []byte // SHA-256 of the admin token, for constant-time compares
+	skew     skewLog
 }
 
 // New wires a Service. bus announces session revocations to the other
