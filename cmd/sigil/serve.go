@@ -157,13 +157,14 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, term io.Wri
 		return fmt.Errorf("first-run setup link: %w", err)
 	}
 	ips := clientip.New(trusted)
+	d := &drainer{}
 	pages, err := web.New(web.Deps{Auth: auth, IPs: ips, Log: log, Issuer: cfg.Issuer})
 	if err != nil {
 		return err
 	}
 	h := httpapi.New(httpapi.Deps{
 		Auth: auth, Keys: keys, IPs: ips, Metrics: metrics, Log: log, AccessLog: cfg.AccessLog,
-		Issuer: cfg.Issuer, OpenAPI: api.Spec, Ready: b.store.Ping,
+		Issuer: cfg.Issuer, OpenAPI: api.Spec, Ready: d.ready(b.store.Ping),
 		Pages: pages, PageRoutes: pages.Routes(),
 		Streams: httpapi.StreamLimits{PerCredential: cfg.StreamsPerCredential, Total: cfg.Streams},
 	})
@@ -174,7 +175,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, term io.Wri
 		}
 		defer stopMetrics()
 	}
-	return listenAndServe(ctx, cfg, h, log, start, func() {
+	return listenAndServe(ctx, cfg, h, log, start, d, func() {
 		if firstRun {
 			announceSetup(log, term, link)
 		}
@@ -229,7 +230,7 @@ func reap(ctx context.Context, st store.Store, log *slog.Logger) {
 
 // listenAndServe serves h on cfg.Addr; listening is called once the
 // socket is open and announced.
-func listenAndServe(ctx context.Context, cfg config.Config, h http.Handler, log *slog.Logger, start time.Time, listening func()) error {
+func listenAndServe(ctx context.Context, cfg config.Config, h http.Handler, log *slog.Logger, start time.Time, d *drainer, listening func()) error {
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
@@ -257,6 +258,7 @@ func listenAndServe(ctx context.Context, cfg config.Config, h http.Handler, log 
 		return err
 	case <-ctx.Done():
 	}
+	d.drain(cfg.ShutdownDrain, log)
 	log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
