@@ -26,16 +26,12 @@ type faultResult struct {
 // runFaults starts a cluster, drives the workload and injects every fault
 // in turn with calm in between, then checks the ledger.
 func runFaults(ctx context.Context, o options, redis bool, progress io.Writer) (res faultResult, err error) {
-	c, err := startCluster(ctx, clusterConfig{replicas: o.replicas, redis: redis, bin: o.bin, dir: mkdir(o.dir, fmt.Sprintf("faults-redis-%v", redis))})
+	h, stop, err := startHarness(ctx, o, clusterConfig{replicas: o.replicas, redis: redis}, fmt.Sprintf("faults-redis-%v", redis))
 	if err != nil {
 		return res, err
 	}
-	defer c.stop()
-	h, err := newHarness(ctx, c, o.conc)
-	if err != nil {
-		return res, err
-	}
-	defer h.close()
+	defer stop()
+	c := h.c
 	res = faultResult{Config: c.describe(), Replicas: o.replicas, Redis: redis}
 	script := func(ctx context.Context) error {
 		if err := sleep(ctx, o.calm); err != nil {
@@ -71,6 +67,22 @@ func runFaults(ctx context.Context, o options, redis bool, progress io.Writer) (
 	res.Summary = h.rec.summary()
 	res.Refusals, res.MaxRefuse = h.prop.n, h.prop.max
 	return res, nil
+}
+
+// startHarness starts a cluster of cfg (binary and a new directory
+// named name from o) and a harness on it; stop ends both.
+func startHarness(ctx context.Context, o options, cfg clusterConfig, name string) (*harness, func(), error) {
+	cfg.bin, cfg.dir = o.bin, mkdir(o.dir, name)
+	c, err := startCluster(ctx, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	h, err := newHarness(ctx, c, o.conc)
+	if err != nil {
+		c.stop()
+		return nil, nil, err
+	}
+	return h, func() { h.close(); c.stop() }, nil
 }
 
 // scaleResult is one steady run (no fault) of n replicas, or of n plain

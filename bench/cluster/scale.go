@@ -47,16 +47,12 @@ func (m *meter) end(r *scaleResult) {
 // for o.duration, counting every HTTP request the clients sent.
 func runScale(ctx context.Context, o options, n int, progress io.Writer) (scaleResult, error) {
 	r := scaleResult{Replicas: n}
-	c, err := startCluster(ctx, clusterConfig{replicas: n, redis: true, bin: o.bin, dir: mkdir(o.dir, fmt.Sprintf("scale-%d", n))})
+	h, stop, err := startHarness(ctx, o, clusterConfig{replicas: n, redis: true}, fmt.Sprintf("scale-%d", n))
 	if err != nil {
 		return r, err
 	}
-	defer c.stop()
-	h, err := newHarness(ctx, c, o.conc)
-	if err != nil {
-		return r, err
-	}
-	defer h.close()
+	defer stop()
+	c := h.c
 	var reqs atomic.Int64
 	for _, a := range append([]*loadkit.API{h.lb}, h.reps...) {
 		a.HC.Transport = countingTransport{rt: a.HC.Transport, n: &reqs}

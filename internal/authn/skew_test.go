@@ -1,13 +1,11 @@
 package authn_test
 
 import (
-	"bytes"
 	"crypto/ed25519"
 	"encoding/base64"
 	"errors"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,19 +13,6 @@ import (
 	"github.com/sigil-auth/sigil/internal/password"
 	"github.com/sigil-auth/sigil/internal/testenv"
 )
-
-// syncBuffer is a log sink two replicas' goroutines may write at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 // TestRefreshAcrossSkewedClocks is what bench/cluster found with one
 // replica's clock 30 s behind: its rotations look 30 s old to the others,
@@ -42,7 +27,7 @@ func TestRefreshAcrossSkewedClocks(t *testing.T) {
 	onTime := testenv.NewClock()
 	behind := testenv.NewClock()
 	behind.Add(-30 * time.Second)
-	var slowLog, okLog syncBuffer
+	var slowLog, okLog testenv.Output
 	pw := password.New(password.Params{Memory: 256, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 0)
 	slow := testenv.Start(t, db, testenv.Options{Clock: behind, Passwords: pw, Log: slog.New(slog.NewTextHandler(&slowLog, nil))})
 	ok := testenv.Start(t, db, testenv.Options{Clock: onTime, Passwords: pw, Log: slog.New(slog.NewTextHandler(&okLog, nil))})
@@ -86,7 +71,7 @@ func TestChallengeAcrossSkewedClocks(t *testing.T) {
 	db := testenv.NewDatabase(t, "sqlite")
 	onTime, behind := testenv.NewClock(), testenv.NewClock()
 	behind.Add(-31 * time.Second)
-	var slowLog syncBuffer
+	var slowLog testenv.Output
 	slow := testenv.Start(t, db, testenv.Options{Clock: behind, Log: slog.New(slog.NewTextHandler(&slowLog, nil))})
 	ok := testenv.Start(t, db, testenv.Options{Clock: onTime})
 	ctx, ip := t.Context(), testenv.LocalIP
