@@ -26,7 +26,7 @@ func writeFaultRun(w io.Writer, r faultResult, svg string) {
 			verdict = "**violated**"
 		}
 		fmt.Fprintf(w, "| %s | %.1f–%.1f s | %s | %s | %d | %s |\n", m.Name, m.Start.Seconds(), m.End.Seconds(),
-			m.Expected, strings.Join(m.Observed, "; "), failuresIn(s.Timeline, m), verdict)
+			m.Expected, cell(strings.Join(m.Observed, "; ")), failuresIn(s.Timeline, m), verdict)
 	}
 	fmt.Fprintf(w, "\n- Rate limit across replicas (a burst of %d logins for one account, spread over the replicas, "+
 		"before any fault): %s.\n", 2*loginAccountLimit, r.Probe)
@@ -43,8 +43,13 @@ func writeFaultRun(w io.Writer, r faultResult, svg string) {
 	slices.Sort(ops)
 	fmt.Fprintf(w, "- Operations: %s.\n", strings.Join(ops, ", "))
 	for _, v := range s.Violations {
-		fmt.Fprintf(w, "- VIOLATION %s\n", strings.TrimSpace(v))
+		fmt.Fprintf(w, "- VIOLATION %s\n", cell(v))
 	}
+}
+
+// cell makes text (error bodies included) fit one Markdown table cell.
+func cell(text string) string {
+	return strings.NewReplacer("\n", " ", "|", "\\|").Replace(strings.TrimSpace(text))
 }
 
 // failuresIn counts the timeline's failed requests in m's window (whole

@@ -78,6 +78,9 @@ func (w *worker) loop(ctx context.Context) {
 			return // cut short by the end of the run, not an answer
 		}
 		w.h.rec.done(ops[i].name, t0, err)
+		if err != nil && isOutage(err) {
+			time.Sleep(20 * time.Millisecond) // a client backs off in an outage
+		}
 		if err != nil && w.tok.RefreshToken == "" {
 			w.recover(ctx)
 		}
