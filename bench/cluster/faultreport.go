@@ -19,13 +19,13 @@ func writeFaultRun(w io.Writer, r faultResult, svg string) {
 	}
 	fmt.Fprintf(w, "%.0f s, %d operations answered as expected, %d failures inside fault windows (excused), **%d invariant violations**.\n\n",
 		s.Elapsed.Seconds(), s.Ops, s.Excused, s.NViol)
-	fmt.Fprintf(w, "| fault | window | expected | observed | failed requests in window | verdict |\n|---|---|---|---|---:|---|\n")
-	for _, m := range s.Marks {
+	fmt.Fprintf(w, "| # | fault | window | expected | observed | failed requests in window | verdict |\n|---:|---|---|---|---|---:|---|\n")
+	for i, m := range s.Marks {
 		verdict := "as expected"
 		if m.Failed {
 			verdict = "**violated**"
 		}
-		fmt.Fprintf(w, "| %s | %.1f–%.1f s | %s | %s | %d | %s |\n", m.Name, m.Start.Seconds(), m.End.Seconds(),
+		fmt.Fprintf(w, "| %d | %s | %.1f–%.1f s | %s | %s | %d | %s |\n", i+1, m.Name, m.Start.Seconds(), m.End.Seconds(),
 			m.Expected, cell(strings.Join(m.Observed, "; ")), failuresIn(s.Timeline, m), verdict)
 	}
 	fmt.Fprintf(w, "\n- Rate limit across replicas (a burst of %d logins for one account, spread over the replicas, "+
