@@ -29,8 +29,27 @@ func (d *reportData) writeScale(b *strings.Builder) {
 			s.Summary.NViol, rate(p.Requests, p.Elapsed), d.x(p.perRequest(p.ServerCPU)), d.x(p.perRequest(p.LBCPU)))
 	}
 	b.WriteString("\nOn two cores more replicas cannot add throughput: they share the same cores with haproxy, " +
-		"PostgreSQL, Redis and the driver. What the table is for: the invariants hold at every N, and the replicas' " +
-		"CPU per request stays flat as N grows (no per-replica coordination cost).\n")
+		"PostgreSQL, Redis and the driver (and, in *other cores*, other people's work).\n\n")
+	d.writeGrowth(b)
+}
+
+// writeGrowth says, from the figures, how CPU per request moved with N,
+// beside the plain server's own change on the same machine.
+func (d *reportData) writeGrowth(b *strings.Builder) {
+	s1, p1 := d.Scale[0], d.Plain[0]
+	base, plainBase := float64(s1.perRequest(s1.ServerCPU)), float64(p1.perRequest(p1.ServerCPU))
+	var parts []string
+	for i, s := range d.Scale[1:] {
+		p := d.Plain[i+1]
+		parts = append(parts, fmt.Sprintf("%d replicas: %.2f× (plain: %.2f×)", s.Replicas,
+			float64(s.perRequest(s.ServerCPU))/base, float64(p.perRequest(p.ServerCPU))/plainBase))
+	}
+	viol := 0
+	for _, s := range d.Scale {
+		viol += s.Summary.NViol
+	}
+	fmt.Fprintf(b, "Replicas' CPU per request against 1 replica — %s. Invariant violations in these runs: %d.\n",
+		strings.Join(parts, "; "), viol)
 }
 
 func (d *reportData) writeLatency(b *strings.Builder) {

@@ -77,24 +77,14 @@ func runScale(ctx context.Context, o options, n int, progress io.Writer) (scaleR
 func runPlain(ctx context.Context, o options, n int, progress io.Writer) (scaleResult, error) {
 	r := scaleResult{Replicas: n, Plain: true}
 	dir := mkdir(o.dir, fmt.Sprintf("plain-%d", n))
-	var kids []*loadkit.Child
+	kids, backends, err := startPlains(ctx, o.plainBin, dir, n)
 	defer func() {
 		for _, k := range kids {
 			k.Stop()
 		}
 	}()
-	var backends []string
-	for i := range n {
-		addr, err := loadkit.FreeAddr()
-		if err != nil {
-			return r, err
-		}
-		k, err := loadkit.StartChild(ctx, fmt.Sprintf("plain%d", i+1), o.plainBin, []string{"-addr", addr}, nil, dir, addr,
-			filepath.Join(dir, fmt.Sprintf("plain%d.log", i+1)))
-		if err != nil {
-			return r, err
-		}
-		kids, backends = append(kids, k), append(backends, addr)
+	if err != nil {
+		return r, err
 	}
 	lbAddr, err := loadkit.FreeAddr()
 	if err != nil {
@@ -137,6 +127,24 @@ func runPlain(ctx context.Context, o options, n int, progress io.Writer) (scaleR
 	r.Requests = int64(r.Summary.Ops)
 	progressf(progress, "plain ×%d: %.0f req/s, %v server CPU per request", n, float64(r.Requests)/r.Elapsed.Seconds(), r.perRequest(r.ServerCPU))
 	return r, nil
+}
+
+// startPlains starts n plain servers; the caller stops those returned,
+// even with an error.
+func startPlains(ctx context.Context, bin, dir string, n int) (kids []*loadkit.Child, addrs []string, err error) {
+	for i := range n {
+		addr, err := loadkit.FreeAddr()
+		if err != nil {
+			return kids, addrs, err
+		}
+		k, err := loadkit.StartChild(ctx, fmt.Sprintf("plain%d", i+1), bin, []string{"-addr", addr}, nil, dir, addr,
+			filepath.Join(dir, fmt.Sprintf("plain%d.log", i+1)))
+		if err != nil {
+			return kids, addrs, err
+		}
+		kids, addrs = append(kids, k), append(addrs, addr)
+	}
+	return kids, addrs, nil
 }
 
 // perRequest divides a CPU time by the requests of the window.
