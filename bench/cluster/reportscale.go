@@ -50,6 +50,11 @@ func (d *reportData) writeGrowth(b *strings.Builder) {
 	}
 	fmt.Fprintf(b, "Replicas' CPU per request against 1 replica — %s. Invariant violations in these runs: %d.\n",
 		strings.Join(parts, "; "), viol)
+	for _, s := range d.Scale {
+		for _, v := range s.Summary.Violations {
+			fmt.Fprintf(b, "- VIOLATION (%d replicas) %s\n", s.Replicas, cell(v))
+		}
+	}
 }
 
 func (d *reportData) writeLatency(b *strings.Builder) {

@@ -67,8 +67,9 @@ func runScale(ctx context.Context, o options, n int, progress io.Writer) (scaleR
 	r.Requests = reqs.Load()
 	h.verifyLedger(ctx)
 	r.Summary = h.rec.summary()
-	progressf(progress, "%d replicas: %.0f ops/s, %.0f req/s, %v replica CPU per request, %d violations",
-		n, float64(r.Summary.Ops)/r.Elapsed.Seconds(), float64(r.Requests)/r.Elapsed.Seconds(), r.perRequest(r.ServerCPU), r.Summary.NViol)
+	progressf(progress, "%d replicas: %.0f ops/s, %.0f req/s, %v replica CPU per request, %d violations %v",
+		n, float64(r.Summary.Ops)/r.Elapsed.Seconds(), float64(r.Requests)/r.Elapsed.Seconds(), r.perRequest(r.ServerCPU),
+		r.Summary.NViol, r.Summary.Violations)
 	return r, nil
 }
 
