@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/sigil-auth/sigil/bench/internal/loadkit"
 	"github.com/sigil-auth/sigil/internal/password"
 )
 
@@ -32,7 +33,7 @@ func rawHash(d time.Duration) (cpu, wall time.Duration) {
 			panic(err)
 		}
 	}
-	cpu0, n, start := selfCPU(), 0, time.Now()
+	cpu0, n, start := loadkit.SelfCPU(), 0, time.Now()
 	for n < 2 || time.Since(start) < d {
 		if _, err := h.Hash(ctx, "correct horse battery staple"); err != nil {
 			panic(err)
@@ -40,5 +41,5 @@ func rawHash(d time.Duration) (cpu, wall time.Duration) {
 		n++
 	}
 	wall = time.Since(start) / time.Duration(n)
-	return (selfCPU() - cpu0) / time.Duration(n), wall
+	return (loadkit.SelfCPU() - cpu0) / time.Duration(n), wall
 }

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/sigil-auth/sigil/bench/internal/loadkit"
 )
 
 // options are the driver's flags.
@@ -135,7 +137,7 @@ func newReport(o options) *report {
 	}
 	return &report{
 		Date: time.Now().UTC(), NProc: runtime.NumCPU(), GoMaxProcs: runtime.GOMAXPROCS(0),
-		GoVersion: v, CPU: cpuModel(), DB: o.db, Conc: o.conc, Duration: o.duration, LogLevel: o.logLevel,
+		GoVersion: v, CPU: loadkit.CPUModel(), DB: o.db, Conc: o.conc, Duration: o.duration, LogLevel: o.logLevel,
 	}
 }
 
@@ -145,18 +147,18 @@ func binaries(o options, dir string) (string, string, error) {
 	if o.bin != "" && o.plainBin != "" {
 		return o.bin, o.plainBin, nil
 	}
-	root, err := moduleRoot()
+	root, err := loadkit.ModuleRoot()
 	if err != nil {
 		return "", "", err
 	}
 	bin, plain := o.bin, o.plainBin
 	if bin == "" {
-		if bin, err = build(root, "./cmd/sigil", dir); err != nil {
+		if bin, err = loadkit.Build(root, "./cmd/sigil", dir); err != nil {
 			return "", "", err
 		}
 	}
 	if plain == "" {
-		if plain, err = build(root, "./bench/load/plain", dir); err != nil {
+		if plain, err = loadkit.Build(root, "./bench/load/plain", dir); err != nil {
 			return "", "", err
 		}
 	}

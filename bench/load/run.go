@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"time"
+
+	"github.com/sigil-auth/sigil/bench/internal/loadkit"
 )
 
 // run is one whole measurement: binaries, start-up figures, the
@@ -23,8 +25,8 @@ func run(ctx context.Context, o options, progress io.Writer) (*report, error) {
 		return nil, err
 	}
 	r := newReport(o)
-	r.LoadBefore = loadAvg()
-	r.VerifyBefore, r.VerifyWallBefore = rawVerify(o.verifyTime / 2)
+	r.LoadBefore = loadkit.LoadAvg()
+	r.VerifyBefore, r.VerifyWallBefore = loadkit.RawVerify(o.verifyTime / 2)
 	progressf(progress, "load average %s; raw ed25519.Verify %v CPU, %v wall", r.LoadBefore, r.VerifyBefore, r.VerifyWallBefore)
 	if o.wantsHash() {
 		r.HashBefore, r.HashWallBefore = rawHash(o.hashTime / 2)
@@ -39,12 +41,12 @@ func run(ctx context.Context, o options, progress io.Writer) (*report, error) {
 			return nil, err
 		}
 	}
-	r.VerifyAfter, r.VerifyWallAfter = rawVerify(o.verifyTime / 2)
+	r.VerifyAfter, r.VerifyWallAfter = loadkit.RawVerify(o.verifyTime / 2)
 	if o.wantsHash() {
 		r.HashAfter, r.HashWallAfter = rawHash(o.hashTime / 2)
 		progressf(progress, "argon2id hash %v CPU, %v wall", r.HashAfter, r.HashWallAfter)
 	}
-	r.LoadAfter = loadAvg()
+	r.LoadAfter = loadkit.LoadAvg()
 	progressf(progress, "load average %s; raw ed25519.Verify %v CPU, %v wall", r.LoadAfter, r.VerifyAfter, r.VerifyWallAfter)
 	return r, nil
 }
@@ -57,41 +59,41 @@ func (r *report) mainRun(ctx context.Context, o options, bin, plainBin, tmp stri
 		return err
 	}
 	defer db.cleanup()
-	admin := adminToken()
+	admin := loadkit.AdminToken()
 	srv, err := startSigil(ctx, bin, db, admin, o.logLevel, tmp, "sigil")
 	if err != nil {
 		return err
 	}
-	r.ReadyFresh = srv.ready
-	if err := srv.stop(); err != nil {
+	r.ReadyFresh = srv.Ready
+	if err := srv.Stop(); err != nil {
 		return fmt.Errorf("stop sigil: %w", err)
 	}
 	if srv, err = startSigil(ctx, bin, db, admin, o.logLevel, tmp, "sigil"); err != nil {
 		return err
 	}
 	defer stopInto(srv, &err)
-	srv.pg = db.pg
-	r.ReadyRestart = srv.ready
+	srv.PG = db.pg
+	r.ReadyRestart = srv.Ready
 	plain, err := startPlain(ctx, plainBin, tmp)
 	if err != nil {
 		return err
 	}
 	defer stopInto(plain, &err)
-	r.ReadyPlain = plain.ready
+	r.ReadyPlain = plain.Ready
 	time.Sleep(o.idle) // let start-up garbage be collected before reading RSS
-	if r.IdleRSS, _, err = srv.memory(); err != nil {
+	if r.IdleRSS, _, err = srv.Memory(); err != nil {
 		return err
 	}
-	if r.PlainIdleRSS, _, err = plain.memory(); err != nil {
+	if r.PlainIdleRSS, _, err = plain.Memory(); err != nil {
 		return err
 	}
 	progressf(progress, "start to ready %v (fresh), %v (existing database); idle RSS %d kB",
 		r.ReadyFresh, r.ReadyRestart, r.IdleRSS>>10)
-	srv.name = "sigil (log=" + o.logLevel + ")"
+	srv.Name = "sigil (log=" + o.logLevel + ")"
 	if err := r.scenarios(ctx, o, o.scenarios, srv, plain, admin, progress); err != nil {
 		return err
 	}
-	_, r.PeakRSS, err = srv.memory()
+	_, r.PeakRSS, err = srv.Memory()
 	return err
 }
 
@@ -103,21 +105,21 @@ func (r *report) infoRun(ctx context.Context, o options, bin, tmp string, progre
 		return err
 	}
 	defer db.cleanup()
-	admin := adminToken()
+	admin := loadkit.AdminToken()
 	srv, err := startSigil(ctx, bin, db, admin, "info", tmp, "sigil-info")
 	if err != nil {
 		return err
 	}
 	defer stopInto(srv, &err)
-	srv.name, srv.pg = "sigil (log=info)", db.pg
+	srv.Name, srv.PG = "sigil (log=info)", db.pg
 	return r.scenarios(ctx, o, o.infoScenarios, srv, nil, admin, progress)
 }
 
 // scenarios creates a workspace on srv and runs names in order.
-func (r *report) scenarios(ctx context.Context, o options, names []string, srv, plain *child, admin string, progress io.Writer) error {
-	sigil := newAPI(srv.base, o.conc)
-	defer sigil.close()
-	fx, err := sigil.createWorkspace(ctx, admin)
+func (r *report) scenarios(ctx context.Context, o options, names []string, srv, plain *loadkit.Child, admin string, progress io.Writer) error {
+	sigil := loadkit.NewAPI(srv.Base, o.conc)
+	defer sigil.Close()
+	fx, err := sigil.CreateWorkspace(ctx, admin)
 	if err != nil {
 		return err
 	}
@@ -125,8 +127,8 @@ func (r *report) scenarios(ctx context.Context, o options, names []string, srv, 
 		sc := scenarios[name]
 		target, tsrv := sigil, srv
 		if sc.plain {
-			target, tsrv = newAPI(plain.base, o.conc), plain
-			defer target.close()
+			target, tsrv = loadkit.NewAPI(plain.Base, o.conc), plain
+			defer target.Close()
 		}
 		res, err := sc.run(ctx, sigil, target, tsrv, fx, o.conc, o.duration)
 		if err != nil {
@@ -145,8 +147,8 @@ func (r *report) scenarios(ctx context.Context, o options, names []string, srv, 
 
 // stopInto stops c and, if the caller had no error yet, reports a failed
 // stop as its error.
-func stopInto(c *child, err *error) {
-	if e := c.stop(); e != nil && *err == nil {
-		*err = errors.Join(fmt.Errorf("stop %s", c.name), e)
+func stopInto(c *loadkit.Child, err *error) {
+	if e := c.Stop(); e != nil && *err == nil {
+		*err = errors.Join(fmt.Errorf("stop %s", c.Name), e)
 	}
 }

@@ -5,20 +5,21 @@ import (
 	"fmt"
 	"slices"
 	"sync"
-	"syscall"
 	"time"
+
+	"github.com/sigil-auth/sigil/bench/internal/loadkit"
 )
 
 // worker is one load-generating goroutine's state: its own user and
 // session, so workers never contend on one refresh chain.
 type worker struct {
-	fixture
+	loadkit.Fixture
 	oidc            oidcClient // oidc-authorize, oidc-code-flow
-	u               user
-	t               tokens
-	key             apiKey // apikey-hello, authorize, client-credentials, introspect
-	jwt             string // jwt-hello: a customer-minted HS256 JWT
-	email, password string // password-login
+	u               loadkit.User
+	t               loadkit.Tokens
+	key             loadkit.APIKey // apikey-hello, authorize, client-credentials, introspect
+	jwt             string         // jwt-hello: a customer-minted HS256 JWT
+	email, password string         // password-login
 }
 
 // scenario is one load pattern. setup prepares a worker against the Sigil
@@ -28,42 +29,42 @@ type scenario struct {
 	name      string
 	reqsPerOp int  // HTTP requests per operation
 	plain     bool // op goes to the hello-baseline server
-	setup     func(ctx context.Context, sigil *api, w *worker) error
-	op        func(ctx context.Context, target *api, w *worker) error
+	setup     func(ctx context.Context, sigil *loadkit.API, w *worker) error
+	op        func(ctx context.Context, target *loadkit.API, w *worker) error
 }
 
 // registerWorker gives w its own user and first session.
-func registerWorker(ctx context.Context, sigil *api, w *worker) (err error) {
-	w.u, w.t, err = sigil.register(ctx, w.join)
+func registerWorker(ctx context.Context, sigil *loadkit.API, w *worker) (err error) {
+	w.u, w.t, err = sigil.Register(ctx, w.Join)
 	return err
 }
 
 // warmWorker registers w and makes one GET /, so the server's verified-
 // token cache already holds the token when measuring starts.
-func warmWorker(ctx context.Context, sigil *api, w *worker) error {
+func warmWorker(ctx context.Context, sigil *loadkit.API, w *worker) error {
 	if err := registerWorker(ctx, sigil, w); err != nil {
 		return err
 	}
-	return sigil.hello(ctx, w.t.AccessToken)
+	return sigil.Hello(ctx, w.t.AccessToken)
 }
 
 var scenarios = map[string]scenario{
 	"login": {name: "login", reqsPerOp: 2, setup: registerWorker,
-		op: func(ctx context.Context, a *api, w *worker) (err error) {
-			_, err = a.login(ctx, w.u)
+		op: func(ctx context.Context, a *loadkit.API, w *worker) (err error) {
+			_, err = a.Login(ctx, w.u)
 			return err
 		}},
 	"refresh": {name: "refresh", reqsPerOp: 1, setup: registerWorker,
-		op: func(ctx context.Context, a *api, w *worker) (err error) {
-			w.t, err = a.refresh(ctx, w.t.RefreshToken)
+		op: func(ctx context.Context, a *loadkit.API, w *worker) (err error) {
+			w.t, err = a.Refresh(ctx, w.t.RefreshToken)
 			return err
 		}},
 	"hello": {name: "hello", reqsPerOp: 1, setup: warmWorker,
-		op: func(ctx context.Context, a *api, w *worker) error { return a.hello(ctx, w.t.AccessToken) }},
+		op: func(ctx context.Context, a *loadkit.API, w *worker) error { return a.Hello(ctx, w.t.AccessToken) }},
 	// The baseline sends the same request (a real access token included)
 	// to the plain server.
 	"hello-baseline": {name: "hello-baseline", reqsPerOp: 1, plain: true, setup: registerWorker,
-		op: func(ctx context.Context, a *api, w *worker) error { return a.hello(ctx, w.t.AccessToken) }},
+		op: func(ctx context.Context, a *loadkit.API, w *worker) error { return a.Hello(ctx, w.t.AccessToken) }},
 	// Credential scenarios (scenarios_creds.go).
 	"apikey-hello":       {name: "apikey-hello", reqsPerOp: 1, setup: withAPIKey(apiKeyHello), op: apiKeyHello},
 	"authorize":          {name: "authorize", reqsPerOp: 1, setup: withAPIKey(authorize), op: authorize},
@@ -73,8 +74,8 @@ var scenarios = map[string]scenario{
 	"introspect":         {name: "introspect", reqsPerOp: 1, setup: withResourceKey(introspect), op: introspect},
 	"password-login":     {name: "password-login", reqsPerOp: 1, setup: signupWorker, op: passwordLogin},
 	// The cheapest answer of the server, the yardstick of browser sign-in.
-	"healthz": {name: "healthz", reqsPerOp: 1, setup: func(context.Context, *api, *worker) error { return nil },
-		op: func(ctx context.Context, a *api, _ *worker) error { return a.get(ctx, "/healthz") }},
+	"healthz": {name: "healthz", reqsPerOp: 1, setup: func(context.Context, *loadkit.API, *worker) error { return nil },
+		op: func(ctx context.Context, a *loadkit.API, _ *worker) error { return a.Get(ctx, "/healthz") }},
 	// Browser sign-in (scenarios_oidc.go).
 	"oidc-authorize": {name: "oidc-authorize", reqsPerOp: 1, setup: withBrowserSession("RS256", oidcAuthorize), op: oidcAuthorize},
 	"oidc-code-flow": {name: "oidc-code-flow", reqsPerOp: 2, setup: withBrowserSession("RS256", oidcCodeFlow), op: oidcCodeFlow},
@@ -117,19 +118,12 @@ func (r result) cpuPerOp() time.Duration {
 // pgPerOp is the PostgreSQL backends' CPU per successful operation.
 func (r result) pgPerOp() time.Duration { return perOp(r.PGCPU, r.Ops) }
 
-// selfCPU is the driver's user+system CPU time so far.
-func selfCPU() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // run measures sc with conc workers for d: setup first, then the window,
 // whose start and end bracket the server's CPU reading.
-func (sc scenario) run(ctx context.Context, sigil, target *api, srv *child, fx fixture, conc int, d time.Duration) (result, error) {
+func (sc scenario) run(ctx context.Context, sigil, target *loadkit.API, srv *loadkit.Child, fx loadkit.Fixture, conc int, d time.Duration) (result, error) {
 	workers := make([]*worker, conc)
 	for i := range workers {
-		workers[i] = &worker{fixture: fx}
+		workers[i] = &worker{Fixture: fx}
 		if err := sc.setup(ctx, sigil, workers[i]); err != nil {
 			return result{}, fmt.Errorf("%s: worker setup: %w", sc.name, err)
 		}
@@ -137,19 +131,19 @@ func (sc scenario) run(ctx context.Context, sigil, target *api, srv *child, fx f
 	lat := make([][]time.Duration, conc)
 	errs := make([]int, conc)
 	var firstErr sync.Once
-	res := result{Scenario: sc.name, Server: srv.name, ReqsPerOp: sc.reqsPerOp}
-	var pg0 pgSample
-	if srv.pg != nil {
+	res := result{Scenario: sc.name, Server: srv.Name, ReqsPerOp: sc.reqsPerOp}
+	var pg0 loadkit.PGSample
+	if srv.PG != nil {
 		var err error
-		if pg0, err = srv.pg.sample(ctx); err != nil {
+		if pg0, err = srv.PG.Sample(ctx); err != nil {
 			return result{}, err
 		}
 	}
-	cpu0, err := srv.cpu()
+	cpu0, err := srv.CPU()
 	if err != nil {
 		return result{}, err
 	}
-	drv0, busy0, start := selfCPU(), machineBusy(), time.Now()
+	drv0, busy0, start := loadkit.SelfCPU(), loadkit.MachineBusy(), time.Now()
 	deadline := start.Add(d)
 	var wg sync.WaitGroup
 	for i, w := range workers {
@@ -170,19 +164,19 @@ func (sc scenario) run(ctx context.Context, sigil, target *api, srv *child, fx f
 		})
 	}
 	wg.Wait()
-	res.Elapsed, res.DriverCPU = time.Since(start), selfCPU()-drv0
-	cpu1, err := srv.cpu()
+	res.Elapsed, res.DriverCPU = time.Since(start), loadkit.SelfCPU()-drv0
+	cpu1, err := srv.CPU()
 	if err != nil {
 		return result{}, err
 	}
 	res.ServerCPU = cpu1 - cpu0
-	busy := machineBusy() - busy0
-	if srv.pg != nil {
-		pg1, err := srv.pg.sample(ctx)
+	busy := loadkit.MachineBusy() - busy0
+	if srv.PG != nil {
+		pg1, err := srv.PG.Sample(ctx)
 		if err != nil {
 			return result{}, err
 		}
-		res.PGCPU, res.PGBackends, res.PGLost = pg1.since(pg0)
+		res.PGCPU, res.PGBackends, res.PGLost = pg1.Since(pg0)
 	}
 	res.OtherCPU = max(0, busy-res.ServerCPU-res.DriverCPU-res.PGCPU)
 	all := slices.Concat(lat...)

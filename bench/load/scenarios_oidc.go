@@ -6,10 +6,11 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/sigil-auth/sigil/bench/internal/loadkit"
 )
 
 // Browser sign-in scenarios (issue 8). Each worker is a person already
@@ -32,8 +33,8 @@ type oidcClient struct {
 // withBrowserSession signs a password user in through POST /login, keeps
 // the cookie, registers a public app whose ID tokens use alg and warms
 // the server with one op.
-func withBrowserSession(alg string, op func(context.Context, *api, *worker) error) func(context.Context, *api, *worker) error {
-	return func(ctx context.Context, sigil *api, w *worker) error {
+func withBrowserSession(alg string, op func(context.Context, *loadkit.API, *worker) error) func(context.Context, *loadkit.API, *worker) error {
+	return func(ctx context.Context, sigil *loadkit.API, w *worker) error {
 		if err := signInBrowser(ctx, sigil, w); err != nil {
 			return err
 		}
@@ -41,7 +42,7 @@ func withBrowserSession(alg string, op func(context.Context, *api, *worker) erro
 			ClientID string `json:"client_id"`
 		}
 		body := map[string]any{"name": "bench", "redirect_uris": []string{benchRedirect}, "id_token_signed_response_alg": alg}
-		if err := sigil.do(ctx, http.MethodPost, "/v1/workspaces/"+w.wsID+"/apps", body, w.admin, http.StatusCreated, &app); err != nil {
+		if err := sigil.Do(ctx, http.MethodPost, "/v1/workspaces/"+w.WorkspaceID+"/apps", body, w.Admin, http.StatusCreated, &app); err != nil {
 			return err
 		}
 		w.oidc.clientID = app.ClientID
@@ -58,15 +59,15 @@ func withBrowserSession(alg string, op func(context.Context, *api, *worker) erro
 
 // signInBrowser signs a new password user up and in through POST
 // /login and keeps the browser's cookie.
-func signInBrowser(ctx context.Context, sigil *api, w *worker) error {
+func signInBrowser(ctx context.Context, sigil *loadkit.API, w *worker) error {
 	if err := signupWorker(ctx, sigil, w); err != nil {
 		return err
 	}
-	req, err := sigil.formRequest(ctx, "/login", url.Values{"email": {w.email}, "password": {w.password}})
+	req, err := sigil.FormRequest(ctx, "/login", url.Values{"email": {w.email}, "password": {w.password}})
 	if err != nil {
 		return err
 	}
-	res, err := sigil.noFollow(req)
+	res, err := sigil.NoFollow(req)
 	if err != nil {
 		return err
 	}
@@ -79,18 +80,18 @@ func signInBrowser(ctx context.Context, sigil *api, w *worker) error {
 
 // withKeysPage signs a browser in for a person holding 100 API keys
 // (created through the API with their own token) and warms the page.
-func withKeysPage(ctx context.Context, sigil *api, w *worker) error {
+func withKeysPage(ctx context.Context, sigil *loadkit.API, w *worker) error {
 	if err := signInBrowser(ctx, sigil, w); err != nil {
 		return err
 	}
-	var t tokens
-	if err := sigil.do(ctx, http.MethodPost, "/v1/auth/login", map[string]string{"email": w.email, "password": w.password},
+	var t loadkit.Tokens
+	if err := sigil.Do(ctx, http.MethodPost, "/v1/auth/login", map[string]string{"email": w.email, "password": w.password},
 		"", http.StatusOK, &t); err != nil {
 		return err
 	}
 	for i := range 100 {
 		body := map[string]any{"name": fmt.Sprintf("deploy-%03d", i), "scopes": []string{"read"}}
-		if err := sigil.do(ctx, http.MethodPost, "/v1/api-keys", body, "Bearer "+t.AccessToken, http.StatusCreated, nil); err != nil {
+		if err := sigil.Do(ctx, http.MethodPost, "/v1/api-keys", body, "Bearer "+t.AccessToken, http.StatusCreated, nil); err != nil {
 			return err
 		}
 	}
@@ -100,30 +101,19 @@ func withKeysPage(ctx context.Context, sigil *api, w *worker) error {
 // dashboardKeys is GET /dashboard/api-keys: the dashboard's longest
 // list, rendered for a signed-in browser (issue 10's target: under 5 ms of
 // server CPU per page with 100 keys).
-func dashboardKeys(ctx context.Context, a *api, w *worker) error {
-	return a.get(ctx, "/dashboard/api-keys", "Cookie", w.oidc.cookie)
-}
-
-// noFollow sends req without following a redirect and drains the body.
-func (a *api) noFollow(req *http.Request) (*http.Response, error) {
-	res, err := a.hc.Transport.RoundTrip(req)
-	if err != nil {
-		return nil, err
-	}
-	io.Copy(io.Discard, res.Body)
-	res.Body.Close()
-	return res, nil
+func dashboardKeys(ctx context.Context, a *loadkit.API, w *worker) error {
+	return a.Get(ctx, "/dashboard/api-keys", "Cookie", w.oidc.cookie)
 }
 
 // authorizeCode is GET /oauth2/authorize with the browser's cookie: a
 // code straight back (302), no page.
-func (a *api) authorizeCode(ctx context.Context, c oidcClient) (string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, a.base+"/oauth2/authorize?"+c.authQuery, nil)
+func authorizeCode(a *loadkit.API, ctx context.Context, c oidcClient) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, a.Base+"/oauth2/authorize?"+c.authQuery, nil)
 	if err != nil {
 		return "", err
 	}
 	req.Header.Set("Cookie", c.cookie)
-	res, err := a.noFollow(req)
+	res, err := a.NoFollow(req)
 	if err != nil {
 		return "", err
 	}
@@ -138,19 +128,19 @@ func (a *api) authorizeCode(ctx context.Context, c oidcClient) (string, error) {
 	return u.Query().Get("code"), nil
 }
 
-func oidcAuthorize(ctx context.Context, a *api, w *worker) error {
-	_, err := a.authorizeCode(ctx, w.oidc)
+func oidcAuthorize(ctx context.Context, a *loadkit.API, w *worker) error {
+	_, err := authorizeCode(a, ctx, w.oidc)
 	return err
 }
 
 // oidcCodeFlow is the whole round trip of a returning user: authorize,
 // then the app's code exchange (tokens and an RS256 ID token).
-func oidcCodeFlow(ctx context.Context, a *api, w *worker) error {
-	code, err := a.authorizeCode(ctx, w.oidc)
+func oidcCodeFlow(ctx context.Context, a *loadkit.API, w *worker) error {
+	code, err := authorizeCode(a, ctx, w.oidc)
 	if err != nil {
 		return err
 	}
-	req, err := a.formRequest(ctx, "/oauth2/token", url.Values{"grant_type": {"authorization_code"}, "code": {code},
+	req, err := a.FormRequest(ctx, "/oauth2/token", url.Values{"grant_type": {"authorization_code"}, "code": {code},
 		"redirect_uri": {benchRedirect}, "client_id": {w.oidc.clientID}, "code_verifier": {w.oidc.verifier}})
 	if err != nil {
 		return err
@@ -158,7 +148,7 @@ func oidcCodeFlow(ctx context.Context, a *api, w *worker) error {
 	var t struct {
 		IDToken string `json:"id_token"`
 	}
-	if err := a.send(req, http.StatusOK, &t); err != nil {
+	if err := a.Send(req, http.StatusOK, &t); err != nil {
 		return err
 	}
 	if t.IDToken == "" {

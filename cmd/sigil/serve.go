@@ -127,7 +127,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, term io.Wri
 	if err != nil {
 		return usageError{err}
 	}
-	lim, bus, err := sharedState(cfg, b)
+	clock := serverClock(log)
+	lim, bus, err := sharedState(cfg, b, clock)
 	if err != nil {
 		return err
 	}
@@ -144,7 +145,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, term io.Wri
 		Issuer: cfg.Issuer, AdminToken: cfg.AdminToken, Limits: rules, Tiers: tiers,
 		RefreshKey: token.DeriveKey(master, "refresh-token derivation"),
 		Sealer:     sealer, Mailer: mailer, Passwords: hasher,
-		Log: log, OnAuth: metrics.ObserveAuth,
+		Log: log, OnAuth: metrics.ObserveAuth, Now: clock,
 	})
 	defer auth.Close() // after the HTTP server has drained: flush the audit log
 	if err := auth.Run(ctx); err != nil {
@@ -156,13 +157,14 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, term io.Wri
 		return fmt.Errorf("first-run setup link: %w", err)
 	}
 	ips := clientip.New(trusted)
+	d := &drainer{}
 	pages, err := web.New(web.Deps{Auth: auth, IPs: ips, Log: log, Issuer: cfg.Issuer})
 	if err != nil {
 		return err
 	}
 	h := httpapi.New(httpapi.Deps{
 		Auth: auth, Keys: keys, IPs: ips, Metrics: metrics, Log: log, AccessLog: cfg.AccessLog,
-		Issuer: cfg.Issuer, OpenAPI: api.Spec, Ready: b.store.Ping,
+		Issuer: cfg.Issuer, OpenAPI: api.Spec, Ready: d.ready(b.store.Ping),
 		Pages: pages, PageRoutes: pages.Routes(),
 		Streams: httpapi.StreamLimits{PerCredential: cfg.StreamsPerCredential, Total: cfg.Streams},
 	})
@@ -173,7 +175,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, term io.Wri
 		}
 		defer stopMetrics()
 	}
-	return listenAndServe(ctx, cfg, h, log, start, func() {
+	return listenAndServe(ctx, cfg, h, log, start, d, func() {
 		if firstRun {
 			announceSetup(log, term, link)
 		}
@@ -192,15 +194,15 @@ func newMailer(cfg config.Config, log *slog.Logger) (mail.Mailer, error) {
 // sharedState picks the rate limiter and the revocation bus: Redis when
 // configured (shared by every replica), else in-process limits, with
 // PostgreSQL LISTEN/NOTIFY for revocations on PostgreSQL.
-func sharedState(cfg config.Config, b backend) (ratelimit.Limiter, fanout.Bus, error) {
+func sharedState(cfg config.Config, b backend, now func() time.Time) (ratelimit.Limiter, fanout.Bus, error) {
 	if cfg.RedisURL != "" {
 		rc, err := ratelimit.NewRedisClient(cfg.RedisURL)
 		if err != nil {
 			return nil, nil, err
 		}
-		return ratelimit.NewRedis(rc, "sigil:rl:", time.Now), fanout.NewRedis(rc), nil
+		return ratelimit.NewRedis(rc, "sigil:rl:", now), fanout.NewRedis(rc), nil
 	}
-	lim := ratelimit.NewMemory(time.Now)
+	lim := ratelimit.NewMemory(now)
 	if b.pg != nil {
 		return lim, fanout.NewPostgres(b.pg.Pool()), nil
 	}
@@ -228,7 +230,7 @@ func reap(ctx context.Context, st store.Store, log *slog.Logger) {
 
 // listenAndServe serves h on cfg.Addr; listening is called once the
 // socket is open and announced.
-func listenAndServe(ctx context.Context, cfg config.Config, h http.Handler, log *slog.Logger, start time.Time, listening func()) error {
+func listenAndServe(ctx context.Context, cfg config.Config, h http.Handler, log *slog.Logger, start time.Time, d *drainer, listening func()) error {
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
@@ -256,6 +258,7 @@ func listenAndServe(ctx context.Context, cfg config.Config, h http.Handler, log 
 		return err
 	case <-ctx.Done():
 	}
+	d.drain(cfg.ShutdownDrain, log)
 	log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()

@@ -81,6 +81,7 @@ type Service struct {
 	csrfKey  []byte // derives browser sessions' CSRF proofs
 	rp       *relyingParty
 	admin    []byte // SHA-256 of the admin token, for constant-time compares
+	skew     skewLog
 }
 
 // New wires a Service. bus announces session revocations to the other

@@ -146,6 +146,7 @@ func (s *Service) refreshOnce(ctx context.Context, rt store.RefreshToken, sess s
 	lt := EffectiveLifetimes(ws, sess.Method)
 	child := refreshPrefix + s.derive.Derive(refresh)
 	sess.Scopes = refreshedScopes(sess) // the user's scopes now, not those at login
+	s.skew.check(ctx, s.log, now, sess.RotatedAt, "session rotation")
 	switch {
 	case rt.Generation == sess.Generation:
 		if !now.Before(sess.RefreshExpiresAt) {
@@ -160,8 +161,11 @@ func (s *Service) refreshOnce(ctx context.Context, rt store.RefreshToken, sess s
 	case rt.Generation == sess.Generation-1 && lt.Grace > 0 && now.Sub(sess.RotatedAt) <= lt.Grace:
 		return s.issue(ctx, sess, child, lt)
 	default:
+		// rotated_ago beside grace tells real reuse from a replica whose
+		// clock is behind (its rotations look older here than they are).
 		s.log.WarnContext(ctx, "refresh token reuse; ending session", "session_id", sess.ID, "user_id", sess.UserID,
-			"presented_generation", rt.Generation, "current_generation", sess.Generation)
+			"presented_generation", rt.Generation, "current_generation", sess.Generation,
+			"rotated_ago", now.Sub(sess.RotatedAt).Round(time.Millisecond).String(), "grace", lt.Grace.String())
 		if err := s.endSession(ctx, sess.WorkspaceID, sess.ID); err != nil {
 			return TokenResponse{}, err
 		}

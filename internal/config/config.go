@@ -63,7 +63,11 @@ type Config struct {
 	LogLevel        string        // SIGIL_LOG_LEVEL: debug|info|warn|error
 	LogFormat       string        // SIGIL_LOG_FORMAT: json|text
 	ShutdownTimeout time.Duration // SIGIL_SHUTDOWN_TIMEOUT
-	Dev             bool          // SIGIL_DEV: development mode
+	// ShutdownDrain (SIGIL_SHUTDOWN_DRAIN): on SIGTERM, /readyz answers
+	// 503 for this long while requests are still served, so a balancer
+	// stops sending new ones before the listener closes. 0: none.
+	ShutdownDrain time.Duration
+	Dev           bool // SIGIL_DEV: development mode
 	// AccessLog is SIGIL_ACCESS_LOG: one info line per request. Off by
 	// default; warnings and errors are logged either way.
 	AccessLog bool

@@ -40,6 +40,9 @@
 //	    json or text (any case; stored lower-case).
 //	SIGIL_SHUTDOWN_TIMEOUT   --shutdown-timeout  10s
 //	    how long a graceful shutdown may take (a positive Go duration).
+//	SIGIL_SHUTDOWN_DRAIN     --shutdown-drain    0s
+//	    on SIGTERM, /readyz answers 503 this long before the listener
+//	    closes, so a load balancer moves on first.
 //	SIGIL_DEV                --dev               false
 //	    development mode (e.g. mails are logged instead of sent).
 //	SIGIL_ACCESS_LOG         --access-log        off

@@ -68,7 +68,8 @@ var settings = []setting{
 	{"SIGIL_SIGNING_ALG", "signing-alg", stringFlag, "access-token signing algorithm: EdDSA or ES256", str(func(c *Config) *string { return &c.SigningAlg })},
 	{"SIGIL_LOG_LEVEL", "log-level", stringFlag, "debug, info, warn or error", lower(func(c *Config) *string { return &c.LogLevel })},
 	{"SIGIL_LOG_FORMAT", "log-format", stringFlag, "json or text", lower(func(c *Config) *string { return &c.LogFormat })},
-	{"SIGIL_SHUTDOWN_TIMEOUT", "shutdown-timeout", durationFlag, "graceful shutdown limit", setDuration},
+	{"SIGIL_SHUTDOWN_TIMEOUT", "shutdown-timeout", durationFlag, "graceful shutdown limit", duration(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
+	{"SIGIL_SHUTDOWN_DRAIN", "shutdown-drain", durationFlag, "on SIGTERM, answer /readyz 503 this long before closing the listener (behind a load balancer: its health-check interval × fall count)", duration(func(c *Config) *time.Duration { return &c.ShutdownDrain })},
 	{"SIGIL_TIERS", "tiers", stringFlag, "forward-auth request tiers, e.g. free=60/m,pro=1000/m (a credential's tier is its tier:<name> scope)", str(func(c *Config) *string { return &c.Tiers })},
 	// The SMTP URL may hold a password: environment only, like the other secrets.
 	{"SIGIL_SMTP_URL", "", noFlag, "", str(func(c *Config) *string { return &c.SMTPURL })},
@@ -112,13 +113,16 @@ func setMasterKey(c *Config, v string) error {
 	return nil
 }
 
-func setDuration(c *Config, v string) error {
-	d, err := time.ParseDuration(strings.TrimSpace(v))
-	if err != nil {
-		return fmt.Errorf("want a Go duration such as 10s, got %q", v)
+// duration sets the Config field f points at from a Go duration.
+func duration(f func(c *Config) *time.Duration) func(c *Config, v string) error {
+	return func(c *Config, v string) error {
+		d, err := time.ParseDuration(strings.TrimSpace(v))
+		if err != nil {
+			return fmt.Errorf("want a Go duration such as 10s, got %q", v)
+		}
+		*f(c) = d
+		return nil
 	}
-	c.ShutdownTimeout = d
-	return nil
 }
 
 func setDev(c *Config, v string) error {
@@ -203,7 +207,7 @@ func RegisterFlags(fs *pflag.FlagSet) {
 		case boolFlag:
 			fs.Bool(s.flag, false, s.usage)
 		case durationFlag:
-			fs.Duration(s.flag, d.ShutdownTimeout, s.usage)
+			fs.Duration(s.flag, map[string]time.Duration{"shutdown-timeout": d.ShutdownTimeout}[s.flag], s.usage)
 		}
 	}
 }

@@ -303,7 +303,7 @@ func TestFlagsHaveNoSecrets(t *testing.T) {
 	fs.VisitAll(func(f *pflag.Flag) { names = append(names, f.Name) })
 	want := []string{
 		"addr", "database-url", "redis-url", "issuer", "master-key-file", "trusted-proxies",
-		"rate-limits", "tiers", "signing-alg", "log-level", "log-format", "shutdown-timeout", "dev",
+		"rate-limits", "tiers", "signing-alg", "log-level", "log-format", "shutdown-timeout", "shutdown-drain", "dev",
 		"access-log", "memory-limit", "metrics-addr", "streams-per-credential", "streams",
 	}
 	if diff := cmp.Diff(want, names, cmpSorted); diff != "" {

@@ -54,6 +54,12 @@ func (c Config) problems(skip map[string]bool) []error {
 			}
 			return nil
 		}},
+		{"SIGIL_SHUTDOWN_DRAIN", func() error {
+			if c.ShutdownDrain < 0 {
+				return fmt.Errorf("must not be negative, got %s", c.ShutdownDrain)
+			}
+			return nil
+		}},
 	}
 	var errs []error
 	for _, ch := range checks {

@@ -85,6 +85,7 @@ func TestValidateRefuses(t *testing.T) {
 		{"log format", func(c *Config) { c.LogFormat = "xml" }, "SIGIL_LOG_FORMAT", ""},
 		{"shutdown zero", func(c *Config) { c.ShutdownTimeout = 0 }, "SIGIL_SHUTDOWN_TIMEOUT", ""},
 		{"shutdown negative", func(c *Config) { c.ShutdownTimeout = -time.Second }, "SIGIL_SHUTDOWN_TIMEOUT", ""},
+		{"drain negative", func(c *Config) { c.ShutdownDrain = -time.Second }, "SIGIL_SHUTDOWN_DRAIN", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,4 +1,4 @@
-package main
+package loadkit
 
 import (
 	"crypto/ed25519"
@@ -17,16 +17,16 @@ var verifyMsg = []byte(strings.Repeat("eyJhbGciOiJFZERTQSJ9.", 20))
 // rusageThread is Linux's RUSAGE_THREAD (not exported by package syscall).
 const rusageThread = 1
 
-// rawVerify measures one ed25519.Verify on one goroutine, locked to its
+// RawVerify measures one ed25519.Verify on one goroutine, locked to its
 // thread, over about d: cpu is the thread's CPU time per verify (the unit
 // of every ratio in the report: like the server's utime+stime it does not
 // grow when other processes take the core away), wall its elapsed time.
-func rawVerify(d time.Duration) (cpu, wall time.Duration) {
+func RawVerify(d time.Duration) (cpu, wall time.Duration) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	pub, priv, _ := ed25519.GenerateKey(nil)
 	sig := ed25519.Sign(priv, verifyMsg)
-	cpu0, n, start := threadCPU(), 0, time.Now()
+	cpu0, n, start := ThreadCPU(), 0, time.Now()
 	for n == 0 || time.Since(start) < d {
 		for range 32 {
 			if !ed25519.Verify(pub, verifyMsg, sig) {
@@ -36,21 +36,21 @@ func rawVerify(d time.Duration) (cpu, wall time.Duration) {
 		n += 32
 	}
 	wall = time.Since(start) / time.Duration(n)
-	return (threadCPU() - cpu0) / time.Duration(n), wall
+	return (ThreadCPU() - cpu0) / time.Duration(n), wall
 }
 
-// threadCPU is the calling thread's user+system CPU time.
-func threadCPU() time.Duration {
+// ThreadCPU is the calling thread's user+system CPU time.
+func ThreadCPU() time.Duration {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(rusageThread, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// machineBusy is the CPU time all processes of the machine have used
-// since boot (the "cpu" line of /proc/stat minus idle and iowait), so a
+// MachineBusy is the CPU time all processes of the machine have used
+// Since boot (the "cpu" line of /proc/stat minus idle and iowait), so a
 // window's busy time minus the server's and the driver's is what other
 // processes (other engineers' work, PostgreSQL) took meanwhile.
-func machineBusy() time.Duration {
+func MachineBusy() time.Duration {
 	b, err := os.ReadFile("/proc/stat")
 	if err != nil {
 		return 0
@@ -67,11 +67,11 @@ func machineBusy() time.Duration {
 			busy += n
 		}
 	}
-	return time.Duration(busy) * clockTick
+	return time.Duration(busy) * ClockTick
 }
 
-// loadAvg is /proc/loadavg's first three fields ("" if unreadable).
-func loadAvg() string {
+// LoadAvg is /proc/loadavg's first three fields ("" if unreadable).
+func LoadAvg() string {
 	b, err := os.ReadFile("/proc/loadavg")
 	if err != nil {
 		return ""
@@ -83,8 +83,8 @@ func loadAvg() string {
 	return strings.Join(f[:3], " ")
 }
 
-// cpuModel is the first "model name" of /proc/cpuinfo.
-func cpuModel() string {
+// CPUModel is the first "model name" of /proc/cpuinfo.
+func CPUModel() string {
 	b, _ := os.ReadFile("/proc/cpuinfo")
 	for line := range strings.SplitSeq(string(b), "\n") {
 		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {

@@ -1,4 +1,4 @@
-package main
+package loadkit
 
 import (
 	"bytes"
@@ -16,25 +16,25 @@ import (
 	"time"
 )
 
-// clockTick is one unit of utime/stime in /proc/<pid>/stat: USER_HZ,
+// ClockTick is one unit of utime/stime in /proc/<pid>/stat: USER_HZ,
 // which Linux fixes at 100 for every architecture Go supports here.
-const clockTick = 10 * time.Millisecond
+const ClockTick = 10 * time.Millisecond
 
-// child is a server process under measurement.
-type child struct {
-	name    string
-	cmd     *exec.Cmd
-	base    string        // http://127.0.0.1:port
-	ready   time.Duration // spawn → first 200 from /readyz
-	logPath string
-	pg      *pgMeter      // its PostgreSQL backends; nil on SQLite
+// Child is a server process under measurement or under test.
+type Child struct {
+	Name    string
+	Cmd     *exec.Cmd
+	Base    string        // http://127.0.0.1:port
+	Ready   time.Duration // spawn → first 200 from /readyz
+	LogPath string
+	PG      *PGMeter      // its PostgreSQL backends; nil on SQLite
 	done    chan struct{} // closed when the process has exited
 	waitErr error
 }
 
-// freeAddr returns a 127.0.0.1 address with a port that was free a moment
-// ago (the child binds it right after; a clash fails the start loudly).
-func freeAddr() (string, error) {
+// FreeAddr returns a 127.0.0.1 address with a port that was free a moment
+// ago (the Child binds it right after; a clash fails the start loudly).
+func FreeAddr() (string, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", err
@@ -43,34 +43,34 @@ func freeAddr() (string, error) {
 	return ln.Addr().String(), nil
 }
 
-// startChild runs bin with args and env (nothing inherited but PATH and
+// StartChild runs bin with args and env (nothing inherited but PATH and
 // HOME, so no SIGIL_* of the caller leaks in) in dir, with stdout and
 // stderr appended to logPath, and waits until GET /readyz answers 200.
-func startChild(ctx context.Context, name, bin string, args, env []string, dir, addr, logPath string) (*child, error) {
+func StartChild(ctx context.Context, name, bin string, args, env []string, dir, addr, logPath string) (*Child, error) {
 	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, err
 	}
-	defer logf.Close() // the child keeps its own descriptor
+	defer logf.Close() // the Child keeps its own descriptor
 	cmd := exec.Command(bin, args...)
 	cmd.Dir, cmd.Stdout, cmd.Stderr = dir, logf, logf
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}, env...)
-	c := &child{name: name, cmd: cmd, base: "http://" + addr, logPath: logPath, done: make(chan struct{})}
+	c := &Child{Name: name, Cmd: cmd, Base: "http://" + addr, LogPath: logPath, done: make(chan struct{})}
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
 	go func() { c.waitErr = cmd.Wait(); close(c.done) }()
 	if err := c.waitReady(ctx, start, 30*time.Second); err != nil {
-		c.stop()
-		return nil, fmt.Errorf("%s: %w; log tail:\n%s", name, err, c.logTail())
+		c.Stop()
+		return nil, fmt.Errorf("%s: %w; log tail:\n%s", name, err, c.LogTail())
 	}
 	return c, nil
 }
 
 // waitReady polls /readyz every millisecond on fresh connections and
 // records the time from spawn to the first 200.
-func (c *child) waitReady(ctx context.Context, start time.Time, limit time.Duration) error {
+func (c *Child) waitReady(ctx context.Context, start time.Time, limit time.Duration) error {
 	hc := &http.Client{Timeout: time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	for time.Since(start) < limit {
 		select {
@@ -80,10 +80,10 @@ func (c *child) waitReady(ctx context.Context, start time.Time, limit time.Durat
 			return ctx.Err()
 		default:
 		}
-		if res, err := hc.Get(c.base + "/readyz"); err == nil {
+		if res, err := hc.Get(c.Base + "/readyz"); err == nil {
 			res.Body.Close()
 			if res.StatusCode == http.StatusOK {
-				c.ready = time.Since(start)
+				c.Ready = time.Since(start)
 				return nil
 			}
 		}
@@ -92,30 +92,37 @@ func (c *child) waitReady(ctx context.Context, start time.Time, limit time.Durat
 	return fmt.Errorf("not ready after %v", limit)
 }
 
-// stop asks the child to shut down (SIGTERM) and kills it if it has not
+// Stop asks the Child to shut down (SIGTERM) and kills it if it has not
 // exited after 10 s. It reports a non-zero exit.
-func (c *child) stop() error {
+func (c *Child) Stop() error {
 	select {
 	case <-c.done:
 		return c.waitErr
 	default:
 	}
-	_ = c.cmd.Process.Signal(syscall.SIGTERM)
+	_ = c.Cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-c.done:
 	case <-time.After(10 * time.Second):
-		_ = c.cmd.Process.Kill()
+		_ = c.Cmd.Process.Kill()
 		<-c.done
-		return fmt.Errorf("%s did not stop within 10 s", c.name)
+		return fmt.Errorf("%s did not stop within 10 s", c.Name)
 	}
 	return c.waitErr
 }
 
-// cpu returns the child's user+system CPU time so far (all threads).
-func (c *child) cpu() (time.Duration, error) { return procCPU(c.cmd.Process.Pid) }
+// Kill ends the child at once (SIGKILL, no shutdown) and waits for it:
+// the crash a fault injects.
+func (c *Child) Kill() {
+	_ = c.Cmd.Process.Kill()
+	<-c.done
+}
 
-// procCPU returns process pid's user+system CPU time so far (all threads).
-func procCPU(pid int) (time.Duration, error) {
+// CPU returns the child's user+system CPU time so far (all threads).
+func (c *Child) CPU() (time.Duration, error) { return ProcCPU(c.Cmd.Process.Pid) }
+
+// ProcCPU returns process pid's user+system CPU time so far (all threads).
+func ProcCPU(pid int) (time.Duration, error) {
 	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
 	if err != nil {
 		return 0, err
@@ -134,12 +141,12 @@ func procCPU(pid int) (time.Duration, error) {
 	if err := errors.Join(err1, err2); err != nil {
 		return 0, err
 	}
-	return time.Duration(ut+st) * clockTick, nil
+	return time.Duration(ut+st) * ClockTick, nil
 }
 
-// memory returns VmRSS and VmHWM (peak RSS) in bytes.
-func (c *child) memory() (rss, peak int64, err error) {
-	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(c.cmd.Process.Pid), "status"))
+// Memory returns VmRSS and VmHWM (peak RSS) in bytes.
+func (c *Child) Memory() (rss, peak int64, err error) {
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(c.Cmd.Process.Pid), "status"))
 	if err != nil {
 		return 0, 0, err
 	}
@@ -163,9 +170,9 @@ func (c *child) memory() (rss, peak int64, err error) {
 	return rss, peak, nil
 }
 
-// logTail is the last lines of the child's log, for error messages.
-func (c *child) logTail() string {
-	b, _ := os.ReadFile(c.logPath)
+// LogTail is the last lines of the child's log, for error messages.
+func (c *Child) LogTail() string {
+	b, _ := os.ReadFile(c.LogPath)
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
 	return strings.Join(lines[max(0, len(lines)-10):], "\n")
 }

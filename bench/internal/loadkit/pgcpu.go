@@ -1,4 +1,4 @@
-package main
+package loadkit
 
 import (
 	"context"
@@ -8,41 +8,41 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// pgMeter reads the CPU time of the PostgreSQL backends that serve one
+// PGMeter reads the CPU time of the PostgreSQL backends that serve one
 // Sigil server: the connections whose application_name is the server's
 // own (newDatabase puts it in the server's database URL), found in
 // pg_stat_activity and read from /proc/<pid>/stat like the server. The
 // database must run on this machine; the driver's own connection has
 // another application_name and is not counted.
-type pgMeter struct {
+type PGMeter struct {
 	conn *pgx.Conn
 	app  string
 }
 
-// pgSample is the CPU time so far of each backend seen at one instant.
-type pgSample map[int]time.Duration
+// PGSample is the CPU time so far of each backend seen at one instant.
+type PGSample map[int]time.Duration
 
-// sample reads every backend of the server now.
-func (m *pgMeter) sample(ctx context.Context) (pgSample, error) {
+// Sample reads every backend of the server now.
+func (m *PGMeter) Sample(ctx context.Context) (PGSample, error) {
 	rows, _ := m.conn.Query(ctx, `SELECT pid FROM pg_stat_activity WHERE application_name = $1`, m.app)
 	pids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
 	if err != nil {
 		return nil, fmt.Errorf("PostgreSQL backends: %w", err)
 	}
-	s := make(pgSample, len(pids))
+	s := make(PGSample, len(pids))
 	for _, pid := range pids {
-		if cpu, err := procCPU(int(pid)); err == nil { // a backend may exit meanwhile
+		if cpu, err := ProcCPU(int(pid)); err == nil { // a backend may exit meanwhile
 			s[int(pid)] = cpu
 		}
 	}
 	return s, nil
 }
 
-// since is the CPU the backends of s1 used after s0 was taken: a backend
+// Since is the CPU the backends of s1 used after s0 was taken: a backend
 // that started in between counts whole (its connection set-up is part of
 // the load); one that exited in between is lost, so lost reports how
 // many did.
-func (s1 pgSample) since(s0 pgSample) (cpu time.Duration, backends, lost int) {
+func (s1 PGSample) Since(s0 PGSample) (cpu time.Duration, backends, lost int) {
 	for pid, c := range s1 {
 		cpu += c - s0[pid]
 	}
