@@ -29,7 +29,9 @@ const maxSubject = 512
 //  2. an account of the workspace with the same email, linked now only
 //     if both the IdP and Sigil mark that email verified — linking on an
 //     unverified or absent email_verified would let anyone who can set an
-//     email at some IdP take over the account that owns it;
+//     email at some IdP take over the account that owns it — and only if
+//     it is a member's: an owner's or admin's account is never linked, as
+//     any admin can add a connection to an IdP of their own;
 //  3. a new account in the connection's workspace (just-in-time), with
 //     the connection's default role (or a role its group mapping gives)
 //     and the workspace's default scopes.
@@ -85,6 +87,13 @@ func (s *Service) linkOrProvision(ctx context.Context, ip netip.Addr, c connecti
 			if !id.EmailVerified || !existing.EmailVerified {
 				return store.User{}, ssoFailure("link_unverified", "an account with this email already exists here; "+
 					"sign in to it the way you usually do (it can only be joined to single sign-on when both sides have verified the email)")
+			}
+			if existing.Role == store.RoleOwner || existing.Role == store.RoleAdmin {
+				// Any admin can add a connection to an IdP they run, which
+				// can vouch for any email: linking would let an admin sign
+				// in as the owner or a fellow admin.
+				return store.User{}, ssoFailure("link_privileged", "an owner or admin account with this email already exists here; "+
+					"it is not joined to single sign-on automatically: sign in to it the way you usually do")
 			}
 			ident.UserID = existing.ID
 			if err := s.store.LinkIdentity(ctx, ident); err != nil {

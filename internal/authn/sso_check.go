@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"time"
 
@@ -62,7 +63,9 @@ func (s *Service) checkOIDC(ctx context.Context, c connection) []string {
 	case errors.As(err, &mismatch):
 		return []string{fmt.Sprintf("wrong issuer: the discovery document names %q, not %q", mismatch.Discovered, mismatch.Provided)}
 	case err != nil:
-		return []string{"the issuer is unreachable or has no discovery document (" + c.cfg.Issuer + "/.well-known/openid-configuration): " + err.Error()}
+		// Not err's text: it can quote the body of whatever answered.
+		s.log.InfoContext(ctx, "SSO connection test: discovery failed", "connection", c.ID, "err", err)
+		return []string{"the issuer is " + reachability(err) + " (" + c.cfg.Issuer + "/.well-known/openid-configuration)"}
 	}
 	var doc struct {
 		JWKS string `json:"jwks_uri"`
@@ -136,4 +139,18 @@ func (s *Service) checkSAML(ctx context.Context, c connection) []string {
 // decodeLimited decodes at most 1 MiB of a JSON answer.
 func decodeLimited(resp *http.Response, v any) error {
 	return json.NewDecoder(io.LimitReader(resp.Body, maxMetadataSize)).Decode(v)
+}
+
+// reachability says in words why a fetch from an IdP failed, without
+// quoting anything the other side sent.
+func reachability(err error) string {
+	var ne net.Error
+	var oe *net.OpError
+	switch {
+	case errors.As(err, &ne) && ne.Timeout():
+		return "not answering in time"
+	case errors.As(err, &oe):
+		return "unreachable (" + oe.Op + ": " + oe.Err.Error() + ")"
+	}
+	return "reachable but serves no valid discovery document there"
 }

@@ -137,6 +137,8 @@ func applyOIDC(c *connection, in ConnectionInput) error {
 		return invalid("an oidc connection needs issuer, client_id and client_secret")
 	case checkIssuerURL(c.cfg.Issuer) != "":
 		return invalid("issuer %s", checkIssuerURL(c.cfg.Issuer))
+	case strings.ContainsAny(c.cfg.Issuer, "?"):
+		return invalid("issuer must not have a query (OpenID Connect Discovery §2)")
 	case tenantIssuer(c.cfg.Issuer) && len(c.cfg.AllowedTenants) == 0:
 		return invalid("a multi-tenant Microsoft issuer needs allowed_tenants (the tenant ids whose people may sign in)")
 	}
@@ -171,6 +173,8 @@ func applyApple(c *connection, in ConnectionInput) error {
 		return invalid("an apple connection needs client_id (the Services ID), team_id, key_id and private_key")
 	case c.cfg.Issuer != "" && checkIssuerURL(c.cfg.Issuer) != "":
 		return invalid("issuer %s", checkIssuerURL(c.cfg.Issuer))
+	case strings.Contains(c.cfg.Issuer, "?"):
+		return invalid("issuer must not have a query")
 	}
 	return nil
 }

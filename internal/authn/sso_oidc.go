@@ -109,7 +109,9 @@ func (s *Service) provider(ctx context.Context, c connection) (*oidc.Provider, e
 	}
 	p, err := oidc.NewProvider(pctx, c.cfg.Issuer)
 	if err != nil {
-		return nil, ssoFailure("idp_unreachable", "the identity provider's discovery document could not be read: "+err.Error())
+		f := ssoFailure("idp_unreachable", "the identity provider's discovery document could not be read")
+		f.cause = err // for the log: it may quote what answered
+		return nil, f
 	}
 	s.sso.mu.Lock()
 	s.sso.providers[c.ID] = cachedProvider{p: p, updated: c.UpdatedAt, fetched: s.now()}
@@ -131,8 +133,7 @@ func issuerTemplate(issuer string) string {
 	u, _ := url.Parse(issuer)
 	seg := strings.Split(strings.Trim(u.Path, "/"), "/")
 	seg[0] = tenantPlaceholder
-	u.Path = "/" + strings.Join(seg, "/")
-	return u.String()
+	return u.Scheme + "://" + u.Host + "/" + strings.Join(seg, "/") // not u.String(): it escapes the braces
 }
 
 // oauthConfig is the connection as an OAuth2 client.
