@@ -33,7 +33,7 @@ func TestFirstRun(t *testing.T) {
 	if err := os.MkdirAll(shots, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	runNode(t, tl, "first-run/", map[string]string{
+	runNode(t, tl, []string{"first-run/"}, map[string]string{
 		"SIGIL_URL": srv.url,
 		"SETUP_URL": m[1],
 		// helpers.mjs wants these; this run has no app and no workspace.
