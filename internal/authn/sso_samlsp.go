@@ -71,7 +71,7 @@ func (s *Service) serviceProvider(ctx context.Context, c connection) (*saml.Serv
 		AuthnNameIDFormat:                saml.UnspecifiedNameIDFormat,
 		AssertionConsumerServiceBindings: []string{saml.HTTPPostBinding},
 		ReplayCache:                      replayCache{st: s.store, cid: c.ID},
-		Clock:                            dsig.NewFakeClock(serviceClock{now: s.now}),
+		Clock:                            dsig.NewFakeClock(serviceClock{Clock: clockwork.NewRealClock(), now: s.now}),
 	}
 	s.sso.mu.Lock()
 	s.sso.saml[c.ID] = &cachedSAML{sp: sp, updated: c.UpdatedAt, refresh: refresh}
@@ -313,7 +313,7 @@ func decodeB64(v string) ([]byte, error) {
 
 // serviceClock gives crewjam and goxmldsig the service's clock (they read
 // only its Now), so assertion times are judged by the same clock as the
-// rest of Sigil.
+// rest of Sigil (its other methods are the real clock's).
 type serviceClock struct {
 	clockwork.Clock
 	now func() time.Time

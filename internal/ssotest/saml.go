@@ -55,7 +55,7 @@ func StartSAML(now func() time.Time) *SAMLProvider {
 		Key: key, Certificate: cert, Logger: log.New(os.Stderr, "test idp: ", 0),
 		MetadataURL: *base.JoinPath("metadata"), SSOURL: *base.JoinPath("sso"),
 		ServiceProviderProvider: spLookup{p}, SessionProvider: sessions{p},
-		Clock: dsig.NewFakeClock(nowClock{now: now}),
+		Clock: dsig.NewFakeClock(nowClock{Clock: clockwork.NewRealClock(), now: now}),
 	}
 	mux.HandleFunc("GET /metadata", func(w http.ResponseWriter, r *http.Request) {
 		p.mu.Lock()
