@@ -111,8 +111,10 @@ func restartRedis(ctx context.Context, h *harness, m *mark) error {
 	if err := sleep(ctx, 500*time.Millisecond); err != nil {
 		return err
 	}
+	t0 := time.Now()
 	_, err = h.reps[0].Login(ctx, h.workers[0].users[0].u)
-	m.Observed = append(m.Observed, "key-pair login while down: "+answer(err))
+	m.Observed = append(m.Observed, fmt.Sprintf("key-pair login while down, answered in %v: %s",
+		time.Since(t0).Round(time.Millisecond), answer(err)))
 	var se *loadkit.StatusError
 	if !errors.As(err, &se) || se.Status != http.StatusServiceUnavailable || !strings.Contains(string(se.Body), "unavailable") {
 		h.rec.violation("a login with Redis down was not refused with 503 unavailable: %v", answer(err))

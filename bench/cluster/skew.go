@@ -38,6 +38,9 @@ func skewClock(offset string) func(ctx context.Context, h *harness, m *mark) err
 		// Refusals across the skew are its documented effect only if a
 		// replica said why.
 		m.Refusals = strings.HasPrefix(logged, "clock skew logged")
+		// Only those 401s: a 5xx or a lost answer in the window (the
+		// graceful restarts in it) is still a violation.
+		m.Strict = true
 		if !m.Refusals {
 			h.rec.violation("clock skew of %s: no replica logged it", offset)
 		}

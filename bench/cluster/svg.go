@@ -57,8 +57,11 @@ func niceTop(m float64) float64 {
 }
 
 func short(v float64) string {
-	if v >= 1000 {
+	if v >= 1000 && math.Mod(v, 1000) == 0 {
 		return fmt.Sprintf("%.0fk", v/1000)
+	}
+	if v >= 1000 {
+		return fmt.Sprintf("%.1fk", v/1000)
 	}
 	if v == math.Trunc(v) {
 		return fmt.Sprintf("%.0f", v)

@@ -44,6 +44,7 @@ type worker struct {
 	tok       loadkit.Tokens
 	keys      []loadkit.APIKey
 	email, pw string
+	pwLogins  int
 }
 
 type account struct {
@@ -60,8 +61,7 @@ func (w *worker) setup(ctx context.Context) error {
 	if err := w.createKey(ctx); err != nil {
 		return err
 	}
-	w.email, w.pw = fmt.Sprintf("c%d@cluster.example.com", loadkit.Seq()), "correct horse battery staple"
-	return w.h.lb.Signup(ctx, w.email, w.pw, w.h.fx.Join)
+	return w.signup(ctx)
 }
 
 // loop runs random operations until ctx ends, recording each.
@@ -189,8 +189,22 @@ func (w *worker) logout(ctx context.Context) error {
 	return w.login(ctx)
 }
 
+// passwordLogin logs w's password user in; after maxLogins it signs a
+// new one up, so no account meets its per-account limit (15 a minute).
 func (w *worker) passwordLogin(ctx context.Context) error {
+	if w.pwLogins >= maxLogins {
+		if err := w.signup(ctx); err != nil {
+			return err
+		}
+	}
+	w.pwLogins++
 	return w.h.lb.PasswordLogin(ctx, w.email, w.pw)
+}
+
+// signup makes w a new password user.
+func (w *worker) signup(ctx context.Context) error {
+	w.email, w.pw, w.pwLogins = fmt.Sprintf("c%d@cluster.example.com", loadkit.Seq()), "correct horse battery staple", 0
+	return w.h.lb.Signup(ctx, w.email, w.pw, w.h.fx.Join)
 }
 
 // ledger is everything the cluster acknowledged (201/204), checked on
