@@ -2,7 +2,6 @@ package authn
 
 import (
 	"context"
-	"errors"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -32,21 +31,9 @@ func (m Member) HasSecondFactor() bool {
 // on; their next sign-in is with the password alone (or, under
 // require_mfa, leads them to add a factor).
 func (s *Service) ResetMemberFactors(ctx context.Context, ip netip.Addr, p Principal, ws, userID string) error {
-	if err := s.canManage(ctx, p, ws); err != nil {
+	target, err := s.memberToManage(ctx, p, ws, userID, "reset an owner's second factors")
+	if err != nil {
 		return err
-	}
-	target, err := s.store.GetUser(ctx, userID)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && target.WorkspaceID != ws) {
-		return ErrNotFound
-	} else if err != nil {
-		return err
-	}
-	if target.Role == store.RoleOwner {
-		if owner, err := s.actsAsOwner(ctx, p); err != nil {
-			return err
-		} else if !owner {
-			return errorf(CodeForbidden, "only an owner can reset an owner's second factors")
-		}
 	}
 	n, err := s.store.DeleteFactors(ctx, userID)
 	if err != nil {

@@ -26,23 +26,8 @@ var ErrLastOwner = &Error{Code: CodeConflict, Detail: "a workspace keeps at leas
 // Owners and admins (and the instance admin) remove members, themselves
 // included; only an owner removes an owner, and the last owner stays.
 func (s *Service) RemoveMember(ctx context.Context, ip netip.Addr, p Principal, ws, userID string) error {
-	if err := s.canManage(ctx, p, ws); err != nil {
+	if _, err := s.memberToManage(ctx, p, ws, userID, "remove an owner"); err != nil {
 		return err
-	}
-	target, err := s.store.GetUser(ctx, userID)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && target.WorkspaceID != ws) {
-		return ErrNotFound
-	} else if err != nil {
-		return err
-	}
-	if target.Role == store.RoleOwner {
-		owner, err := s.actsAsOwner(ctx, p)
-		if err != nil {
-			return err
-		}
-		if !owner {
-			return errorf(CodeForbidden, "only an owner can remove an owner")
-		}
 	}
 	gone, err := s.store.DeleteUser(ctx, ws, userID)
 	switch {
@@ -76,4 +61,27 @@ func (s *Service) actsAsOwner(ctx context.Context, p Principal) (bool, error) {
 		return false, err
 	}
 	return me.Role == store.RoleOwner, nil
+}
+
+// memberToManage is member userID of workspace ws, for p to act on: p
+// must manage the workspace, and only an owner (or the instance admin)
+// acts on an owner ("only an owner can " + what).
+func (s *Service) memberToManage(ctx context.Context, p Principal, ws, userID, what string) (store.User, error) {
+	if err := s.canManage(ctx, p, ws); err != nil {
+		return store.User{}, err
+	}
+	target, err := s.store.GetUser(ctx, userID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && target.WorkspaceID != ws) {
+		return store.User{}, ErrNotFound
+	} else if err != nil {
+		return store.User{}, err
+	}
+	if target.Role == store.RoleOwner {
+		if owner, err := s.actsAsOwner(ctx, p); err != nil {
+			return store.User{}, err
+		} else if !owner {
+			return store.User{}, errorf(CodeForbidden, "only an owner can %s", what)
+		}
+	}
+	return target, nil
 }
