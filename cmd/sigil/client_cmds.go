@@ -30,6 +30,7 @@ func clientCommands() []*cobra.Command {
 		newSignupCmd(),
 		newAPIKeyCmd(),
 		newJWTKeyCmd(),
+		newMFACmd(),
 	}
 }
 

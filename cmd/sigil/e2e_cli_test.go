@@ -69,6 +69,7 @@ func testCLIWalkthrough(t *testing.T, bin string, srv *e2eServer) {
 
 	priv, pub := w.keygen()
 	first := w.register()
+	testCLIMFA(w)
 	current := w.refresh()
 	w.stderrs = append(w.stderrs, testCLIKeys(t, bin, dir, w.env, pub)...)
 	testCLIExitCodes(t, bin, dir, w.env)
