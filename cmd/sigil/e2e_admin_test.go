@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 var (
@@ -22,6 +23,16 @@ func setupURL(srv *e2eServer) string {
 		return ""
 	}
 	return m[1]
+}
+
+// waitSetupURL is setupURL once the link is logged: serve logs it just
+// after it starts listening, so it can come a moment after readiness.
+func waitSetupURL(srv *e2eServer) string {
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if u := setupURL(srv); u != "" || time.Now().After(deadline) {
+			return u
+		}
+	}
 }
 
 // browserClient keeps cookies and stops at redirects, as a test of pages
@@ -66,12 +77,12 @@ func page(t *testing.T, c *http.Client, method, u string, form url.Values) (int,
 func TestFirstRunAndAdminGrant(t *testing.T) {
 	bin, dir, env := sharedDatabase(t, "http://sigil.first-run.test")
 	a := startServerEnv(t, bin, env)
-	first := setupURL(a)
+	first := waitSetupURL(a)
 	if first == "" {
 		t.Fatalf("no setup_url in the first start's log:\n%s", a.logs)
 	}
 	b := startServerEnv(t, bin, env)
-	newest := setupURL(b)
+	newest := waitSetupURL(b)
 	if newest == "" || newest == first {
 		t.Fatalf("the second start's setup_url %q (first %q)", newest, first)
 	}
