@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"net/netip"
@@ -160,29 +159,14 @@ func activeKinds(factors []store.Factor) []string {
 }
 
 func (s *Service) sealMFA(c mfaClaims) (string, error) {
-	if s.opt.Sealer == nil {
-		return "", errors.New("authn: second factors need a sealer (the master key)")
-	}
-	b, err := json.Marshal(c)
-	if err != nil {
-		return "", err
-	}
-	return mfaTokenPrefix + base64.RawURLEncoding.EncodeToString(s.opt.Sealer.Seal(b, []byte(mfaTokenAD))), nil
+	return s.sealJSON(mfaTokenPrefix, mfaTokenAD, c)
 }
 
 // openMFA checks an mfa_token: ours, unaltered and unexpired. Anything
 // else is ErrInvalidToken. It does not tell whether the token was used.
 func (s *Service) openMFA(raw string) (mfaClaims, error) {
 	var c mfaClaims
-	if s.opt.Sealer == nil || len(raw) > maxMFAToken || !strings.HasPrefix(raw, mfaTokenPrefix) {
-		return c, ErrInvalidToken
-	}
-	sealed, err := base64.RawURLEncoding.DecodeString(raw[len(mfaTokenPrefix):])
-	if err != nil {
-		return c, ErrInvalidToken
-	}
-	b, err := s.opt.Sealer.Open(sealed, []byte(mfaTokenAD))
-	if err != nil || json.Unmarshal(b, &c) != nil || c.User == "" || c.Method == "" {
+	if err := s.openJSON(mfaTokenPrefix, mfaTokenAD, maxMFAToken, raw, &c); err != nil || c.User == "" || c.Method == "" {
 		return mfaClaims{}, ErrInvalidToken
 	}
 	iat := time.Unix(c.Issued, 0)

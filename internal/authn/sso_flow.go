@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"net/netip"
 	"net/url"
@@ -264,33 +263,13 @@ func bindHash(secret string) string {
 	return base64.RawURLEncoding.EncodeToString(sum[:16])
 }
 
-// seal encrypts v under the master key as prefix + base64url; the prefix
-// is the associated data, so one kind of value never opens as another.
-func (s *Service) seal(prefix string, v any) (string, error) {
-	if s.opt.Sealer == nil {
-		return "", errors.New("authn: SSO needs a sealer (the master key)")
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return "", err
-	}
-	return prefix + base64.RawURLEncoding.EncodeToString(s.opt.Sealer.Seal(b, []byte(prefix))), nil
-}
+// seal seals a flow value as prefix + base64url; the prefix is also the
+// associated data, so one kind of value never opens as another.
+func (s *Service) seal(prefix string, v any) (string, error) { return s.sealJSON(prefix, prefix, v) }
 
 // open reverses seal; anything not sealed by seal with prefix is an error.
 func (s *Service) open(prefix, raw string, v any) error {
-	if s.opt.Sealer == nil || len(raw) > maxSealed || !strings.HasPrefix(raw, prefix) {
-		return ErrInvalidToken
-	}
-	sealed, err := base64.RawURLEncoding.DecodeString(raw[len(prefix):])
-	if err != nil {
-		return ErrInvalidToken
-	}
-	b, err := s.opt.Sealer.Open(sealed, []byte(prefix))
-	if err != nil || json.Unmarshal(b, v) != nil {
-		return ErrInvalidToken
-	}
-	return nil
+	return s.openJSON(prefix, prefix, maxSealed, raw, v)
 }
 
 // clip bounds a string from an IdP before it is shown or logged.

@@ -26,12 +26,7 @@ func (s *Server) listFactors(w http.ResponseWriter, r *http.Request, p authn.Pri
 	if err != nil {
 		return err
 	}
-	out, err := page(r, list)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return writePage(w, r, list)
 }
 
 func (s *Server) enrolTOTP(w http.ResponseWriter, r *http.Request, p authn.Principal) error {

@@ -11,12 +11,7 @@ func (s *Server) listKeys(w http.ResponseWriter, r *http.Request, p authn.Princi
 	if err != nil {
 		return err
 	}
-	out, err := page(r, keys)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return writePage(w, r, keys)
 }
 
 func (s *Server) addKey(w http.ResponseWriter, r *http.Request, p authn.Principal) error {
@@ -45,12 +40,7 @@ func (s *Server) listSessions(w http.ResponseWriter, r *http.Request, p authn.Pr
 	if err != nil {
 		return err
 	}
-	out, err := page(r, list)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return writePage(w, r, list)
 }
 
 func (s *Server) endSession(w http.ResponseWriter, r *http.Request, p authn.Principal) error {
