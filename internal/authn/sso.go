@@ -197,11 +197,11 @@ func (s *Service) UpdateConnection(ctx context.Context, ip netip.Addr, p Princip
 	if err := s.canManage(ctx, p, ws); err != nil {
 		return ConnectionView{}, err
 	}
-	if _, err := s.connectionOf(ctx, ws, id); err != nil {
-		return ConnectionView{}, err
-	}
 	var out connection
 	_, err := s.store.UpdateConnection(ctx, id, func(rec *store.Connection) error {
+		if rec.WorkspaceID != ws {
+			return ErrNotFound // another workspace's connection
+		}
 		c, err := s.decodeConnection(*rec)
 		if err != nil {
 			return err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/netip"
 	"strings"
+	"time"
 
 	"github.com/sigil-auth/sigil/internal/store"
 )
@@ -65,7 +66,9 @@ func (s *Service) linkedAccount(ctx context.Context, c connection, id ssoIdentit
 	if u.WorkspaceID != c.WorkspaceID {
 		return store.User{}, ssoFailure("workspace", "this account belongs to another workspace")
 	}
-	if ident.Email != id.Email || s.now().Sub(ident.LastLoginAt) > liveTTL {
+	// LastLoginAt to the minute, as API keys' last use: a returning
+	// person's sign-in writes only when the email changed or a minute passed.
+	if now := s.now(); ident.Email != id.Email || (s.touched.due(c.ID+"/"+id.Subject, now) && now.Sub(ident.LastLoginAt) >= time.Minute) {
 		if err := s.store.TouchIdentity(ctx, c.ID, id.Subject, id.Email, s.now()); err != nil && !errors.Is(err, store.ErrNotFound) {
 			return store.User{}, err
 		}

@@ -52,12 +52,7 @@ func (s *Service) TestConnection(ctx context.Context, p Principal, ws, id string
 }
 
 func (s *Service) checkOIDC(ctx context.Context, c connection) []string {
-	pctx, cancel := s.idpContext(ctx)
-	defer cancel()
-	if tenantIssuer(c.cfg.Issuer) {
-		pctx = oidc.InsecureIssuerURLContext(pctx, issuerTemplate(c.cfg.Issuer))
-	}
-	p, err := oidc.NewProvider(pctx, c.cfg.Issuer)
+	p, err := s.discover(ctx, c)
 	var mismatch *oidc.IssuerMismatchError
 	switch {
 	case errors.As(err, &mismatch):
@@ -73,7 +68,9 @@ func (s *Service) checkOIDC(ctx context.Context, c connection) []string {
 	if err := p.Claims(&doc); err != nil || doc.JWKS == "" {
 		return []string{"the discovery document names no jwks_uri (the IdP's signing keys)"}
 	}
-	return s.checkJWKS(pctx, doc.JWKS)
+	jctx, cancel := s.idpContext(ctx)
+	defer cancel()
+	return s.checkJWKS(jctx, doc.JWKS)
 }
 
 func (s *Service) checkApple(ctx context.Context, c connection) []string {

@@ -101,13 +101,7 @@ func (s *Service) provider(ctx context.Context, c connection) (*oidc.Provider, e
 	if ok && cp.updated.Equal(c.UpdatedAt) && s.now().Sub(cp.fetched) < providerTTL {
 		return cp.p, nil
 	}
-	pctx, cancel := s.idpContext(ctx)
-	defer cancel()
-	if tenantIssuer(c.cfg.Issuer) {
-		// Entra's common endpoints publish "…/{tenantid}/v2.0" as issuer.
-		pctx = oidc.InsecureIssuerURLContext(pctx, issuerTemplate(c.cfg.Issuer))
-	}
-	p, err := oidc.NewProvider(pctx, c.cfg.Issuer)
+	p, err := s.discover(ctx, c)
 	if err != nil {
 		f := ssoFailure("idp_unreachable", "the identity provider's discovery document could not be read")
 		f.cause = err // for the log: it may quote what answered
@@ -122,6 +116,18 @@ func (s *Service) provider(ctx context.Context, c connection) (*oidc.Provider, e
 // microsoft reports whether an issuer is Entra ID's.
 func microsoft(issuer string) bool {
 	return tenantIssuer(issuer) || strings.HasPrefix(issuer, "https://login.microsoftonline.com/")
+}
+
+// discover reads the connection's discovery document (and makes the
+// provider that caches its JWKS).
+func (s *Service) discover(ctx context.Context, c connection) (*oidc.Provider, error) {
+	pctx, cancel := s.idpContext(ctx)
+	defer cancel()
+	if tenantIssuer(c.cfg.Issuer) {
+		// Entra's common endpoints publish "…/{tenantid}/v2.0" as issuer.
+		pctx = oidc.InsecureIssuerURLContext(pctx, issuerTemplate(c.cfg.Issuer))
+	}
+	return oidc.NewProvider(pctx, c.cfg.Issuer)
 }
 
 // issuerTemplate is the issuer Entra's discovery at a common endpoint

@@ -166,7 +166,7 @@ func (s *Service) samlResponse(ctx context.Context, ip netip.Addr, c connection,
 	if samlResponse == "" || len(samlResponse) > maxSAMLResponse {
 		return "", ssoFailure("malformed", "no SAML response, or one too large")
 	}
-	xmlBytes, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(samlResponse), ""))
+	xmlBytes, err := decodeB64(samlResponse)
 	if err != nil {
 		return "", ssoFailure("malformed", "the SAML response is not base64")
 	}
@@ -191,8 +191,7 @@ func (s *Service) samlResponse(ctx context.Context, ip netip.Addr, c connection,
 		bind = b
 		return err
 	}
-	acs, _ := url.Parse(s.ssoURL(c.ID, "/saml/acs"))
-	a, err := sp.ParseXMLResponse(xmlBytes, nil, *acs)
+	a, err := sp.ParseXMLResponse(xmlBytes, nil, sp.AcsURL)
 	if err != nil {
 		return "", samlFailure(err)
 	}

@@ -55,7 +55,7 @@ func (s *Service) serviceProvider(ctx context.Context, c connection) (*saml.Serv
 	if cached != nil && cached.updated.Equal(c.UpdatedAt) && now.Before(cached.refresh) {
 		return cached.sp, nil
 	}
-	key, cert, err := spKeyPair(c)
+	sp, err := s.spBase(c)
 	if err != nil {
 		return nil, err
 	}
@@ -63,16 +63,9 @@ func (s *Service) serviceProvider(ctx context.Context, c connection) (*saml.Serv
 	if err != nil {
 		return nil, err
 	}
-	meta, _ := url.Parse(s.ssoURL(c.ID, "/saml/metadata"))
-	acs, _ := url.Parse(s.ssoURL(c.ID, "/saml/acs"))
-	sp := &saml.ServiceProvider{
-		EntityID: meta.String(), Key: key, Certificate: cert, MetadataURL: *meta, AcsURL: *acs,
-		IDPMetadata: md, AllowIDPInitiated: c.cfg.AllowIdPInitiated, HTTPClient: s.opt.SSOClient,
-		AuthnNameIDFormat:                saml.UnspecifiedNameIDFormat,
-		AssertionConsumerServiceBindings: []string{saml.HTTPPostBinding},
-		ReplayCache:                      replayCache{st: s.store, cid: c.ID},
-		Clock:                            dsig.NewFakeClock(serviceClock{Clock: clockwork.NewRealClock(), now: s.now}),
-	}
+	sp.IDPMetadata, sp.AllowIDPInitiated, sp.HTTPClient = md, c.cfg.AllowIdPInitiated, s.opt.SSOClient
+	sp.ReplayCache = replayCache{st: s.store, cid: c.ID}
+	sp.Clock = dsig.NewFakeClock(serviceClock{Clock: clockwork.NewRealClock(), now: s.now})
 	s.sso.mu.Lock()
 	s.sso.saml[c.ID] = &cachedSAML{sp: sp, updated: c.UpdatedAt, refresh: refresh}
 	s.sso.mu.Unlock()
@@ -136,11 +129,7 @@ func (s *Service) fetchMetadata(ctx context.Context, raw string) ([]byte, error)
 	if err != nil {
 		return nil, err
 	}
-	client := s.opt.SSOClient
-	if client == nil {
-		client = http.DefaultClient
-	}
-	resp, err := client.Do(req)
+	resp, err := s.opt.SSOClient.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("unreachable: %w", err)
 	}
@@ -209,16 +198,25 @@ func (s *Service) SAMLMetadata(ctx context.Context, cid string) ([]byte, error) 
 	if c.Kind != store.ConnSAML {
 		return nil, ErrNotFound
 	}
+	sp, err := s.spBase(c)
+	if err != nil {
+		return nil, err
+	}
+	b, err := xml.MarshalIndent(sp.Metadata(), "", "  ")
+	return append([]byte(xml.Header), b...), err
+}
+
+// spBase is connection c as a SAML SP: its key pair and its URLs (the
+// entity id is the metadata URL), the part its metadata shows.
+func (s *Service) spBase(c connection) (*saml.ServiceProvider, error) {
 	key, cert, err := spKeyPair(c)
 	if err != nil {
 		return nil, err
 	}
 	meta, _ := url.Parse(s.ssoURL(c.ID, "/saml/metadata"))
 	acs, _ := url.Parse(s.ssoURL(c.ID, "/saml/acs"))
-	sp := saml.ServiceProvider{EntityID: meta.String(), Key: key, Certificate: cert, MetadataURL: *meta, AcsURL: *acs,
-		AuthnNameIDFormat: saml.UnspecifiedNameIDFormat, AssertionConsumerServiceBindings: []string{saml.HTTPPostBinding}}
-	b, err := xml.MarshalIndent(sp.Metadata(), "", "  ")
-	return append([]byte(xml.Header), b...), err
+	return &saml.ServiceProvider{EntityID: meta.String(), Key: key, Certificate: cert, MetadataURL: *meta, AcsURL: *acs,
+		AuthnNameIDFormat: saml.UnspecifiedNameIDFormat, AssertionConsumerServiceBindings: []string{saml.HTTPPostBinding}}, nil
 }
 
 func spKeyPair(c connection) (*rsa.PrivateKey, *x509.Certificate, error) {

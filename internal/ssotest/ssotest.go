@@ -13,10 +13,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"runtime"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
@@ -63,10 +61,6 @@ type Provider struct {
 	rogue  *rsa.PrivateKey
 	codes  map[string]grant
 	Issued []string // client secrets presented at the token endpoint
-	// TokenTime is the CPU time the token endpoint spent answering
-	// (signing ID tokens; on Linux, the handler's thread CPU), for
-	// benchmarks that leave the IdP's work out.
-	TokenTime time.Duration
 }
 
 // grant is an authorization code's request.
@@ -183,14 +177,6 @@ func (p *Provider) answer(w http.ResponseWriter, q url.Values, u User) {
 
 // token is the token endpoint.
 func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	start := threadCPU()
-	defer func() {
-		p.mu.Lock()
-		p.TokenTime += threadCPU() - start
-		p.mu.Unlock()
-	}()
 	r.ParseForm()
 	p.mu.Lock()
 	g, ok := p.codes[r.PostFormValue("code")]
@@ -284,16 +270,6 @@ func (p *Provider) idToken(g grant) string {
 	t.Header["kid"] = "k1"
 	s, _ := t.SignedString(crypto.Signer(key))
 	return s
-}
-
-// threadCPU is the calling thread's CPU time (0 where the system cannot
-// tell: RUSAGE_THREAD is Linux's).
-func threadCPU() time.Duration {
-	var ru syscall.Rusage
-	if syscall.Getrusage(1, &ru) != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func pkceOK(verifier, challenge string) bool {
