@@ -101,9 +101,9 @@ func amrOf(method string) []string {
 // aalOf is the assurance level of a session method: two factors make aal2.
 func aalOf(method string) string {
 	if strings.Contains(method, "+") {
-		return "aal2"
+		return AAL2
 	}
-	return "aal1"
+	return AAL1
 }
 
 // firstFactor is the login method a session method starts with.

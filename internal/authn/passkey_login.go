@@ -186,13 +186,11 @@ func (s *Service) checkMFAPasskey(ctx context.Context, u store.User, mfaToken st
 	if s.rp.err != nil || err != nil {
 		return "", ErrInvalidCode
 	}
-	fs, err := s.store.ListFactors(ctx, u.ID)
-	if err != nil {
+	f, err := s.store.GetFactorByCredential(ctx, parsed.RawID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && f.UserID != u.ID) {
+		return "", ErrInvalidCode // not this person's passkey
+	} else if err != nil {
 		return "", err
-	}
-	f, ok := findCredential(fs, parsed.RawID)
-	if !ok {
-		return "", ErrInvalidCode
 	}
 	session := webauthn.SessionData{Challenge: base64.RawURLEncoding.EncodeToString(mfaPasskeyChallenge(mfaToken)),
 		UserVerification: protocol.VerificationDiscouraged}

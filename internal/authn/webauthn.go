@@ -1,7 +1,6 @@
 package authn
 
 import (
-	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -63,8 +62,6 @@ var (
 // to navigator.credentials.create or .get, as {"publicKey": …}.
 type PasskeyOptions struct {
 	PublicKey any `json:"publicKey"`
-	// Mediation is "conditional" for a sign-in that may use autofill.
-	Mediation string `json:"mediation,omitempty"`
 }
 
 // passkeyChallenge is what a sealed challenge carries.
@@ -198,14 +195,4 @@ func passkeyAMR(w *store.WebAuthnCredential) string {
 		return amrSoftwareKey
 	}
 	return amrHardwareKey
-}
-
-// findCredential is the factor among fs whose credential id is id.
-func findCredential(fs []store.Factor, id []byte) (store.Factor, bool) {
-	for _, f := range fs {
-		if f.WebAuthn != nil && bytes.Equal(f.WebAuthn.CredentialID, id) {
-			return f, true
-		}
-	}
-	return store.Factor{}, false
 }

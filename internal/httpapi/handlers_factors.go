@@ -34,7 +34,6 @@ func (s *Server) enrolTOTP(w http.ResponseWriter, r *http.Request, p authn.Princ
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusCreated, e)
 	return nil
 }
@@ -59,7 +58,6 @@ func (s *Server) newRecoveryCodes(w http.ResponseWriter, r *http.Request, p auth
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusCreated, codes)
 	return nil
 }
@@ -82,7 +80,6 @@ func (s *Server) passkeyBegin(w http.ResponseWriter, r *http.Request, p authn.Pr
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, opts)
 	return nil
 }
@@ -105,7 +102,6 @@ func (s *Server) passkeyLoginBegin(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, opts)
 	return nil
 }
