@@ -36,7 +36,14 @@ func FuzzPasskeyFinish(f *testing.F) {
 		}
 		return r
 	}
+	// A passkey on the account, so that the password login asks for the
+	// second step and target 2 reaches the passkey check with a live
+	// mfa_token (without one every input stopped at the token).
+	enrolPasskey(f, s.URL, at, testenv.NewAuthenticator(f, passkeyOrigin), "fuzz")
 	mfa := call(f, "POST", s.URL+"/v1/auth/login", map[string]string{"email": "ada@example.com", "password": "correct horse battery"})
+	if mfa.Str("mfa_token") == "" {
+		f.Fatalf("login without the second step: %d %s", mfa.Status, mfa.Raw)
+	}
 	f.Fuzz(func(t *testing.T, target uint8, cred []byte) {
 		if !json.Valid(cred) {
 			cred, _ = json.Marshal(string(cred)) // still JSON: the body around it must parse
