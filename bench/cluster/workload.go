@@ -181,6 +181,12 @@ func (w *worker) logout(ctx context.Context) error {
 	at := w.tok.AccessToken
 	err := w.h.lb.Do(ctx, http.MethodPost, "/v1/auth/logout", nil, "Bearer "+at, http.StatusNoContent, nil)
 	if err != nil {
+		if isOutage(err) {
+			// No answer: the session may have ended (a replica killed
+			// after its commit), so w no longer counts on it and the
+			// loop signs in again.
+			w.tok = loadkit.Tokens{}
+		}
 		return err
 	}
 	w.tok = loadkit.Tokens{}
