@@ -27,7 +27,7 @@ var faults = []fault{
 		"before the answer). Restarted on the same port, it rejoins without errors."},
 	{name: "PostgreSQL restart", inject: restartPostgres, expected: "Every replica's /readyz answers 503 while " +
 		"PostgreSQL is down and 200 again after, with the same process (no replica restart). Requests that need " +
-		"the store fail with 5xx only inside the gap. Without Redis, each replica LISTENs again on a new " +
+		"the store fail with 503 unavailable (Retry-After) only inside the gap. Without Redis, each replica LISTENs again on a new " +
 		"connection; a key revoked right after the restart is refused by every replica within 1 s."},
 	{name: "Redis down and back", needsRedis: true, inject: restartRedis, expected: "Requests under a limit " +
 		"(logins, refreshes; registrations too when login_ip is on, which these runs turn off) fail closed with 503 unavailable while Redis is down; requests with a credential " +

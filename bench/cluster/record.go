@@ -3,7 +3,10 @@ package main
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -79,6 +82,19 @@ func (r *recorder) done(op string, t0 time.Time, err error) {
 	r.fails = append(r.fails, f)
 }
 
+// tally writes failure counts by status, "no answer" for 0.
+func tally(byStatus map[int]int) string {
+	var parts []string
+	for _, st := range slices.Sorted(maps.Keys(byStatus)) {
+		name := strconv.Itoa(st)
+		if st == 0 {
+			name = "no answer"
+		}
+		parts = append(parts, fmt.Sprintf("%s ×%d", name, byStatus[st]))
+	}
+	return strings.Join(parts, ", ")
+}
+
 // isOutage: a 5xx or no answer at all. A 4xx where a 2xx was due is a
 // wrong answer, never excused by a fault.
 func isOutage(err error) bool {
@@ -121,11 +137,17 @@ func (r *recorder) settle() (excused int) {
 	fails, marks := slices.Clone(r.fails), slices.Clone(r.marks)
 	r.mu.Unlock()
 	for i := range marks {
+		byStatus := map[int]int{}
 		for _, f := range fails {
 			if at := f.at.Sub(r.start); at >= marks[i].Start && at <= marks[i].End {
-				marks[i].Observed = append(marks[i].Observed, fmt.Sprintf("first failure: %s %.150s", f.op, f.msg))
-				break
+				if len(byStatus) == 0 {
+					marks[i].Observed = append(marks[i].Observed, fmt.Sprintf("first failure: %s %.150s", f.op, f.msg))
+				}
+				byStatus[f.status]++
 			}
+		}
+		if len(byStatus) > 0 {
+			marks[i].Observed = append(marks[i].Observed, "failures by answer: "+tally(byStatus))
 		}
 	}
 	r.mu.Lock()

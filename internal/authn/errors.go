@@ -3,6 +3,8 @@ package authn
 import (
 	"fmt"
 	"time"
+
+	"github.com/sigil-auth/sigil/internal/store"
 )
 
 // Code is a stable, machine-readable error code (the "error" field of
@@ -75,3 +77,8 @@ var (
 
 // invalid reports a bad request field.
 func invalid(format string, args ...any) *Error { return errorf(CodeInvalidRequest, format, args...) }
+
+// Unavailable reports whether err, which is not a domain error, is an
+// outage of the database (store.Unavailable): the HTTP layers answer it
+// with 503 and Retry-After instead of 500.
+func Unavailable(err error) bool { return store.Unavailable(err) }

@@ -53,7 +53,13 @@ type errorBody struct {
 // logged, never sent.
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	var e *authn.Error
-	if !errors.As(err, &e) {
+	if !errors.As(err, &e) && authn.Unavailable(err) {
+		log.WarnContext(r.Context(), "database unavailable", "err", err)
+		w.Header().Set("Retry-After", "1")
+		writeJSON(w, http.StatusServiceUnavailable, errorBody{string(authn.CodeUnavailable), "the service cannot reach its database right now; retry shortly"})
+		return
+	}
+	if e == nil {
 		log.ErrorContext(r.Context(), "internal error", "err", err)
 		writeJSON(w, http.StatusInternalServerError, errorBody{codeInternal, "the server failed; the error was logged"})
 		return

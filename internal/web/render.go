@@ -187,6 +187,9 @@ func explain(err error) (int, string) {
 	}
 	var e *authn.Error
 	if !errors.As(err, &e) {
+		if authn.Unavailable(err) {
+			return http.StatusServiceUnavailable, "Signing in is briefly unavailable. Try again in a few seconds."
+		}
 		return http.StatusInternalServerError, "Something failed on our side. Try again in a moment."
 	}
 	switch e.Code {
