@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -122,6 +123,30 @@ func TestNewRedisClient(t *testing.T) {
 			t.Errorf("NewRedisClient(%q): maint notifications not disabled: %+v", tt.url, mn)
 		}
 		c.Close()
+	}
+}
+
+// With Redis down, a limited request is refused at once: a refused
+// connection is not retried for seconds.
+func TestRedisDownFailsFast(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	c, err := NewRedisClient("redis://" + addr + "/0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	l := NewRedis(c, "down:", nil)
+	t0 := time.Now()
+	if _, err := l.Allow(context.Background(), "k", Rule{Limit: 1, Window: time.Minute}); err == nil {
+		t.Fatal("Allow with Redis down: no error")
+	}
+	if d := time.Since(t0); d > 300*time.Millisecond {
+		t.Errorf("Allow with Redis down took %v, want a refusal within 300ms", d)
 	}
 }
 
