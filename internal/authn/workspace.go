@@ -210,6 +210,13 @@ func (s *Service) RotateJoinCode(ctx context.Context, p Principal, id string) (W
 	return viewOf(w, code), nil
 }
 
+// CanManage reports (nil) whether p may manage workspace id: its owners
+// and admins, and the instance admin. Pages check it before showing a
+// form whose submission would need those rights.
+func (s *Service) CanManage(ctx context.Context, p Principal, id string) error {
+	return s.canManage(ctx, p, id)
+}
+
 // canManage allows the instance admin and the workspace's owners and
 // admins; other members get forbidden, outsiders not found.
 func (s *Service) canManage(ctx context.Context, p Principal, id string) error {

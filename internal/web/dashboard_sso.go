@@ -111,8 +111,7 @@ func (s *Server) ssoNewPage(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return nil
 	}
-	// Only owners and admins may get this far (the list is theirs).
-	if _, err := s.auth.ListConnections(r.Context(), authn.BrowserPrincipal(b), b.WorkspaceID); err != nil {
+	if err := s.auth.CanManage(r.Context(), authn.BrowserPrincipal(b), b.WorkspaceID); err != nil {
 		return err
 	}
 	kind := r.URL.Query().Get("kind")
