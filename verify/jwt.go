@@ -47,7 +47,7 @@ func newParser(issuer, audience string, leeway time.Duration, now func() time.Ti
 
 // verifyJWT checks a Sigil access token locally and returns its
 // principal. The error says why, for logs only.
-func (v *Verifier) verifyJWT(ctx context.Context, raw string) (Principal, error) {
+func (v *Verifier) verifyJWT(ctx context.Context, raw string) (verified, error) {
 	var c claims
 	_, err := v.parser.ParseWithClaims(raw, &c, func(t *jwt.Token) (any, error) {
 		kid, _ := t.Header["kid"].(string)
@@ -61,7 +61,7 @@ func (v *Verifier) verifyJWT(ctx context.Context, raw string) (Principal, error)
 		return pk.key, nil
 	})
 	if err != nil {
-		return Principal{}, err
+		return verified{}, err
 	}
 	p := Principal{
 		Subject: c.Subject, Kind: KindUser, Workspace: c.Workspace, Scopes: strings.Fields(c.Scope),
@@ -73,7 +73,19 @@ func (v *Verifier) verifyJWT(ctx context.Context, raw string) (Principal, error)
 	if p.AuthMethod == "apikey" {
 		p.Kind = KindAPIKey
 	}
-	return p, nil
+	vt := verified{Principal: p}
+	if c.IssuedAt != nil {
+		vt.issued = c.IssuedAt.Time
+	}
+	return vt, nil
+}
+
+// verified is a token's principal with its issue time, which tells a
+// token of a session that ended from one of a session begun again under
+// the same id (an API-key exchange after a logout).
+type verified struct {
+	Principal
+	issued time.Time
 }
 
 // jwtAlg reads alg from a JWT's header without verifying anything; it
@@ -107,20 +119,20 @@ const tokenCacheSize = 1 << 14
 type tokenCache struct {
 	leeway time.Duration
 	mu     sync.RWMutex
-	m      map[string]Principal
+	m      map[string]verified
 }
 
-func (c *tokenCache) get(raw string, now time.Time) (Principal, bool) {
+func (c *tokenCache) get(raw string, now time.Time) (verified, bool) {
 	c.mu.RLock()
 	p, ok := c.m[raw]
 	c.mu.RUnlock()
 	if !ok || !now.Before(p.Expires.Add(c.leeway)) {
-		return Principal{}, false
+		return verified{}, false
 	}
 	return p, true
 }
 
-func (c *tokenCache) put(raw string, p Principal) {
+func (c *tokenCache) put(raw string, p verified) {
 	c.mu.Lock()
 	if len(c.m) >= tokenCacheSize {
 		clear(c.m)

@@ -30,6 +30,7 @@ type sessionTable struct {
 
 type sessionEntry struct {
 	dead  bool
+	born  time.Time // an API-key exchange session's incarnation (its tokens' iat); else zero
 	epoch uint64    // live: the epoch it was confirmed in
 	until time.Time // the latest expiry of its tokens seen; then forgettable
 }
@@ -57,11 +58,23 @@ func (t *sessionTable) healthyLocked() bool {
 // status of session sid for a token expiring at exp. The common case, a
 // known session and a token no newer than those seen, takes only the
 // read lock.
-func (t *sessionTable) status(sid string, exp time.Time) sessionStatus {
+//
+// born is non-zero for an API-key exchange token: such a session may end
+// (logout) and begin again under the same id, and every token of one
+// incarnation carries its beginning as iat. A token of an earlier
+// incarnation than the one known is dead; of a later one, unknown (the
+// server decides).
+func (t *sessionTable) status(sid string, exp, born time.Time) sessionStatus {
 	t.mu.RLock()
 	e, ok := t.m[sid]
 	st := t.statusLocked(e, ok)
 	t.mu.RUnlock()
+	if ok && !born.IsZero() && !born.Equal(e.born) {
+		if born.After(e.born) {
+			return sessionUnknown
+		}
+		return sessionDead
+	}
 	if st != sessionLive || !exp.After(e.until) {
 		return st
 	}
@@ -96,22 +109,25 @@ func (t *sessionTable) snapshot() uint64 {
 	return t.seq
 }
 
-// confirm records the server's answer that sid is live.
-func (t *sessionTable) confirm(sid string, exp time.Time, snap uint64) {
+// confirm records the server's answer that sid (incarnation born, see
+// status) is live.
+func (t *sessionTable) confirm(sid string, exp, born time.Time, snap uint64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if snap != t.seq || !t.healthyLocked() {
 		return
 	}
 	e := t.m[sid]
-	if e.dead {
-		return
+	if born.Before(e.born) || (e.dead && !born.After(e.born)) {
+		return // an earlier incarnation, or the one that ended
 	}
-	t.m[sid] = sessionEntry{epoch: t.epoch, until: later(e.until, exp)}
+	t.m[sid] = sessionEntry{born: born, epoch: t.epoch, until: later(e.until, exp)}
 }
 
-// ended records that the feed announced the end of sid.
-// Sessions never come back, so a dead mark needs no epoch.
+// ended records that the feed announced the end of sid (of the
+// incarnation known, if any). A dead mark needs no epoch: an ended
+// session's tokens never come back (an exchange session begun again
+// under its id is another incarnation; see status).
 func (t *sessionTable) ended(sid string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -123,7 +139,7 @@ func (t *sessionTable) ended(sid string) {
 		// answer to that question may be reused from before the end.
 		e.until = t.now().Add(introspectTTL)
 	}
-	t.m[sid] = sessionEntry{dead: true, until: e.until}
+	t.m[sid] = sessionEntry{dead: true, born: e.born, until: e.until}
 }
 
 // gap records that revocations may have been missed.

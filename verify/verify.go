@@ -85,7 +85,7 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 	}
 	v := &Verifier{cfg: cfg, http: cfg.HTTPClient, log: cfg.Logger, now: cfg.Now,
 		parser: newParser(cfg.Issuer, cmp.Or(cfg.Audience, cfg.Issuer), cfg.Leeway, cfg.Now),
-		tokens: &tokenCache{leeway: cfg.Leeway, m: map[string]Principal{}},
+		tokens: &tokenCache{leeway: cfg.Leeway, m: map[string]verified{}},
 		done:   make(chan struct{}),
 	}
 	meta, err := v.discover(ctx)
@@ -233,11 +233,16 @@ func (v *Verifier) ask(ctx context.Context, raw, tokenType string) (*Principal, 
 // is live: known live (no I/O), known ended (from the feed), or else
 // asked of the server and remembered while the feed keeps the answer
 // true.
-func (v *Verifier) checkSession(ctx context.Context, raw string, p Principal) (*Principal, error) {
+func (v *Verifier) checkSession(ctx context.Context, raw string, vt verified) (*Principal, error) {
+	p := vt.Principal
 	if p.SessionID == "" {
 		return p.clone(), nil
 	}
-	switch v.sessions.status(p.SessionID, p.Expires) {
+	var born time.Time // see sessionTable.status
+	if p.Kind == KindAPIKey {
+		born = vt.issued
+	}
+	switch v.sessions.status(p.SessionID, p.Expires, born) {
 	case sessionLive:
 		return p.clone(), nil
 	case sessionDead:
@@ -255,7 +260,7 @@ func (v *Verifier) checkSession(ctx context.Context, raw string, p Principal) (*
 		// session are fine. The negative answer is cached for 1 s.
 		return nil, ErrInvalidToken
 	}
-	v.sessions.confirm(p.SessionID, p.Expires, snap)
+	v.sessions.confirm(p.SessionID, p.Expires, born, snap)
 	return p.clone(), nil
 }
 

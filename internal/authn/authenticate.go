@@ -112,11 +112,6 @@ func (s *Service) accessToken(ctx context.Context, raw string) (Principal, error
 // principalOf is the principal of verified Sigil access-token claims,
 // once its session is known to be live.
 func (s *Service) principalOf(ctx context.Context, c *token.Claims) (Principal, error) {
-	if c.SessionID != "" {
-		if err := s.checkLive(ctx, c.SessionID); err != nil {
-			return Principal{}, err
-		}
-	}
 	method := ""
 	if len(c.AMR) > 0 {
 		method = c.AMR[0]
@@ -125,6 +120,15 @@ func (s *Service) principalOf(ctx context.Context, c *token.Claims) (Principal, 
 	if method == MethodAPIKey {
 		kind = KindAPIKey
 	}
+	if c.SessionID != "" {
+		var born int64 // an exchange token belongs to one incarnation of its session
+		if kind == KindAPIKey && c.IssuedAt != nil {
+			born = c.IssuedAt.Unix()
+		}
+		if err := s.checkLive(ctx, c.SessionID, born); err != nil {
+			return Principal{}, err
+		}
+	}
 	return Principal{
 		Subject: c.Subject, Kind: kind, WorkspaceID: c.Workspace, Scopes: c.Scopes(),
 		SessionID: c.SessionID, AuthMethod: method, AAL: c.AAL,
@@ -132,9 +136,15 @@ func (s *Service) principalOf(ctx context.Context, c *token.Claims) (Principal, 
 }
 
 // checkLive refuses tokens of ended sessions: from the cache when the
-// session was seen live within liveTTL, else from the store.
-func (s *Service) checkLive(ctx context.Context, sid string) error {
-	if s.live.fresh(sid) {
+// session was seen live within liveTTL, else from the store. A non-zero
+// born also refuses a token of an earlier session under the same id (an
+// API-key exchange session ended and started again): its iat is its
+// session's creation second, which must be this session's.
+func (s *Service) checkLive(ctx context.Context, sid string, born int64) error {
+	if b, ok := s.live.fresh(sid); ok {
+		if born != 0 && born != b {
+			return ErrInvalidToken
+		}
 		return nil
 	}
 	epoch := s.live.epoch.Load()
@@ -147,6 +157,10 @@ func (s *Service) checkLive(ctx context.Context, sid string) error {
 	if sess.RevokedAt != nil || !s.now().Before(sess.ExpiresAt) {
 		return ErrInvalidToken
 	}
-	s.live.markLive(sid, epoch)
+	b := sess.CreatedAt.Unix()
+	s.live.markLive(sid, b, epoch)
+	if born != 0 && born != b {
+		return ErrInvalidToken
+	}
 	return nil
 }

@@ -83,9 +83,16 @@ type liveCache struct {
 	now    func() time.Time
 	shards [cacheShards]struct {
 		sync.RWMutex
-		m  map[string]time.Time     // session id → checked at
+		m  map[string]liveEntry     // session id → when seen live
 		ex map[string]exchangeEntry // exchange session id → last read live
 	}
+}
+
+// liveEntry is a session seen live at at; born is its creation in Unix
+// seconds (an exchange session's tokens carry it as iat).
+type liveEntry struct {
+	at   time.Time
+	born int64
 }
 
 // exchangeEntry is what an exchange answer needs of a session read live
@@ -100,7 +107,7 @@ type exchangeEntry struct {
 func newLiveCache(ttl time.Duration, now func() time.Time) *liveCache {
 	c := &liveCache{ttl: ttl, now: now}
 	for i := range c.shards {
-		c.shards[i].m = make(map[string]time.Time)
+		c.shards[i].m = make(map[string]liveEntry)
 		c.shards[i].ex = make(map[string]exchangeEntry)
 	}
 	return c
@@ -131,18 +138,20 @@ func (c *liveCache) putExchange(sess store.Session, token string, epoch uint64) 
 	sh.ex[sess.ID] = exchangeEntry{apiKeyID: sess.APIKeyID, expiresAt: sess.ExpiresAt, token: token, at: c.now()}
 }
 
-// fresh reports whether sid was seen live less than ttl ago.
-func (c *liveCache) fresh(sid string) bool {
+// fresh reports whether sid was seen live less than ttl ago, with its
+// creation second.
+func (c *liveCache) fresh(sid string) (born int64, ok bool) {
 	sh := &c.shards[shardOf(sid)]
 	sh.RLock()
-	at, ok := sh.m[sid]
+	e, ok := sh.m[sid]
 	sh.RUnlock()
-	return ok && c.now().Sub(at) < c.ttl
+	return e.born, ok && c.now().Sub(e.at) < c.ttl
 }
 
-// markLive records sid as live, unless anything was forgotten since
-// epoch was read (the read it is based on may predate a revocation).
-func (c *liveCache) markLive(sid string, epoch uint64) {
+// markLive records sid (created in second born) as live, unless anything
+// was forgotten since epoch was read (the read it is based on may
+// predate a revocation).
+func (c *liveCache) markLive(sid string, born int64, epoch uint64) {
 	sh := &c.shards[shardOf(sid)]
 	sh.Lock()
 	defer sh.Unlock()
@@ -152,7 +161,7 @@ func (c *liveCache) markLive(sid string, epoch uint64) {
 	if len(sh.m) >= tokenCacheSize/cacheShards {
 		clear(sh.m)
 	}
-	sh.m[sid] = c.now()
+	sh.m[sid] = liveEntry{at: c.now(), born: born}
 }
 
 // forget drops sid, so the next check reads the store.

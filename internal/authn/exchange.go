@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/netip"
 	"strings"
+	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 
@@ -94,8 +95,15 @@ func (s *Service) exchange(ctx context.Context, ip netip.Addr, in APIKeyLogin) (
 		if in.scopes != nil {
 			scopes = in.scopes
 		}
+		created := now
+		if sess.ID == sid && sess.CreatedAt.Unix() >= now.Unix() {
+			// The session ended in the second it began: the new one must
+			// begin in a later second, or its token (iat = that second)
+			// would be the ended one's again.
+			created = time.Unix(sess.CreatedAt.Unix()+1, 0).UTC()
+		}
 		sess = store.Session{ID: sid, UserID: k.UserID, WorkspaceID: k.WorkspaceID, Method: MethodAPIKey,
-			Scopes: scopes, CreatedAt: now, ExpiresAt: exp, RefreshExpiresAt: exp, RotatedAt: now, APIKeyID: k.ID}
+			Scopes: scopes, CreatedAt: created, ExpiresAt: exp, RefreshExpiresAt: exp, RotatedAt: now, APIKeyID: k.ID}
 		if err := s.store.PutAPIKeySession(ctx, sess); err != nil {
 			return ExchangeResponse{}, k, err
 		}

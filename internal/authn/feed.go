@@ -44,17 +44,78 @@ type feed struct {
 	seq     uint64
 	entries []feedEntry
 	wake    chan struct{} // closed and replaced on every append
+	// echoes are this replica's announcements on their way back from
+	// the bus: each is recorded once (locally, at once), not again when
+	// its echo arrives.
+	echoes map[echo]echoWait
 }
+
+type echo struct{ ws, id string }
+
+type echoWait struct {
+	n     int
+	until time.Time
+}
+
+// echoTTL bounds how long an echo is awaited (a bus that lost it must
+// not swallow a later revocation of the same id from another replica).
+const echoTTL = 10 * time.Second
 
 func newFeed(now func() time.Time) *feed {
 	b := make([]byte, 4)
 	rand.Read(b)
-	return &feed{replica: hex.EncodeToString(b), now: now, wake: make(chan struct{})}
+	return &feed{replica: hex.EncodeToString(b), now: now, wake: make(chan struct{}), echoes: map[echo]echoWait{}}
 }
 
-// dedupeWindow: an id already among the last events is not repeated (a
-// local revocation comes back as the bus's echo).
-const dedupeWindow = 64
+// expectEcho records that ids of ws, already added here, are being
+// published: their echoes from the bus are not events again. The same id
+// revoked again later (an API-key exchange session begun again and
+// ended) is a new event.
+func (f *feed) expectEcho(ws string, ids []string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	now := f.now()
+	for k, w := range f.echoes {
+		if now.After(w.until) {
+			delete(f.echoes, k)
+		}
+	}
+	for _, id := range ids {
+		w := f.echoes[echo{ws, id}]
+		f.echoes[echo{ws, id}] = echoWait{n: w.n + 1, until: now.Add(echoTTL)}
+	}
+}
+
+// cancelEcho undoes expectEcho for a publication that failed.
+func (f *feed) cancelEcho(ws string, ids []string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, id := range ids {
+		f.consumeLocked(echo{ws, id})
+	}
+}
+
+// isEcho reports (and forgets) whether id of ws is the echo of this
+// replica's own announcement.
+func (f *feed) isEcho(ws, id string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.consumeLocked(echo{ws, id})
+}
+
+func (f *feed) consumeLocked(k echo) bool {
+	w, ok := f.echoes[k]
+	if !ok {
+		return false
+	}
+	if w.n <= 1 {
+		delete(f.echoes, k)
+	} else {
+		w.n--
+		f.echoes[k] = w
+	}
+	return !f.now().After(w.until)
+}
 
 // add records a revoked id ("ses_…", "ak_…", "jk_…") of workspace ws;
 // others are ignored.
@@ -79,13 +140,6 @@ func (f *feed) reset() { f.append("", Revocation{Reset: true}) }
 func (f *feed) append(ws string, ev Revocation) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if !ev.Reset {
-		for i := len(f.entries) - 1; i >= 0 && i >= len(f.entries)-dedupeWindow; i-- {
-			if e := f.entries[i]; e.ev == ev && e.ws == ws {
-				return
-			}
-		}
-	}
 	f.seq++
 	now := f.now()
 	f.entries = append(f.entries, feedEntry{seq: f.seq, at: now, ws: ws, ev: ev})

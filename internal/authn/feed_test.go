@@ -16,7 +16,10 @@ func TestFeed(t *testing.T) {
 		t.Fatal("fresh client told to reset")
 	}
 	f.add("ws_1", "ses_a")
-	f.add("ws_1", "ses_a") // the bus's echo of a local revocation
+	f.expectEcho("ws_1", []string{"ses_a"})
+	if !f.isEcho("ws_1", "ses_a") || f.isEcho("ws_1", "ses_a") {
+		t.Fatal("the bus's echo of a local revocation is one echo")
+	}
 	f.add("ws_1", "ak_b")
 	f.add("ws_1", "jk_1234")
 	f.add("ws_1", "ws_ignored")
@@ -31,6 +34,21 @@ func TestFeed(t *testing.T) {
 	if ev3, _, _, _ := f.since(next, ""); len(ev3) != 1 || !ev3[0].Reset {
 		t.Fatalf("reset event: %+v", ev3)
 	}
+	// The same id revoked again is a new event (an exchange session begun
+	// again under its id and ended); an echo not seen within echoTTL is
+	// no longer awaited.
+	f.add("ws_1", "ses_a")
+	if ev4, _, _, _ := f.since(next, ""); len(ev4) != 2 || ev4[1].SessionID != "ses_a" {
+		t.Fatalf("a second revocation of ses_a: %+v", ev4)
+	}
+	f.expectEcho("ws_1", []string{"ses_b"})
+	f.cancelEcho("ws_1", []string{"ses_b"})
+	f.expectEcho("ws_1", []string{"ses_c"})
+	now = now.Add(echoTTL + time.Second)
+	if f.isEcho("ws_1", "ses_b") || f.isEcho("ws_1", "ses_c") {
+		t.Error("a cancelled or stale echo swallowed an event")
+	}
+	now = now.Add(-echoTTL - time.Second)
 	// Foreign, malformed and expired cursors all reset.
 	for _, c := range []string{"other-1", "junk", f.replica + "-999"} {
 		if _, reset, _, _ := f.since(c, ""); !reset {

@@ -115,7 +115,9 @@ func (s *Service) announce(ctx context.Context, ws string, ids []string) {
 			size += len(ids[n]) + 1
 			n++
 		}
+		s.revoked.expectEcho(ws, ids[:n])
 		if err := s.bus.Publish(ctx, revocationTopic, prefix+strings.Join(ids[:n], ",")); err != nil {
+			s.revoked.cancelEcho(ws, ids[:n])
 			s.log.ErrorContext(ctx, "cannot announce session revocation", "err", err, "sessions", n)
 		}
 		ids = ids[n:]
@@ -131,7 +133,9 @@ func (s *Service) Run(ctx context.Context) error {
 	return s.bus.Subscribe(ctx, revocationTopic, func(msg string) {
 		ws, ids := parseAnnouncement(msg)
 		for id := range strings.SplitSeq(ids, ",") {
-			s.forget(ws, id)
+			if !s.revoked.isEcho(ws, id) { // our own: forgotten when announced
+				s.forget(ws, id)
+			}
 		}
 	}, func() {
 		s.revoked.reset()

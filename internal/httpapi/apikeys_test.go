@@ -119,12 +119,17 @@ func TestAPIKeyRotation(t *testing.T) {
 	})
 }
 
+// keyServer starts a server on db with a user's API key (scope read).
+func keyServer(t *testing.T, db testenv.Database) (*testenv.Server, string) {
+	s := testenv.Start(t, db, testenv.Options{})
+	_, join := workspace(t, s.URL)
+	u := userToken(t, s.URL, join, "olivia")
+	return s, createKey(t, s.URL, u, map[string]any{"name": "svc", "scopes": []string{"read"}}).Str("key")
+}
+
 func TestAPIKeyExchange(t *testing.T) {
 	eachBackend(t, func(t *testing.T, db testenv.Database) {
-		s := testenv.Start(t, db, testenv.Options{})
-		_, join := workspace(t, s.URL)
-		u := userToken(t, s.URL, join, "olivia")
-		key := createKey(t, s.URL, u, map[string]any{"name": "svc", "scopes": []string{"read"}}).Str("key")
+		s, key := keyServer(t, db)
 
 		ex := func(sid string) resp {
 			body := map[string]string{"api_key": key}
@@ -160,5 +165,33 @@ func TestAPIKeyExchange(t *testing.T) {
 			want(t, call(t, "GET", s.URL+"/", nil, bearer(c.Str("access_token"))), 200, "")
 		}
 		want(t, call(t, "POST", s.URL+"/v1/auth/login", map[string]string{"api_key": "sk_bad"}), 401, "invalid_credentials")
+	})
+}
+
+// An exchange session ended by logout stays ended for its tokens: the same
+// (key, session_id) exchanging again gets a new token, and the old one
+// stays refused — also when both happen within one second.
+func TestAPIKeyExchangeAfterLogout(t *testing.T) {
+	eachBackend(t, func(t *testing.T, db testenv.Database) {
+		s, key := keyServer(t, db)
+		ex := func() string {
+			r := call(t, "POST", s.URL+"/v1/auth/login", map[string]string{"api_key": key, "session_id": "worker-1"})
+			want(t, r, 200, "")
+			return r.Str("access_token")
+		}
+		for _, wait := range []time.Duration{0, 3 * time.Second} {
+			old := ex()
+			want(t, call(t, "POST", s.URL+"/v1/auth/logout", nil, bearer(old)), 204, "")
+			want(t, call(t, "GET", s.URL+"/", nil, bearer(old)), 401, "invalid_token")
+			s.Clock.Add(wait)
+			fresh := ex()
+			if fresh == old {
+				t.Fatalf("after %v: the exchange after logout returned the ended token again", wait)
+			}
+			want(t, call(t, "GET", s.URL+"/", nil, bearer(fresh)), 200, "")
+			want(t, call(t, "GET", s.URL+"/", nil, bearer(old)), 401, "invalid_token")
+			want(t, call(t, "POST", s.URL+"/v1/auth/logout", nil, bearer(fresh)), 204, "")
+			s.Clock.Add(time.Second)
+		}
 	})
 }
