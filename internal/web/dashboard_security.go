@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -240,7 +241,9 @@ func (s *Server) removeFactor(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return nil
 	}
-	if err := s.auth.DeleteFactor(r.Context(), s.clientIP(r), authn.BrowserPrincipal(b), r.PathValue("id")); err != nil {
+	if err := s.auth.DeleteFactor(r.Context(), s.clientIP(r), authn.BrowserPrincipal(b), r.PathValue("id")); errors.Is(err, authn.ErrLastKey) {
+		return s.securityFail(w, r, b, securityData{}, err)
+	} else if err != nil {
 		return err
 	}
 	redirect(w, r, "/dashboard/security?removed=1")

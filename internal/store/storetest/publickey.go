@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -15,6 +16,7 @@ var publicKeyTests = []test{
 	{"GetByValue", testKeyGetByValue},
 	{"GetUserByKey", testGetUserByKey},
 	{"Delete", testKeyDelete},
+	{"PasskeysCountAsKeys", testKeyringPasskeys},
 	{"Touch", testKeyTouch},
 }
 
@@ -142,6 +144,35 @@ func testKeyDelete(t *testing.T, s store.Store) {
 		if len(keys) != 1 || keys[0].ID != want {
 			t.Errorf("keys of %s = %+v, want only %s", user, keys, want)
 		}
+	}
+}
+
+// testKeyringPasskeys: a passkey is a key of the keyring; whichever of
+// the two kinds is the user's last key stays.
+func testKeyringPasskeys(t *testing.T, s store.Store) {
+	fixture(t, s)
+	ok(t, "CreateFactor passkey", s.CreateFactor(t.Context(), newPasskey("fac-1", "alice", "cred-1")))
+	ok(t, "CreateFactor totp", s.CreateFactor(t.Context(), newTOTP("fac-t", "alice")))
+	steps := []struct {
+		name, id string
+		del      func(ctx context.Context, userID, id string) error
+		want     error
+	}{
+		{"an unknown passkey", "fac-x", s.DeletePasskey, store.ErrNotFound},
+		{"a TOTP factor as a passkey", "fac-t", s.DeletePasskey, store.ErrNotFound},
+		{"another user's passkey", "fac-1", func(ctx context.Context, _, id string) error { return s.DeletePasskey(ctx, "bob", id) }, store.ErrNotFound},
+		{"the public key beside a passkey", "alice-k1", s.DeletePublicKey, nil},
+		{"the last key, a passkey", "fac-1", s.DeletePasskey, store.ErrConflict},
+	}
+	for _, st := range steps {
+		wantErr(t, st.name, st.del(t.Context(), "alice", st.id), st.want)
+	}
+	ok(t, "CreateFactor second passkey", s.CreateFactor(t.Context(), newPasskey("fac-2", "alice", "cred-2")))
+	ok(t, "DeletePasskey one of two", s.DeletePasskey(t.Context(), "alice", "fac-1"))
+	fs, err := s.ListFactors(t.Context(), "alice")
+	ok(t, "ListFactors", err)
+	if len(fs) != 2 || fs[0].ID != "fac-2" || fs[1].ID != "fac-t" { // same created_at: by id
+		t.Errorf("factors after the deletes: %+v, want fac-2 and fac-t", fs)
 	}
 }
 
