@@ -97,6 +97,7 @@ func (s *Server) renderSecurity(w http.ResponseWriter, r *http.Request, b authn.
 		d.Return = ret
 		if ret != "" && (d.TOTP || len(d.Passkeys) > 0) {
 			d.Continue = laterLink(ret)
+			p.Notice = "" // the Continue line says it
 		}
 	}
 	if e, err := s.auth.MFAEnrolmentOf(r.Context(), b); err != nil {
