@@ -2,6 +2,9 @@ package storetest
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,6 +20,7 @@ var publicKeyTests = []test{
 	{"GetUserByKey", testGetUserByKey},
 	{"Delete", testKeyDelete},
 	{"PasskeysCountAsKeys", testKeyringPasskeys},
+	{"ConcurrentLastKeyAndPasskey", testRaceKeyringLast},
 	{"Touch", testKeyTouch},
 }
 
@@ -174,6 +178,66 @@ func testKeyringPasskeys(t *testing.T, s store.Store) {
 	if len(fs) != 2 || fs[0].ID != "fac-2" || fs[1].ID != "fac-t" { // same created_at: by id
 		t.Errorf("factors after the deletes: %+v, want fac-2 and fac-t", fs)
 	}
+}
+
+// testRaceKeyringLast: concurrent removals of a keyring's last two keys,
+// a public key and a passkey, leave one of them: one delete succeeds,
+// every other finds the last key (ErrConflict) or nothing (ErrNotFound).
+// Several rounds, each with a fresh pair as alice's only keys.
+func testRaceKeyringLast(t *testing.T, s store.Store) {
+	fixture(t, s)
+	for round := range 8 {
+		key, pk := fmt.Sprintf("k-%d", round), fmt.Sprintf("fac-%d", round)
+		ok(t, "AddPublicKey", s.AddPublicKey(t.Context(), newKey(key, "alice", t0)))
+		ok(t, "CreateFactor passkey", s.CreateFactor(t.Context(), newPasskey(pk, "alice", "cred-"+pk)))
+		before := keyringOf(t, s, "alice")
+		for _, id := range before {
+			if id != key && id != pk { // an earlier round's survivor
+				del := s.DeletePublicKey
+				if strings.HasPrefix(id, "fac-") {
+					del = s.DeletePasskey
+				}
+				ok(t, "delete "+id, del(t.Context(), "alice", id))
+			}
+		}
+		errs := race(6, func(i int) error {
+			if i%2 == 0 {
+				return s.DeletePublicKey(t.Context(), "alice", key)
+			}
+			return s.DeletePasskey(t.Context(), "alice", pk)
+		})
+		won := 0
+		for i, err := range errs {
+			switch {
+			case err == nil:
+				won++
+			case !errors.Is(err, store.ErrConflict) && !errors.Is(err, store.ErrNotFound):
+				t.Errorf("round %d, delete %d: %v, want success, ErrConflict or ErrNotFound", round, i, err)
+			}
+		}
+		if left := keyringOf(t, s, "alice"); won != 1 || len(left) != 1 {
+			t.Fatalf("round %d: %d deletes succeeded, %v left; want 1 and one key left", round, won, left)
+		}
+	}
+}
+
+// keyringOf is the ids of the user's public keys and passkeys.
+func keyringOf(t *testing.T, s store.Store, userID string) []string {
+	t.Helper()
+	keys, err := s.ListPublicKeys(t.Context(), userID)
+	ok(t, "ListPublicKeys", err)
+	fs, err := s.ListFactors(t.Context(), userID)
+	ok(t, "ListFactors", err)
+	var ids []string
+	for _, k := range keys {
+		ids = append(ids, k.ID)
+	}
+	for _, f := range fs {
+		if f.Kind == store.FactorWebAuthn {
+			ids = append(ids, f.ID)
+		}
+	}
+	return ids
 }
 
 func testKeyTouch(t *testing.T, s store.Store) {
