@@ -8,10 +8,13 @@ import (
 	"time"
 )
 
-// Key is one public key of the caller's keyring.
+// Key is one key of the caller's keyring: an Ed25519 public key, or a
+// passkey (Kind "passkey", with its Name and no PublicKey).
 type Key struct {
 	ID         string     `json:"id"`
-	PublicKey  string     `json:"public_key"` // standard base64 of the raw 32 bytes
+	Kind       string     `json:"kind"` // "ed25519" or "passkey"
+	Name       string     `json:"name,omitempty"`
+	PublicKey  string     `json:"public_key,omitempty"` // standard base64 of the raw 32 bytes
 	CreatedAt  time.Time  `json:"created_at"`
 	LastUsedAt *time.Time `json:"last_used_at"` // nil if never used to log in
 }

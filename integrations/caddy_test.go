@@ -59,6 +59,14 @@ func TestCaddy(t *testing.T) {
 	testGateway(t, f, up, gw.URL, nil)
 }
 
+// TestCaddyAAL: the Caddyfile's /mfa/ route (vars sigil_aal 2) needs a
+// second factor (testAAL).
+func TestCaddyAAL(t *testing.T) {
+	f := newFixture(t)
+	up := newUpstream(t)
+	testAAL(t, f, up, startCaddy(t, hostPort(f.sigil.URL), hostPort(up.URL)).URL)
+}
+
 // TestCaddySigilDown: when Sigil cannot be reached Caddy fails closed
 // with 503 and Sigil's error shape (the Caddyfile's handle_errors).
 func TestCaddySigilDown(t *testing.T) {

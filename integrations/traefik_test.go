@@ -64,6 +64,14 @@ func TestTraefik(t *testing.T) {
 	testGateway(t, f, up, gw.URL, map[string]int{"encoded dot segments": 400})
 }
 
+// TestTraefikAAL: the mfa router's sigil-aal2 middleware needs a second
+// factor (testAAL).
+func TestTraefikAAL(t *testing.T) {
+	f := newFixture(t)
+	up := newUpstream(t)
+	testAAL(t, f, up, startTraefik(t, f.sigil.URL, up.URL).URL)
+}
+
 // TestTraefikSigilDown: when Sigil cannot be reached Traefik fails
 // closed (forwardAuth answers 500 with an empty body).
 func TestTraefikSigilDown(t *testing.T) {

@@ -67,7 +67,7 @@ in the process list); without, it generates one and prints it once.`,
 func newKeysListCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "list",
-		Short: "List the public keys of your keyring",
+		Short: "List the public keys and passkeys of your keyring",
 		Args:  args(cobra.NoArgs),
 		RunE: withSession(func(cmd *cobra.Command, _ []string, c *cli, api *client.Client, s *session) error {
 			keys, err := api.ListKeys(cmd.Context(), s.AccessToken)
@@ -81,7 +81,11 @@ func newKeysListCmd() *cobra.Command {
 				if k.LastUsedAt != nil {
 					used = expiry(*k.LastUsedAt)
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", k.ID, k.PublicKey, expiry(k.CreatedAt), used)
+				key := k.PublicKey
+				if k.Kind == "passkey" {
+					key = "passkey: " + k.Name
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", k.ID, key, expiry(k.CreatedAt), used)
 			}
 			return tw.Flush()
 		}),

@@ -37,7 +37,7 @@ const (
 // runs on both. (Every HTTP behaviour is tested on both backends by the
 // Go tests; the whole browser suite twice would take the CI's time.)
 var postgresFiles = []string{"tests/spa.test.mjs", "tests/pages.test.mjs", "tests/sso.test.mjs",
-	"tests/mfa.test.mjs", "tests/passkeys.test.mjs"}
+	"tests/mfa.test.mjs", "tests/passkeys.test.mjs", "tests/stepup.test.mjs"}
 
 func TestHostedSignIn(t *testing.T) {
 	if testing.Short() {

@@ -40,6 +40,7 @@ type AuthorizeRequest struct {
 	Prompt              string
 	LoginHint           string
 	MaxAge              string
+	ACRValues           string
 	CodeChallenge       string
 	CodeChallengeMethod string
 }
@@ -50,7 +51,7 @@ func ParseAuthorizeRequest(q url.Values) AuthorizeRequest {
 	return AuthorizeRequest{
 		ResponseType: q.Get("response_type"), ClientID: q.Get("client_id"), RedirectURI: q.Get("redirect_uri"),
 		State: q.Get("state"), Scope: q.Get("scope"), Nonce: q.Get("nonce"), Prompt: q.Get("prompt"),
-		LoginHint: q.Get("login_hint"), MaxAge: q.Get("max_age"),
+		LoginHint: q.Get("login_hint"), MaxAge: q.Get("max_age"), ACRValues: q.Get("acr_values"),
 		CodeChallenge: q.Get("code_challenge"), CodeChallengeMethod: q.Get("code_challenge_method"),
 	}
 }
@@ -69,6 +70,7 @@ type Authorization struct {
 	Workspace store.Workspace
 	Scopes    []string      // as requested, cleaned
 	MaxAge    time.Duration // -1: none asked
+	ACR       string        // the level acr_values asks for: "", AAL1 or AAL2
 }
 
 // CheckAuthorize validates an authorization request. Problems with the
@@ -113,7 +115,7 @@ func (s *Service) CheckAuthorize(ctx context.Context, q url.Values) (Authorizati
 		return az, &OAuthError{"invalid_request", "code_challenge_method must be S256"}
 	case !validVerifierChars(req.CodeChallenge) || len(req.CodeChallenge) != 43:
 		return az, &OAuthError{"invalid_request", "code_challenge must be the base64url SHA-256 of the verifier (43 characters)"}
-	case len(req.State) > 2048 || len(req.Nonce) > 512 || len(req.LoginHint) > 320 || len(req.Scope) > 2048:
+	case len(req.State) > 2048 || len(req.Nonce) > 512 || len(req.LoginHint) > 320 || len(req.Scope) > 2048 || len(req.ACRValues) > 512:
 		return az, &OAuthError{"invalid_request", "a parameter is too long"}
 	}
 	for _, p := range strings.Fields(req.Prompt) {
@@ -128,6 +130,7 @@ func (s *Service) CheckAuthorize(ctx context.Context, q url.Values) (Authorizati
 		}
 		az.MaxAge = time.Duration(min(n, 1<<30)) * time.Second
 	}
+	az.ACR = acrLevel(req.ACRValues)
 	if az.Scopes, err = cleanScopes(strings.Fields(req.Scope)); err != nil {
 		return az, &OAuthError{"invalid_scope", "scope is not valid"}
 	}
@@ -185,6 +188,9 @@ func (s *Service) GrantCode(ctx context.Context, ip netip.Addr, az Authorization
 		return "", err
 	} else if e.Overdue {
 		return "", ErrMFAEnrolment // past the grace period: enrol first
+	}
+	if az.NeedsStepUp(b) {
+		return "", errStepUpNeeded
 	}
 	code := codePrefix + token.NewSecret()
 	now := s.now()

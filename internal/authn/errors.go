@@ -62,7 +62,7 @@ var (
 	ErrInvalidJoinCode    = &Error{Code: CodeInvalidJoinCode, Detail: "the join code is not valid"}
 	ErrUserExists         = &Error{Code: CodeUserExists, Detail: "that user id is taken"}
 	ErrKeyExists          = &Error{Code: CodeKeyExists, Detail: "that public key is already on the keyring"}
-	ErrLastKey            = &Error{Code: CodeLastKey, Detail: "the last key of a keyring cannot be removed"}
+	ErrLastKey            = &Error{Code: CodeLastKey, Detail: "the last key of a keyring cannot be removed: add another key or a passkey first"}
 	ErrNotFound           = &Error{Code: CodeNotFound, Detail: "no such resource"}
 	ErrForbidden          = &Error{Code: CodeForbidden, Detail: "this credential may not do that"}
 	// ErrUserCredentialRequired: management endpoints act for a person (or

@@ -160,13 +160,31 @@ func (s *Service) DeleteFactor(ctx context.Context, ip netip.Addr, p Principal, 
 	if err := userOnly(p); err != nil {
 		return err
 	}
+	return s.removeFactor(ctx, ip, p, id, "")
+}
+
+// removeFactor removes factor id of the caller (if kind is set, only a
+// factor of that kind: the keyring removes passkeys only). A passkey of
+// a key-pair account stays if it is the account's last key.
+func (s *Service) removeFactor(ctx context.Context, ip netip.Addr, p Principal, id, kind string) error {
 	f, err := s.store.GetFactor(ctx, p.Subject, id)
-	if err == nil {
-		err = s.store.DeleteFactor(ctx, p.Subject, id)
+	if err != nil {
+		return keyringErr(err)
 	}
-	if errors.Is(err, store.ErrNotFound) {
+	if kind != "" && f.Kind != kind {
 		return ErrNotFound
-	} else if err != nil {
+	}
+	if f.Kind == store.FactorWebAuthn {
+		// A key-pair account's passkey may be its last key (keyring.go).
+		u, err := s.store.GetUser(ctx, p.Subject)
+		if err != nil {
+			return keyringErr(err)
+		}
+		if u.PasswordHash == "" && u.Email == "" {
+			return s.deletePasskey(ctx, ip, p, id)
+		}
+	}
+	if err := keyringErr(s.store.DeleteFactor(ctx, p.Subject, id)); err != nil {
 		return err
 	}
 	s.audit(ctx, ip, store.AuditEvent{WorkspaceID: p.WorkspaceID, Actor: p.Subject, Action: AuditFactorRemove, Target: id,

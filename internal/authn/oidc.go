@@ -55,6 +55,7 @@ type IDClaims struct {
 	SessionID     string   `json:"sid,omitempty"`
 	AZP           string   `json:"azp,omitempty"`
 	AMR           []string `json:"amr,omitempty"`
+	ACR           string   `json:"acr,omitempty"`
 	SSO           string   `json:"sso,omitempty"`
 	Email         string   `json:"email,omitempty"`
 	EmailVerified *bool    `json:"email_verified,omitempty"`
@@ -191,7 +192,7 @@ func (s *Service) idToken(ctx context.Context, app store.App, u store.User, c st
 			Issuer: s.opt.Issuer, Subject: u.ID, Audience: jwt.ClaimStrings{app.ID},
 			IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(idTokenTTL)),
 		},
-		Nonce: c.Nonce, AuthTime: c.AuthTime.Unix(), SessionID: sid, AZP: app.ID, AMR: amrOf(c.Method), SSO: connectionOfMethod(c.Method),
+		Nonce: c.Nonce, AuthTime: c.AuthTime.Unix(), SessionID: sid, AZP: app.ID, AMR: amrOf(c.Method), ACR: aalOf(c.Method), SSO: connectionOfMethod(c.Method),
 	}
 	if slices.Contains(c.Scopes, "email") && u.Email != "" {
 		claims.Email, claims.EmailVerified = u.Email, &u.EmailVerified

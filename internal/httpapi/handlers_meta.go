@@ -75,13 +75,14 @@ func (s *Server) discovery(w http.ResponseWriter, r *http.Request) error {
 		"grant_types_supported":                          []string{"authorization_code", "client_credentials", "refresh_token"},
 		"code_challenge_methods_supported":               []string{"S256"},
 		"prompt_values_supported":                        []string{"none", "login"},
+		"acr_values_supported":                           authn.ACRValuesSupported,
 		"scopes_supported":                               []string{"openid", "email", "profile", "offline_access"},
 		"token_endpoint_auth_methods_supported":          []string{"none", "client_secret_basic", "client_secret_post"},
 		"introspection_endpoint_auth_methods_supported":  []string{"client_secret_basic", "bearer"},
 		"revocation_endpoint_auth_methods_supported":     []string{"none", "client_secret_basic", "client_secret_post", "bearer"},
 		"authorization_response_iss_parameter_supported": true,
 		"claims_supported": []string{"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "sid", "azp",
-			"amr", "email", "email_verified", "jti", "ws", "scope", "sso"},
+			"amr", "acr", "aal", "email", "email_verified", "jti", "ws", "scope", "sso"},
 	})
 	return nil
 }

@@ -28,7 +28,7 @@ func (s *Server) addKey(w http.ResponseWriter, r *http.Request, p authn.Principa
 }
 
 func (s *Server) deleteKey(w http.ResponseWriter, r *http.Request, p authn.Principal) error {
-	if err := s.auth.DeleteKey(r.Context(), p, r.PathValue("id")); err != nil {
+	if err := s.auth.DeleteKey(r.Context(), clientIP(r), p, r.PathValue("id")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

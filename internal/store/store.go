@@ -71,9 +71,16 @@ type Store interface {
 	// read (a key-pair login's lookup): ErrNotFound unless user userID
 	// has a key whose raw bytes are key.
 	GetUserByKey(ctx context.Context, userID string, key []byte) (User, PublicKey, error)
-	// DeletePublicKey removes one key of the user; removing the last key
-	// is ErrConflict, an unknown id ErrNotFound.
+	// DeletePublicKey removes one key of the user; removing the user's
+	// last key is ErrConflict, an unknown id ErrNotFound. Passkeys count
+	// as keys (both sign in without a password; API.md §3 keyring): see
+	// DeletePasskey, whose check shares the transaction's lock, so
+	// concurrent removals of a keyring's last two keys cannot both pass.
 	DeletePublicKey(ctx context.Context, userID, keyID string) error
+	// DeletePasskey removes passkey factor id of the user, as DeleteFactor
+	// does, unless it is the user's last key (public keys and passkeys
+	// together): ErrConflict. Not a passkey of the user → ErrNotFound.
+	DeletePasskey(ctx context.Context, userID, id string) error
 	TouchPublicKey(ctx context.Context, keyID string, at time.Time) error
 
 	// Auth codes (key-pair challenges). Codes authenticate themselves, so

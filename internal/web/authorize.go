@@ -22,7 +22,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) error {
 	}
 	b := s.browser(r)
 	if az.Satisfied(b, s.now()) {
-		return s.grant(w, r, az, *b)
+		return s.grant(w, r, az, *b, r.URL.RawQuery)
 	}
 	if _, none := az.Prompts(); none {
 		return s.authorizeError(w, r, az, &authn.OAuthError{Code: "login_required", Description: "the person is not signed in"})
@@ -37,8 +37,13 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// grant issues the code and sends the browser back to the app.
-func (s *Server) grant(w http.ResponseWriter, r *http.Request, az authn.Authorization, b authn.BrowserSession) error {
+// grant issues the code and sends the browser back to the app, or asks
+// for the second step first when the app wants one the session lacks
+// (ret is the authorization request, as a sign-in form's return).
+func (s *Server) grant(w http.ResponseWriter, r *http.Request, az authn.Authorization, b authn.BrowserSession, ret string) error {
+	if az.NeedsStepUp(b) {
+		return s.stepUp(w, r, az, b, ret)
+	}
 	to, err := s.auth.GrantCode(r.Context(), s.clientIP(r), az, b)
 	if err != nil {
 		return err
@@ -111,7 +116,33 @@ func (s *Server) finish(w http.ResponseWriter, r *http.Request, az *authn.Author
 		redirect(w, r, "/account")
 		return nil
 	}
-	return s.grant(w, r, *az, b)
+	return s.grant(w, r, *az, b, r.FormValue("return"))
+}
+
+// stepUp answers an app's acr_values=aal2 for a session of one factor:
+// the second-step page (its answer goes to POST /login/mfa, which
+// continues the request); a person without a second factor is sent to
+// add one and come back; with prompt=none the app hears
+// interaction_required (OIDC Core §3.1.2.6).
+func (s *Server) stepUp(w http.ResponseWriter, r *http.Request, az authn.Authorization, b authn.BrowserSession, ret string) error {
+	if _, none := az.Prompts(); none {
+		return s.authorizeError(w, r, az, &authn.OAuthError{Code: "interaction_required", Description: "the app asks for two-step verification, which needs the person"})
+	}
+	mfa, err := s.auth.StepUp(r.Context(), b)
+	if errors.Is(err, authn.ErrStepUpEnrol) {
+		redirect(w, r, "/dashboard/security?stepup=1&return="+url.QueryEscape(ret))
+		return nil
+	} else if err != nil {
+		return err
+	}
+	p := s.withReturn(stepUpPage(az.App.Name), &az, ret)
+	p.Token = mfa.Token
+	s.mfaPasskey(r, &p, mfa.WebAuthn)
+	if p.Passkey != "" {
+		p.Lead = az.App.Name + " asks for two-step verification. Use your passkey, or enter a code, to continue."
+	}
+	s.render(w, r, http.StatusOK, "login_mfa", p)
+	return nil
 }
 
 // startCookie gives the browser b's cookie. The browser's earlier

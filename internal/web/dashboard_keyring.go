@@ -29,27 +29,41 @@ type keyringData struct {
 	Snippets  map[string]string // how to sign the challenge, by language
 }
 
-// keyringRow is one key as the page shows it.
+// keyringRow is one key as the page shows it: an Ed25519 key or a
+// passkey.
 type keyringRow struct {
 	ID         string
-	PublicKey  string // standard base64
+	Passkey    bool
+	Name       string // a passkey's name
+	PublicKey  string // an Ed25519 key in standard base64
 	Short      string // its first and last characters
 	CreatedAt  time.Time
 	LastUsedAt *time.Time
 }
 
+// Label names the key in a sentence: the passkey's name, or the key's
+// short form.
+func (k keyringRow) Label() string {
+	if k.Passkey {
+		return "passkey " + k.Name
+	}
+	return "key " + k.Short
+}
+
 func keyringRows(keys []authn.KeyInfo) []keyringRow {
 	out := make([]keyringRow, len(keys))
 	for i, k := range keys {
-		full := base64.StdEncoding.EncodeToString(k.PublicKey)
-		out[i] = keyringRow{ID: k.ID, PublicKey: full, Short: full[:8] + "…" + full[len(full)-6:],
-			CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt}
+		out[i] = keyringRow{ID: k.ID, Passkey: k.Kind == authn.KeyPasskey, Name: k.Name, CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt}
+		if !out[i].Passkey {
+			full := base64.StdEncoding.EncodeToString(k.PublicKey)
+			out[i].PublicKey, out[i].Short = full, full[:8]+"…"+full[len(full)-6:]
+		}
 	}
 	return out
 }
 
 func keyringPage() page {
-	return page{Title: "Keyring", Lead: "Ed25519 keys that sign you in from the command line and SDKs, without a password.", Nav: "keyring"}
+	return page{Title: "Keyring", Lead: "Keys that sign you in without a password: Ed25519 keys for the command line and SDKs, and passkeys for the browser.", Nav: "keyring"}
 }
 
 // keyring is GET /dashboard/keyring.
@@ -165,11 +179,17 @@ func (s *Server) removeKeyPage(w http.ResponseWriter, r *http.Request) error {
 	if i < 0 {
 		return authn.ErrNotFound
 	}
+	k := rows[i]
 	p := keyringPage()
-	p.Title = "Remove key " + rows[i].Short + "?"
+	p.Title = "Remove " + k.Label() + "?"
 	p.Lead = "It can no longer sign in as you. Sessions it started keep running until they end."
-	p.Data = confirmData{Detail: "Key " + rows[i].ID + ", added " + rows[i].CreatedAt.UTC().Format("2006-01-02") + ". Public key:",
-		Value: rows[i].PublicKey, Action: "/dashboard/keyring/" + rows[i].ID + "/remove", Button: "Remove key", Cancel: "/dashboard/keyring"}
+	d := confirmData{Detail: "Key " + k.ID + ", added " + k.CreatedAt.UTC().Format("2006-01-02") + ". Public key:",
+		Value: k.PublicKey, Action: "/dashboard/keyring/" + k.ID + "/remove", Button: "Remove key", Cancel: "/dashboard/keyring"}
+	if k.Passkey {
+		p.Lead = "Signing in will no longer accept this passkey. Remove it from the device too, in its password or passkey settings."
+		d.Detail, d.Button = "Passkey "+k.ID+", added "+k.CreatedAt.UTC().Format("2006-01-02")+".", "Remove passkey"
+	}
+	p.Data = d
 	return s.dash(w, r, http.StatusOK, "dash_confirm", b, p)
 }
 
@@ -180,7 +200,7 @@ func (s *Server) removeKey(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return nil
 	}
-	if err := s.auth.DeleteKey(r.Context(), authn.BrowserPrincipal(b), r.PathValue("id")); err != nil {
+	if err := s.auth.DeleteKey(r.Context(), s.clientIP(r), authn.BrowserPrincipal(b), r.PathValue("id")); err != nil {
 		if errors.Is(err, authn.ErrNotFound) {
 			return err
 		}

@@ -1,8 +1,10 @@
 package web
 
 import (
+	"errors"
 	"html/template"
 	"net/http"
+	"net/url"
 	"slices"
 
 	"github.com/sigil-auth/sigil/internal/authn"
@@ -35,6 +37,14 @@ type securityData struct {
 	// period ("" after it).
 	Policy *authn.MFAEnrolment
 	Later  string
+	// Return is the authorization request the person goes back to once
+	// a factor is added (an app asked for one, or require_mfa); the
+	// enrolment forms carry it. Continue is its link, once they can.
+	Return   string
+	Continue string
+	// StepUp is set when an app asked for two-step verification
+	// (acr_values=aal2) of a person with no second factor.
+	StepUp bool
 }
 
 type enrolView struct {
@@ -58,6 +68,9 @@ func (s *Server) security(w http.ResponseWriter, r *http.Request) error {
 	case r.URL.Query().Get("removed") != "":
 		p.Notice = "Removed."
 	}
+	if r.URL.Query().Get("stepup") != "" {
+		return s.renderSecurity(w, r, b, http.StatusOK, p, securityData{StepUp: true})
+	}
 	return s.renderSecurity(w, r, b, http.StatusOK, p, securityData{})
 }
 
@@ -80,6 +93,13 @@ func (s *Server) renderSecurity(w http.ResponseWriter, r *http.Request, b authn.
 			}
 		}
 	}
+	if ret := r.FormValue("return"); len(ret) <= maxReturn {
+		d.Return = ret
+		if ret != "" && (d.TOTP || len(d.Passkeys) > 0) {
+			d.Continue = laterLink(ret)
+			p.Notice = "" // the Continue line says it
+		}
+	}
 	if e, err := s.auth.MFAEnrolmentOf(r.Context(), b); err != nil {
 		return err
 	} else if e.Required {
@@ -99,6 +119,15 @@ func laterLink(ret string) string {
 		return "/account"
 	}
 	return "/oauth2/authorize?" + ret
+}
+
+// keepReturn adds the form's return (an authorization request to go
+// back to) to a security page URL.
+func keepReturn(to string, r *http.Request) string {
+	if ret := r.PostFormValue("return"); ret != "" && len(ret) <= maxReturn {
+		return to + "&return=" + url.QueryEscape(ret)
+	}
+	return to
 }
 
 // securityFail shows err on the security page (with the enrolment being
@@ -160,7 +189,7 @@ func (s *Server) confirmTOTP(w http.ResponseWriter, r *http.Request) error {
 		}
 		return s.securityFail(w, r, b, d, err)
 	}
-	redirect(w, r, "/dashboard/security?enabled=1")
+	redirect(w, r, keepReturn("/dashboard/security?enabled=1", r))
 	return nil
 }
 
@@ -213,7 +242,9 @@ func (s *Server) removeFactor(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return nil
 	}
-	if err := s.auth.DeleteFactor(r.Context(), s.clientIP(r), authn.BrowserPrincipal(b), r.PathValue("id")); err != nil {
+	if err := s.auth.DeleteFactor(r.Context(), s.clientIP(r), authn.BrowserPrincipal(b), r.PathValue("id")); errors.Is(err, authn.ErrLastKey) {
+		return s.securityFail(w, r, b, securityData{}, err)
+	} else if err != nil {
 		return err
 	}
 	redirect(w, r, "/dashboard/security?removed=1")

@@ -82,6 +82,24 @@ func (e *env) oauth(t *testing.T) (*oauth2.Config, *oidc.Provider) {
 		Scopes: []string{oidc.ScopeOpenID, "email", "read"}}, p
 }
 
+// redeem redeems a code with the stock client conf and has go-oidc
+// verify its ID token; it returns the tokens, the raw ID token and the
+// verified one.
+func (e *env) redeem(t *testing.T, conf *oauth2.Config, p *oidc.Provider, code, verifier string) (*oauth2.Token, string, *oidc.IDToken) {
+	t.Helper()
+	ctx := context.Background()
+	tok, err := conf.Exchange(ctx, code, oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatalf("exchange: %v", err)
+	}
+	raw, _ := tok.Extra("id_token").(string)
+	idt, err := p.Verifier(&oidc.Config{ClientID: e.clientID, Now: e.s.Clock.Now}).Verify(ctx, raw)
+	if err != nil {
+		t.Fatalf("go-oidc refused the ID token: %v", err)
+	}
+	return tok, raw, idt
+}
+
 // browser is an HTTP client that keeps cookies and stops at redirects,
 // so a test sees every step a browser takes.
 func browser(t testing.TB) *http.Client {

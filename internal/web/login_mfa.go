@@ -18,6 +18,12 @@ func mfaPage() page {
 	return page{Title: "Two-step verification", Lead: "Enter the code from your authenticator app to finish signing in."}
 }
 
+// stepUpPage is the second step asked of a signed-in person by an app
+// that wants two factors (acr_values=aal2).
+func stepUpPage(app string) page {
+	return page{Title: "Confirm it's you", Lead: app + " asks for two-step verification. Enter the code from your authenticator app to continue."}
+}
+
 // loginMFA is POST /login/mfa: the code, then the browser session, then
 // on exactly as a one-step sign-in (the dashboard, or the app).
 func (s *Server) loginMFA(w http.ResponseWriter, r *http.Request) error {

@@ -38,15 +38,7 @@ func TestStockClients(t *testing.T) {
 			t.Fatalf("callback query %v: want state %q, iss %q and a code", q, state, e.s.Issuer)
 		}
 
-		tok, err := conf.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(verifier))
-		if err != nil {
-			t.Fatalf("exchange: %v", err)
-		}
-		raw, _ := tok.Extra("id_token").(string)
-		idt, err := provider.Verifier(&oidc.Config{ClientID: e.clientID, Now: e.s.Clock.Now}).Verify(ctx, raw)
-		if err != nil {
-			t.Fatalf("go-oidc refused the ID token: %v", err)
-		}
+		tok, raw, idt := e.redeem(t, conf, provider, q.Get("code"), verifier)
 		var claims struct {
 			Email    string `json:"email"`
 			Verified bool   `json:"email_verified"`

@@ -87,7 +87,7 @@ func (s *Server) addPasskey(w http.ResponseWriter, r *http.Request) error {
 	if _, err := s.auth.FinishPasskey(r.Context(), s.clientIP(r), authn.BrowserPrincipal(b), in); err != nil {
 		return s.securityFail(w, r, b, securityData{}, err)
 	}
-	redirect(w, r, "/dashboard/security?passkey=1")
+	redirect(w, r, keepReturn("/dashboard/security?passkey=1", r))
 	return nil
 }
 

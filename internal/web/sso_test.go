@@ -82,15 +82,7 @@ func TestSSOOIDC(t *testing.T) {
 			if !strings.HasPrefix(back.String(), appRedirect) || back.Query().Get("code") == "" {
 				t.Fatalf("round %d: ended at %d %s:\n%s", round, res.StatusCode, back, body)
 			}
-			tok, err := conf.Exchange(context.Background(), back.Query().Get("code"), oauth2.VerifierOption(verifier))
-			if err != nil {
-				t.Fatal(err)
-			}
-			raw, _ := tok.Extra("id_token").(string)
-			idt, err := provider.Verifier(&oidc.Config{ClientID: e.clientID, Now: e.s.Clock.Now}).Verify(context.Background(), raw)
-			if err != nil {
-				t.Fatal(err)
-			}
+			tok, _, idt := e.redeem(t, conf, provider, back.Query().Get("code"), verifier)
 			var idc struct {
 				AMR []string `json:"amr"`
 				SSO string   `json:"sso"`

@@ -206,3 +206,17 @@ export async function copySecret(page, id) {
   assert.equal(await page.evaluate(() => navigator.clipboard.readText()), secret);
   return secret;
 }
+
+// authenticator adds a virtual platform authenticator to page and
+// returns its CDP session and id.
+export async function authenticator(page) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('WebAuthn.enable', { enableUI: false });
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true,
+      isUserVerified: true, automaticPresenceSimulation: true,
+    },
+  });
+  return { cdp, authenticatorId };
+}

@@ -7,26 +7,12 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
-  SIGIL, bodyText, button, checkA11y, expectAlert, field, fillLogin, launch, openPage, shoot, signUp, submit, uniqueEmail,
+  SIGIL, authenticator, bodyText, button, checkA11y, expectAlert, field, fillLogin, launch, openPage, shoot, signUp, submit, uniqueEmail,
 } from './helpers.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
-
-// authenticator adds a virtual platform authenticator to page and
-// returns its CDP session and id.
-async function authenticator(page) {
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send('WebAuthn.enable', { enableUI: false });
-  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: {
-      protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true,
-      isUserVerified: true, automaticPresenceSimulation: true,
-    },
-  });
-  return { cdp, authenticatorId };
-}
 
 // presence turns the authenticator's automatic "touch" on or off. With it
 // on, the sign-in page's autofill request (conditional mediation) is
@@ -120,13 +106,24 @@ test('passkey: add on the dashboard, second step, passwordless, a stale clone re
   await shoot(other.page, 'login-passkey-refused');
   await other.context.close();
 
-  // The original goes on working; removing it on the dashboard ends that.
+  // The original goes on working. It is on the keyring beside the
+  // Ed25519 keys (none here), and removing it there ends it.
   await signOut(page);
   await page.goto(`${SIGIL}/login`);
   await page.waitForURL(`${SIGIL}/account`);
+  await page.goto(`${SIGIL}/dashboard/keyring`);
+  const row = page.getByRole('row', { name: /Test laptop/ });
+  assert.match(await row.innerText(), /Test laptop\s+Passkey\s+fac_\w+/);
+  await shoot(page, 'dash-keyring-passkey');
+  await checkA11y(page, 'dash-keyring-passkey');
+  await page.getByRole('link', { name: 'Remove passkey Test laptop' }).click();
+  assert.match(await bodyText(page), /Remove passkey Test laptop\?/);
+  await shoot(page, 'dash-keyring-passkey-remove');
+  await submit(page, button(page, 'Remove passkey'));
+  await page.waitForURL(`${SIGIL}/dashboard/keyring?removed=1`);
+  assert.match(await bodyText(page), /Key removed/);
+  assert.doesNotMatch(await bodyText(page), /Test laptop/);
   await page.goto(`${SIGIL}/dashboard/security`);
-  await page.getByRole('link', { name: 'Remove Test laptop' }).click();
-  await submit(page, button(page, 'Remove'));
   assert.match(await bodyText(page), /Two-step verification is off/);
   await context.close();
   assert.deepEqual(problems, []);

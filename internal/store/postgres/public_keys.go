@@ -69,24 +69,38 @@ func (s *Store) GetUserByKey(ctx context.Context, userID string, key []byte) (st
 // two keys cannot both pass the "not the last key" check. An unknown user
 // or key is ErrNotFound; the last key is ErrConflict.
 func (s *Store) DeletePublicKey(ctx context.Context, userID, keyID string) error {
+	return s.deleteKey(ctx, "delete public key", `DELETE FROM public_keys WHERE user_id = $1 AND id = $2`, userID, keyID)
+}
+
+// DeletePasskey removes the user's passkey id, never the last key (as
+// DeletePublicKey).
+func (s *Store) DeletePasskey(ctx context.Context, userID, id string) error {
+	return s.deleteKey(ctx, "delete passkey", `DELETE FROM factors WHERE user_id = $1 AND id = $2 AND kind = '`+
+		store.FactorWebAuthn+`'`, userID, id)
+}
+
+// deleteKey runs del (of one key of the user: a public key or a passkey)
+// unless the user would be left without a key: public keys and passkeys
+// counted together, under the user row's lock.
+func (s *Store) deleteKey(ctx context.Context, op, del, userID, id string) error {
 	return s.inTx(ctx, func(tx pgx.Tx) error {
 		if err := lockRow(ctx, tx, "users", userID); err != nil {
-			return mapErr("delete public key", err)
+			return mapErr(op, err)
 		}
 		var keys int
-		var found bool
-		err := tx.QueryRow(ctx, `SELECT count(*), coalesce(bool_or(id = $2), false)
-			FROM public_keys WHERE user_id = $1`, userID, keyID).Scan(&keys, &found)
-		switch {
-		case err != nil:
-			return mapErr("delete public key", err)
-		case !found:
-			return fmt.Errorf("postgres: delete public key: %w", store.ErrNotFound)
-		case keys <= 1:
-			return fmt.Errorf("postgres: delete public key: last key: %w", store.ErrConflict)
+		err := tx.QueryRow(ctx, `SELECT (SELECT count(*) FROM public_keys WHERE user_id = $1) +
+			(SELECT count(*) FROM factors WHERE user_id = $1 AND kind = '`+store.FactorWebAuthn+`')`, userID).Scan(&keys)
+		if err != nil {
+			return mapErr(op, err)
 		}
-		_, err = tx.Exec(ctx, `DELETE FROM public_keys WHERE user_id = $1 AND id = $2`, userID, keyID)
-		return mapErr("delete public key", err)
+		tag, err := tx.Exec(ctx, del, userID, id)
+		if err = errAffected(op, tag, err, store.ErrNotFound); err != nil {
+			return err
+		}
+		if keys <= 1 {
+			return fmt.Errorf("postgres: %s: last key: %w", op, store.ErrConflict)
+		}
+		return nil
 	})
 }
 

@@ -91,9 +91,12 @@ var (
 	qGetUserByKey  = readQuery(`SELECT ` + qualify("u", userCols) + `, ` + qualify("k", keyCols) + `
 		FROM public_keys k JOIN users u ON u.id = k.user_id WHERE k.user_id = ? AND k.key = ?`)
 	// qCountKeys counts the user's keys and whether keyID is one of them.
-	qCountKeys = writeQuery(`SELECT count(*), coalesce(sum(id = ?), 0) FROM public_keys WHERE user_id = ?`)
-	qDeleteKey = writeQuery(`DELETE FROM public_keys WHERE id = ? AND user_id = ?`)
-	qTouchKey  = writeQuery(`UPDATE public_keys SET last_used_at = ? WHERE id = ?`)
+	// qCountKeys counts the user's keys: public keys and passkeys.
+	qCountKeys = writeQuery(`SELECT (SELECT count(*) FROM public_keys WHERE user_id = ?1) +
+		(SELECT count(*) FROM factors WHERE user_id = ?1 AND kind = '` + store.FactorWebAuthn + `')`)
+	qDeleteKey     = writeQuery(`DELETE FROM public_keys WHERE user_id = ? AND id = ?`)
+	qDeletePasskey = writeQuery(`DELETE FROM factors WHERE user_id = ? AND id = ? AND kind = '` + store.FactorWebAuthn + `'`)
+	qTouchKey      = writeQuery(`UPDATE public_keys SET last_used_at = ? WHERE id = ?`)
 )
 
 func addKeyArgs(k store.PublicKey) []any {
@@ -157,25 +160,33 @@ func (s *Store) GetUserByKey(ctx context.Context, userID string, key []byte) (st
 	return u, k, nil
 }
 
-// DeletePublicKey removes the user's key keyID. The count and the delete
-// share one transaction, so two concurrent deletes cannot both pass the
-// "not the last key" check.
+// DeletePublicKey removes the user's key keyID, never the last key.
 func (s *Store) DeletePublicKey(ctx context.Context, userID, keyID string) error {
-	err := s.write(ctx, func(t tx) error {
-		var n, found int64
-		if err := t.queryRow(qCountKeys, keyID, userID).Scan(&n, &found); err != nil {
+	return wrap("delete public key", s.deleteKey(ctx, qDeleteKey, userID, keyID))
+}
+
+// DeletePasskey removes the user's passkey id, never the last key.
+func (s *Store) DeletePasskey(ctx context.Context, userID, id string) error {
+	return wrap("delete passkey", s.deleteKey(ctx, qDeletePasskey, userID, id))
+}
+
+// deleteKey deletes one key of the user with q unless it was the user's
+// last. The count and the delete share one (immediate) transaction, so
+// two concurrent deletes cannot both pass the "not the last key" check.
+func (s *Store) deleteKey(ctx context.Context, q *query, userID, id string) error {
+	return s.write(ctx, func(t tx) error {
+		var n int64
+		if err := t.queryRow(qCountKeys, userID).Scan(&n); err != nil {
 			return err
 		}
-		switch {
-		case found == 0:
-			return store.ErrNotFound
-		case n == 1:
-			return store.ErrConflict
+		if err := t.execAffected(q, userID, id); err != nil {
+			return err
 		}
-		_, err := t.exec(qDeleteKey, keyID, userID)
-		return err
+		if n <= 1 {
+			return store.ErrConflict // rolls the delete back
+		}
+		return nil
 	})
-	return wrap("delete public key", err)
 }
 
 // TouchPublicKey sets the key's LastUsedAt; an unknown key is ErrNotFound.

@@ -1,6 +1,10 @@
 package storetest
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,6 +19,8 @@ var publicKeyTests = []test{
 	{"GetByValue", testKeyGetByValue},
 	{"GetUserByKey", testGetUserByKey},
 	{"Delete", testKeyDelete},
+	{"PasskeysCountAsKeys", testKeyringPasskeys},
+	{"ConcurrentLastKeyAndPasskey", testRaceKeyringLast},
 	{"Touch", testKeyTouch},
 }
 
@@ -143,6 +149,95 @@ func testKeyDelete(t *testing.T, s store.Store) {
 			t.Errorf("keys of %s = %+v, want only %s", user, keys, want)
 		}
 	}
+}
+
+// testKeyringPasskeys: a passkey is a key of the keyring; whichever of
+// the two kinds is the user's last key stays.
+func testKeyringPasskeys(t *testing.T, s store.Store) {
+	fixture(t, s)
+	ok(t, "CreateFactor passkey", s.CreateFactor(t.Context(), newPasskey("fac-1", "alice", "cred-1")))
+	ok(t, "CreateFactor totp", s.CreateFactor(t.Context(), newTOTP("fac-t", "alice")))
+	steps := []struct {
+		name, id string
+		del      func(ctx context.Context, userID, id string) error
+		want     error
+	}{
+		{"an unknown passkey", "fac-x", s.DeletePasskey, store.ErrNotFound},
+		{"a TOTP factor as a passkey", "fac-t", s.DeletePasskey, store.ErrNotFound},
+		{"another user's passkey", "fac-1", func(ctx context.Context, _, id string) error { return s.DeletePasskey(ctx, "bob", id) }, store.ErrNotFound},
+		{"the public key beside a passkey", "alice-k1", s.DeletePublicKey, nil},
+		{"the last key, a passkey", "fac-1", s.DeletePasskey, store.ErrConflict},
+	}
+	for _, st := range steps {
+		wantErr(t, st.name, st.del(t.Context(), "alice", st.id), st.want)
+	}
+	ok(t, "CreateFactor second passkey", s.CreateFactor(t.Context(), newPasskey("fac-2", "alice", "cred-2")))
+	ok(t, "DeletePasskey one of two", s.DeletePasskey(t.Context(), "alice", "fac-1"))
+	fs, err := s.ListFactors(t.Context(), "alice")
+	ok(t, "ListFactors", err)
+	if len(fs) != 2 || fs[0].ID != "fac-2" || fs[1].ID != "fac-t" { // same created_at: by id
+		t.Errorf("factors after the deletes: %+v, want fac-2 and fac-t", fs)
+	}
+}
+
+// testRaceKeyringLast: concurrent removals of a keyring's last two keys,
+// a public key and a passkey, leave one of them: one delete succeeds,
+// every other finds the last key (ErrConflict) or nothing (ErrNotFound).
+// Several rounds, each with a fresh pair as alice's only keys.
+func testRaceKeyringLast(t *testing.T, s store.Store) {
+	fixture(t, s)
+	for round := range 8 {
+		key, pk := fmt.Sprintf("k-%d", round), fmt.Sprintf("fac-%d", round)
+		ok(t, "AddPublicKey", s.AddPublicKey(t.Context(), newKey(key, "alice", t0)))
+		ok(t, "CreateFactor passkey", s.CreateFactor(t.Context(), newPasskey(pk, "alice", "cred-"+pk)))
+		before := keyringOf(t, s, "alice")
+		for _, id := range before {
+			if id != key && id != pk { // an earlier round's survivor
+				del := s.DeletePublicKey
+				if strings.HasPrefix(id, "fac-") {
+					del = s.DeletePasskey
+				}
+				ok(t, "delete "+id, del(t.Context(), "alice", id))
+			}
+		}
+		errs := race(6, func(i int) error {
+			if i%2 == 0 {
+				return s.DeletePublicKey(t.Context(), "alice", key)
+			}
+			return s.DeletePasskey(t.Context(), "alice", pk)
+		})
+		won := 0
+		for i, err := range errs {
+			switch {
+			case err == nil:
+				won++
+			case !errors.Is(err, store.ErrConflict) && !errors.Is(err, store.ErrNotFound):
+				t.Errorf("round %d, delete %d: %v, want success, ErrConflict or ErrNotFound", round, i, err)
+			}
+		}
+		if left := keyringOf(t, s, "alice"); won != 1 || len(left) != 1 {
+			t.Fatalf("round %d: %d deletes succeeded, %v left; want 1 and one key left", round, won, left)
+		}
+	}
+}
+
+// keyringOf is the ids of the user's public keys and passkeys.
+func keyringOf(t *testing.T, s store.Store, userID string) []string {
+	t.Helper()
+	keys, err := s.ListPublicKeys(t.Context(), userID)
+	ok(t, "ListPublicKeys", err)
+	fs, err := s.ListFactors(t.Context(), userID)
+	ok(t, "ListFactors", err)
+	var ids []string
+	for _, k := range keys {
+		ids = append(ids, k.ID)
+	}
+	for _, f := range fs {
+		if f.Kind == store.FactorWebAuthn {
+			ids = append(ids, f.ID)
+		}
+	}
+	return ids
 }
 
 func testKeyTouch(t *testing.T, s store.Store) {
