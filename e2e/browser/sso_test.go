@@ -23,6 +23,9 @@ import (
 var (
 	ssoPerson   = ssotest.User{Subject: "idp-grace", Email: "grace@idp.test", EmailVerified: true, Name: "Grace Hopper"}
 	applePerson = ssotest.User{Subject: "001234.apple", Email: "k9x2@privaterelay.appleid.com", EmailVerified: "true", Name: "Katherine Johnson"}
+	// passkeyPerson adds a passkey as her second factor (her own, so the
+	// other tests' sign-ins stay one step).
+	passkeyPerson = ssotest.User{Subject: "idp-ada", Email: "ada@idp.test", EmailVerified: true, Name: "Ada Lovelace"}
 )
 
 // setUpSSO starts the IdPs, makes the connections and returns the Node
@@ -31,7 +34,7 @@ func setUpSSO(t *testing.T, sigilURL, ws string) map[string]string {
 	t.Helper()
 	oidc := ssotest.Start("sigil-e2e", "e2e-secret")
 	t.Cleanup(oidc.Close)
-	oidc.Users = []ssotest.User{ssoPerson}
+	oidc.Users = []ssotest.User{ssoPerson, passkeyPerson}
 
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	der, _ := x509.MarshalPKCS8PrivateKey(key)
@@ -54,7 +57,7 @@ func setUpSSO(t *testing.T, sigilURL, ws string) map[string]string {
 		"team_id": "TEAME2E001", "key_id": "KEYE2E0001",
 		"private_key": string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))})
 	return map[string]string{
-		"SSO_OIDC_ID": oidcID, "SSO_OIDC_EMAIL": ssoPerson.Email,
+		"SSO_OIDC_ID": oidcID, "SSO_OIDC_EMAIL": ssoPerson.Email, "SSO_PASSKEY_EMAIL": passkeyPerson.Email,
 		"SSO_APPLE_ID": appleID, "SSO_APPLE_EMAIL": applePerson.Email,
 	}
 }

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
-  SIGIL, SPA, bodyText, button, checkA11y, field, launch, link, openPage, shoot, submit,
+  SIGIL, SPA, authenticator, bodyText, button, checkA11y, field, launch, link, openPage, shoot, submit,
 } from './helpers.mjs';
 
 const need = (name) => {
@@ -19,6 +19,7 @@ const OIDC_ID = need('SSO_OIDC_ID');
 const OIDC_EMAIL = need('SSO_OIDC_EMAIL');
 const APPLE_ID = need('SSO_APPLE_ID');
 const APPLE_EMAIL = need('SSO_APPLE_EMAIL');
+const PASSKEY_EMAIL = need('SSO_PASSKEY_EMAIL');
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -101,4 +102,35 @@ test('a refused sign-in says why and offers the way back', async () => {
   await link(page, 'Back to sign-in').click();
   await page.waitForURL(`${SIGIL}/login`);
   assert.deepEqual(problems.filter((p) => !p.includes('403')), []);
+});
+
+test('after single sign-on, a passkey is the second step', async () => {
+  const { page, problems } = await openPage(browser);
+  const { cdp, authenticatorId } = await authenticator(page);
+  // Off while no passkey is wanted: /login's autofill would use it.
+  const presence = (enabled) => cdp.send('WebAuthn.setAutomaticPresenceSimulation', { authenticatorId, enabled });
+  const viaIdP = async () => {
+    await page.goto(`${SIGIL}/sso/${OIDC_ID}/start`);
+    await page.waitForURL((u) => u.hostname === '127.0.0.1');
+    await button(page, `Sign in as ${PASSKEY_EMAIL}`).click();
+  };
+  await viaIdP();
+  await page.waitForURL(`${SIGIL}/account`);
+  await page.goto(`${SIGIL}/dashboard/security`);
+  await field(page, 'Passkey name').fill('SSO laptop');
+  await submit(page, button(page, 'Add passkey'));
+  await page.waitForURL(`${SIGIL}/dashboard/security?passkey=1`);
+
+  await presence(false);
+  await page.goto(`${SIGIL}/logout`);
+  await submit(page, button(page, 'Sign out'));
+  await viaIdP();
+  await button(page, 'Use your passkey').waitFor();
+  await presence(true);
+  await shoot(page, 'sso-mfa-passkey');
+  await checkA11y(page, 'sso-mfa-passkey');
+  await submit(page, button(page, 'Use your passkey'));
+  await page.waitForURL(`${SIGIL}/account`);
+  assert.match(await bodyText(page), new RegExp(PASSKEY_EMAIL.replace('.', '\\.')));
+  assert.deepEqual(problems, []);
 });
