@@ -36,6 +36,8 @@ const (
 //	auth_cache_ttl: 1s         # at most 1s; "off" asks Sigil on every request
 //	strip_credentials: false   # true: the upstream never sees Authorization / X-API-KEY
 //	trusted_proxies: []        # load balancers in front whose X-Forwarded-* to keep (CIDRs or IPs)
+//	streams_per_credential: 64 # event streams and WebSockets one credential may hold open at once
+//	streams: 1024              # … and this proxy in all (beyond: 429 with Retry-After)
 //	routes:
 //	  - {pattern: "/public/", public: true}
 //	  - {pattern: "/admin/", scopes: [admin]}
@@ -59,6 +61,11 @@ type Config struct {
 	// TrustedProxies are the peers (CIDRs or single IPs) whose
 	// X-Forwarded-For/Host/Proto are passed on rather than replaced.
 	TrustedProxies []string `yaml:"trusted_proxies"`
+	// StreamsPerCredential and Streams cap the long-lived answers (event
+	// streams, WebSockets) open at once per credential and in all (0:
+	// DefaultStreamsPerCredential, DefaultStreams).
+	StreamsPerCredential int `yaml:"streams_per_credential"`
+	Streams              int `yaml:"streams"`
 	// Routes: none means one rule, "/" with no scopes (any valid credential).
 	Routes []Route `yaml:"routes"`
 }
@@ -133,6 +140,10 @@ func (c Config) Options() (Options, error) {
 		errs = append(errs, err)
 	}
 	o.StripCredentials = c.StripCredentials
+	if c.StreamsPerCredential < 0 || c.Streams < 0 {
+		bad("streams_per_credential and streams: want a positive count (0: the default)")
+	}
+	o.StreamsPerCredential, o.Streams = c.StreamsPerCredential, c.Streams
 	for i, t := range c.TrustedProxies {
 		p, err := clientip.ParseTrusted(t)
 		if err != nil || len(p) != 1 {

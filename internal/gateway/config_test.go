@@ -23,6 +23,8 @@ default_tier: free
 auth_cache_ttl: 500ms
 strip_credentials: true
 trusted_proxies: [10.0.0.0/8, "192.168.1.7", "::ffff:172.16.0.1", "fd00::/8"]
+streams_per_credential: 8
+streams: 512
 routes:
   - {pattern: "/public/", public: true}
   - {pattern: "/admin/", scopes: [admin]}
@@ -39,7 +41,8 @@ func TestParseConfigExample(t *testing.T) {
 		Listen: "127.0.0.1:8081", Upstream: "http://127.0.0.1:9000/api", SigilURL: "http://127.0.0.1:8080",
 		Tiers:       map[string]string{"free": "60/m", "pro": "1000/m", "burst": "10/30s"},
 		DefaultTier: "free", AuthCacheTTL: "500ms", StripCredentials: true,
-		TrustedProxies: []string{"10.0.0.0/8", "192.168.1.7", "::ffff:172.16.0.1", "fd00::/8"},
+		TrustedProxies:       []string{"10.0.0.0/8", "192.168.1.7", "::ffff:172.16.0.1", "fd00::/8"},
+		StreamsPerCredential: 8, Streams: 512,
 		Routes: []Route{
 			{Pattern: "/public/", Public: true},
 			{Pattern: "/admin/", Scopes: []string{"admin"}},
@@ -62,7 +65,8 @@ func TestParseConfigExample(t *testing.T) {
 		t.Errorf("tiers (-want +got):\n%s", d)
 	}
 	if o.Upstream.String() != "http://127.0.0.1:9000/api" || o.SigilURL.String() != "http://127.0.0.1:8080" ||
-		o.CacheTTL != 500*time.Millisecond || o.DefaultTier != "free" || !o.StripCredentials || len(o.Routes) != 4 {
+		o.CacheTTL != 500*time.Millisecond || o.DefaultTier != "free" || !o.StripCredentials || len(o.Routes) != 4 ||
+		o.StreamsPerCredential != 8 || o.Streams != 512 {
 		t.Errorf("options: %+v", o)
 	}
 	wantTrusted := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.168.1.7/32"),
@@ -122,6 +126,7 @@ func TestConfigErrors(t *testing.T) {
 		{"conflicting patterns", "upstream: http://u\nroutes: [{pattern: \"POST /items/\"}, {pattern: \"/items/{id}/audit\"}]",
 			[]string{"conflicts with"}},
 		{"missing upstream", "sigil_url: http://s", []string{"upstream is required"}},
+		{"negative stream caps", "upstream: http://u\nstreams: -1", []string{"streams_per_credential and streams: want a positive count"}},
 		{"require_aal", "upstream: http://u\nroutes: [{pattern: /a/, require_aal: aal3}, {pattern: /p/, public: true, require_aal: aal2}]",
 			[]string{`routes[0] "/a/": require_aal "aal3": want aal1 or aal2`, `routes[1] "/p/": a public route cannot require aal2`}},
 		{"everything at once", `

@@ -1,11 +1,14 @@
 package gateway
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"net/http/httputil"
 	"net/netip"
@@ -41,6 +44,11 @@ type Options struct {
 	// are passed on, with the peer appended to the chain. From any other
 	// peer they are replaced by the proxy's own view.
 	TrustedProxies []netip.Prefix
+	// StreamsPerCredential and Streams cap the long-lived answers open at
+	// once (an event stream, or a WebSocket after 101 Switching
+	// Protocols), per credential and in all; beyond, the client gets 429
+	// with Retry-After. 0: DefaultStreamsPerCredential, DefaultStreams.
+	StreamsPerCredential, Streams int
 
 	// Limiter counts tier requests (nil: an in-memory limiter on Now).
 	// Pass a ratelimit.Redis to share counts between proxies.
@@ -64,8 +72,16 @@ type Gateway struct {
 	limiter     ratelimit.Limiter
 	stripCreds  bool
 	trusted     *clientip.Resolver // nil: no trusted proxies
+	streams     *ratelimit.Concurrency
 	log         *slog.Logger
 }
+
+// Stream caps' defaults (as the server's for its revocation feed).
+const (
+	DefaultStreamsPerCredential = 64
+	DefaultStreams              = 1024
+	streamRetry                 = "5" // seconds: a slot frees when some client goes away
+)
 
 // New builds a Gateway; it does no I/O.
 func New(o Options) (*Gateway, error) {
@@ -86,6 +102,7 @@ func New(o Options) (*Gateway, error) {
 	g := &Gateway{
 		router: rt, upstream: o.Upstream, tiers: o.Tiers, defaultTier: o.DefaultTier,
 		limiter: o.Limiter, stripCreds: o.StripCredentials, log: o.Log,
+		streams: ratelimit.NewConcurrency(cmp.Or(o.StreamsPerCredential, DefaultStreamsPerCredential), cmp.Or(o.Streams, DefaultStreams)),
 		auth: &authorizer{
 			endpoint: strings.TrimSuffix(o.SigilURL.String(), "/") + "/v1/authorize",
 			client:   o.AuthClient, ttl: o.CacheTTL, now: o.Now, cache: map[[32]byte]cached{}, flights: map[[32]byte]*flight{},
@@ -95,12 +112,13 @@ func New(o Options) (*Gateway, error) {
 		g.trusted = clientip.New(o.TrustedProxies)
 	}
 	g.proxy = &httputil.ReverseProxy{
-		Rewrite:       g.rewrite,
-		Transport:     o.Transport,
-		FlushInterval: -1, // stream: SSE and chunked answers reach the client as written
-		ErrorHandler:  g.upstreamError,
-		BufferPool:    bufferPool{},
-		ErrorLog:      slog.NewLogLogger(o.Log.Handler(), slog.LevelWarn),
+		Rewrite:        g.rewrite,
+		ModifyResponse: g.capStreams,
+		Transport:      o.Transport,
+		FlushInterval:  -1, // stream: SSE and chunked answers reach the client as written
+		ErrorHandler:   g.upstreamError,
+		BufferPool:     bufferPool{},
+		ErrorLog:       slog.NewLogLogger(o.Log.Handler(), slog.LevelWarn),
 	}
 	return g, nil
 }
@@ -287,9 +305,59 @@ func (g *Gateway) upstreamError(w http.ResponseWriter, r *http.Request, err erro
 	if errors.Is(err, context.Canceled) {
 		return // the client went away; nobody reads an answer
 	}
+	if errors.Is(err, ratelimit.ErrKeyFull) || errors.Is(err, ratelimit.ErrTotalFull) {
+		w.Header().Set("Retry-After", streamRetry)
+		detail := "this proxy has as many streams open as it serves; retry later"
+		if errors.Is(err, ratelimit.ErrKeyFull) {
+			detail = "this credential already has as many streams open as allowed; close one or retry later"
+		}
+		writeError(w, http.StatusTooManyRequests, "rate_limited", detail)
+		return
+	}
 	g.log.WarnContext(r.Context(), "upstream request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	writeError(w, http.StatusBadGateway, "bad_gateway", "the upstream service did not answer")
 }
+
+// capStreams counts a long-lived answer (an event stream, or a switch
+// to another protocol such as WebSocket) against its credential's and
+// the proxy's caps until it ends; over a cap, the upstream's answer is
+// dropped and the client gets 429 (upstreamError).
+func (g *Gateway) capStreams(res *http.Response) error {
+	mt, _, _ := mime.ParseMediaType(res.Header.Get("Content-Type"))
+	if res.StatusCode != http.StatusSwitchingProtocols && mt != "text/event-stream" {
+		return nil
+	}
+	key := "" // a public route: the total cap only
+	if id, ok := res.Request.Context().Value(identityKey{}).(*identity); ok {
+		key = id.kind + ":" + id.workspace + ":" + id.subject
+	}
+	release, err := g.streams.Acquire(key)
+	if err != nil {
+		return err
+	}
+	if rwc, ok := res.Body.(io.ReadWriteCloser); ok { // the upgraded connection
+		res.Body = releasingConn{rwc, release}
+	} else {
+		res.Body = releasingBody{res.Body, release}
+	}
+	return nil
+}
+
+// releasingBody and releasingConn free a stream's slot when the proxy
+// closes the upstream's answer.
+type releasingBody struct {
+	io.ReadCloser
+	release func()
+}
+
+func (b releasingBody) Close() error { b.release(); return b.ReadCloser.Close() }
+
+type releasingConn struct {
+	io.ReadWriteCloser
+	release func()
+}
+
+func (c releasingConn) Close() error { c.release(); return c.ReadWriteCloser.Close() }
 
 // bufferPool recycles ReverseProxy's 32 KiB copy buffers (without it,
 // each request allocates one).

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sigil-auth/sigil/internal/gateway"
 )
 
 // failAfter bounds a step that hangs when the proxy buffers instead of
@@ -113,5 +115,76 @@ func TestWebSocket(t *testing.T) {
 	}
 	if n := e.up.hits.Load() - before; n != 1 {
 		t.Errorf("upstream requests %d, want 1 (frames ride the upgraded connection)", n)
+	}
+}
+
+// TestStreamCaps: event streams and WebSockets count against a cap per
+// credential and one for the proxy; beyond it the client gets 429 with
+// Retry-After and the upstream's stream is dropped; a stream that ends
+// frees its slot.
+func TestStreamCaps(t *testing.T) {
+	e := newEnv(t, func(o *gateway.Options) { o.StreamsPerCredential, o.Streams = 2, 3 })
+	alice, _ := e.apiKey(t, "read")
+	bob, _ := e.apiKey(t, "read")
+	addr := strings.TrimPrefix(e.proxy.URL, "http://")
+	open := func(key string) (*http.Response, context.CancelFunc) {
+		t.Helper()
+		ctx, cancel := context.WithCancel(context.Background())
+		t.Cleanup(cancel)
+		req, _ := http.NewRequestWithContext(ctx, "GET", e.proxy.URL+"/stream", nil)
+		req.Header.Set("X-API-KEY", key)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { res.Body.Close() })
+		return res, cancel
+	}
+	first, closeFirst := open(alice)
+	if first.StatusCode != 200 {
+		t.Fatalf("first stream: %d", first.StatusCode)
+	}
+	// A WebSocket is a stream too: alice's second, and her last.
+	if res, _, _ := wsDial(t, addr, "X-API-KEY: "+alice); res.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("upgrade: %d, want 101", res.StatusCode)
+	}
+	for _, refused := range []func() *http.Response{
+		func() *http.Response { r, _ := open(alice); return r },
+		func() *http.Response { r, _, _ := wsDial(t, addr, "X-API-KEY: "+alice); return r },
+	} {
+		res := refused()
+		if res.StatusCode != http.StatusTooManyRequests {
+			t.Fatalf("alice's third stream: %d, want 429", res.StatusCode) // (a stream's body would never end)
+		}
+		body, _ := io.ReadAll(res.Body)
+		if res.Header.Get("Retry-After") == "" || !strings.Contains(string(body), "this credential already has") {
+			t.Fatalf("alice's third stream: %d %q (Retry-After %q), want 429", res.StatusCode, body, res.Header.Get("Retry-After"))
+		}
+	}
+	// Bob takes the proxy's last slot; then even he is refused.
+	if res, _ := open(bob); res.StatusCode != 200 {
+		t.Fatalf("bob's stream: %d", res.StatusCode)
+	}
+	if res, _ := open(bob); res.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("a stream beyond the proxy's cap: %d, want 429", res.StatusCode)
+	}
+	// Alice closes her event stream: its slot frees (when the proxy sees
+	// the client go), and she may open one again. Plain answers never count.
+	closeFirst()
+	deadline := time.Now().Add(failAfter)
+	for {
+		res, _ := open(alice)
+		if res.StatusCode == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("alice's slot never freed: %d", res.StatusCode)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for range 5 {
+		if res := call(t, "GET", e.proxy.URL+"/x", nil, "X-API-KEY: "+alice); res.Status != 200 {
+			t.Fatalf("a plain request at the stream cap: %d", res.Status)
+		}
 	}
 }

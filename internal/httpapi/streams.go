@@ -1,11 +1,12 @@
 package httpapi
 
 import (
+	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/sigil-auth/sigil/internal/authn"
+	"github.com/sigil-auth/sigil/internal/ratelimit"
 )
 
 // StreamLimits cap the long-lived responses of one replica (today the
@@ -37,9 +38,7 @@ const (
 // streams counts the open long-lived responses, per credential and in all.
 type streams struct {
 	limits StreamLimits
-	mu     sync.Mutex
-	open   map[string]int
-	total  int
+	open   *ratelimit.Concurrency
 }
 
 func newStreams(l StreamLimits) *streams {
@@ -49,35 +48,21 @@ func newStreams(l StreamLimits) *streams {
 	if l.Total <= 0 {
 		l.Total = DefaultStreams
 	}
-	return &streams{limits: l, open: map[string]int{}}
+	return &streams{limits: l, open: ratelimit.NewConcurrency(l.PerCredential, l.Total)}
 }
 
 // acquire takes a slot for p's stream, or refuses with a 429
 // (rate_limited, Retry-After) when p or the replica is at its cap. The
 // caller calls release exactly once when the stream ends.
 func (s *streams) acquire(p authn.Principal) (release func(), err error) {
-	key := p.Kind + ":" + p.Subject
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	release, err = s.open.Acquire(p.Kind + ":" + p.Subject)
 	switch {
-	case s.open[key] >= s.limits.PerCredential:
+	case errors.Is(err, ratelimit.ErrKeyFull):
 		return nil, &authn.Error{Code: authn.CodeRateLimited, RetryAfter: streamRetry,
 			Detail: fmt.Sprintf("this credential already has %d streams open, the most allowed; close one or retry later", s.limits.PerCredential)}
-	case s.total >= s.limits.Total:
+	case err != nil:
 		return nil, &authn.Error{Code: authn.CodeRateLimited, RetryAfter: streamRetry,
 			Detail: "this server has as many streams open as it serves; retry later"}
 	}
-	s.open[key]++
-	s.total++
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			s.mu.Lock()
-			defer s.mu.Unlock()
-			if s.open[key]--; s.open[key] == 0 {
-				delete(s.open, key)
-			}
-			s.total--
-		})
-	}, nil
+	return release, nil
 }

@@ -1,0 +1,58 @@
+package ratelimit
+
+import (
+	"errors"
+	"sync"
+)
+
+// Refusals of Concurrency.Acquire.
+var (
+	ErrKeyFull   = errors.New("ratelimit: this key holds as many as allowed")
+	ErrTotalFull = errors.New("ratelimit: as many are open as allowed in all")
+)
+
+// Concurrency caps how many of something long-lived (streamed responses,
+// WebSockets) are open at once: per key (a credential) and in all. Safe
+// for concurrent use; in memory, so per process.
+type Concurrency struct {
+	perKey, total int
+	mu            sync.Mutex
+	open          map[string]int
+	n             int
+}
+
+// NewConcurrency allows perKey open per key and total in all.
+func NewConcurrency(perKey, total int) *Concurrency {
+	return &Concurrency{perKey: perKey, total: total, open: map[string]int{}}
+}
+
+// Acquire takes a slot for key ("" counts only toward the total), or
+// refuses with ErrKeyFull or ErrTotalFull. release, called once or more,
+// frees the slot once.
+func (c *Concurrency) Acquire(key string) (release func(), err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case key != "" && c.open[key] >= c.perKey:
+		return nil, ErrKeyFull
+	case c.n >= c.total:
+		return nil, ErrTotalFull
+	}
+	if key != "" {
+		c.open[key]++
+	}
+	c.n++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			if key != "" {
+				if c.open[key]--; c.open[key] == 0 {
+					delete(c.open, key)
+				}
+			}
+			c.n--
+		})
+	}, nil
+}
