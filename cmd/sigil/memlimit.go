@@ -12,9 +12,11 @@ import (
 // autoMemoryBase is what the server needs besides password hashing (heap,
 // stacks, SQLite's page cache under load) in the automatic memory limit.
 // Measured on two cores under password load (10 connections, 30 s): with
-// 18 MiB peak RSS stayed at 78 MiB; with 26 MiB (a 64 MiB limit) it reached
-// 82.5 MiB, and without a binding limit 84–87 MiB: the slots' 38 MiB are
-// live, so GOGC alone lets as much again of small garbage pile up.
+// 18 MiB peak RSS was 78–80 MiB; with 26 MiB (a 64 MiB limit) 82.5 MiB,
+// and without a binding limit 84–87 MiB: the slots' 38 MiB are live, so
+// GOGC alone lets as much again of small garbage pile up. 12 MiB (50 MiB)
+// kept it at 75–76 MiB but the collector then ran nearly all the time: a
+// login cost 1.14–1.64× its hash instead of 1.09–1.18×.
 const autoMemoryBase = 18 << 20
 
 // releaseAfter is how long hashing must pause before the memory of
