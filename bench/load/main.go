@@ -28,6 +28,7 @@ type options struct {
 	infoScenarios []string // rerun against a server logging requests (level info)
 	logLevel      string
 	idle          time.Duration
+	settle        time.Duration // after the scenarios, before reading RSS again (0: not read)
 	verifyTime    time.Duration
 	hashTime      time.Duration // argon2id baseline, only when password-login runs
 	out           string
@@ -47,6 +48,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&info, "info-scenarios", "hello", "scenarios to rerun on a server logging at info (\"\" to skip)")
 	fs.StringVar(&o.logLevel, "log-level", "warn", "SIGIL_LOG_LEVEL of the main server")
 	fs.DurationVar(&o.idle, "idle", 2*time.Second, "idle time after ready before reading RSS")
+	fs.DurationVar(&o.settle, "settle", 0, "after the scenarios, wait this long and read RSS again (0: skip)")
 	fs.DurationVar(&o.verifyTime, "verify-time", 2*time.Second, "time spent measuring raw ed25519.Verify (half before, half after)")
 	fs.DurationVar(&o.hashTime, "hash-time", 2*time.Second, "time spent measuring one argon2id hash (half before, half after; only with password-login)")
 	fs.StringVar(&o.out, "out", "", "also write the Markdown report to this file")

@@ -26,6 +26,8 @@ type report struct {
 	HashBefore, HashAfter, HashWallBefore, HashWallAfter time.Duration
 	ReadyFresh, ReadyRestart, ReadyPlain                 time.Duration
 	IdleRSS, PlainIdleRSS, PeakRSS                       int64
+	SettledRSS                                           int64         // VmRSS Settle after the scenarios (--settle)
+	Settle                                               time.Duration // 0: not measured
 	Results                                              []result
 }
 
@@ -130,7 +132,11 @@ func (r *report) writeMarkdown(b *strings.Builder) {
 		dur(r.ReadyFresh), dur(r.ReadyPlain))
 	fmt.Fprintf(b, "| start to ready, existing database | %s | |\n", dur(r.ReadyRestart))
 	fmt.Fprintf(b, "| idle RSS (VmRSS after ready + idle) | %s | %s |\n", mb(r.IdleRSS), mb(r.PlainIdleRSS))
-	fmt.Fprintf(b, "| peak RSS after the scenarios (VmHWM) | %s | |\n\n", mb(r.PeakRSS))
+	fmt.Fprintf(b, "| peak RSS after the scenarios (VmHWM) | %s | |\n", mb(r.PeakRSS))
+	if r.Settle > 0 {
+		fmt.Fprintf(b, "| RSS %v after the scenarios, idle (VmRSS) | %s | |\n", r.Settle, mb(r.SettledRSS))
+	}
+	b.WriteString("\n")
 
 	r.writeScenarios(b)
 	b.WriteString("\nlogin = POST /v1/auth/code + client ed25519.Sign + POST /v1/auth/token (a new session each); " +

@@ -93,7 +93,12 @@ func (r *report) mainRun(ctx context.Context, o options, bin, plainBin, tmp stri
 	if err := r.scenarios(ctx, o, o.scenarios, srv, plain, admin, progress); err != nil {
 		return err
 	}
-	_, r.PeakRSS, err = srv.Memory()
+	if _, r.PeakRSS, err = srv.Memory(); err != nil || o.settle <= 0 {
+		return err
+	}
+	time.Sleep(o.settle) // the server idle: what it gives back
+	r.Settle = o.settle
+	r.SettledRSS, _, err = srv.Memory()
 	return err
 }
 

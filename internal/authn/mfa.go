@@ -107,11 +107,7 @@ func aalOf(method string) string {
 }
 
 // firstFactor is the login method a session method starts with.
-func firstFactor(method string) string {
-	m, _, _ := strings.Cut(method, "+")
-	m, _, _ = strings.Cut(m, ":")
-	return m
-}
+func firstFactor(method string) string { return store.FirstFactor(method) }
 
 // mfaChallenge returns the challenge u must answer after first factor
 // method, or nil when u has no active second factor.

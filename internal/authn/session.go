@@ -100,16 +100,28 @@ func (s *Service) Refresh(ctx context.Context, ip netip.Addr, refresh string) (T
 	if !strings.HasPrefix(refresh, refreshPrefix) || len(refresh) > 128 {
 		return TokenResponse{}, ErrInvalidToken
 	}
-	// One read for the token and its session; with the rotation, a
-	// refresh is two statements (the workspace comes from its cache).
-	rt, sess, err := s.store.GetRefreshSession(ctx, token.Hash(refresh))
-	if errors.Is(err, store.ErrNotFound) {
-		return TokenResponse{}, ErrInvalidToken
+	// The usual refresh is one write that reads the token with its
+	// session and rotates it if it is current and live: one round trip
+	// and one commit (the workspace comes from its cache). Every other
+	// case comes back unchanged and is decided below.
+	child := refreshPrefix + s.derive.Derive(refresh)
+	now := s.now()
+	r, err := s.store.RefreshSession(ctx, store.RefreshRotation{Hash: token.Hash(refresh),
+		ChildHash: token.Hash(child), Now: now, ChildTTL: childTTLs, DefaultChildTTL: methodDefaults[MethodPubkey].Refresh})
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrConflict) {
+		return TokenResponse{}, ErrInvalidToken // unknown, or its child taken by another session
 	} else if err != nil {
 		return TokenResponse{}, err
 	}
+	rt, sess := r.Token, r.Session
 	if err := s.limitedIn(sess.WorkspaceID, s.limit(ctx, ratelimit.RefreshToken, rt.SessionID)); err != nil {
+		if r.Rotated {
+			s.revertRotation(ctx, sess, child) // the presented token stays current
+		}
 		return TokenResponse{}, err
+	}
+	if r.Rotated {
+		return s.issueRotated(ctx, sess, child, now, r.ChildExpiresAt)
 	}
 	resp, err := s.refreshOnce(ctx, rt, sess, refresh)
 	if !errors.Is(err, store.ErrConflict) {
@@ -131,6 +143,42 @@ func (s *Service) Refresh(ctx context.Context, ip netip.Addr, refresh string) (T
 		return TokenResponse{}, ErrInvalidToken
 	}
 	return resp, err
+}
+
+// childTTLs are the methods' default refresh lifetimes by first factor,
+// as RefreshSession applies them when a workspace sets none (the rule of
+// EffectiveLifetimes; an unknown method gets pubkey's).
+var childTTLs = func() map[string]time.Duration {
+	m := make(map[string]time.Duration, len(methodDefaults))
+	for method, lt := range methodDefaults {
+		m[method] = lt.Refresh
+	}
+	return m
+}()
+
+// issueRotated mints the pair of a session the store rotated at now to
+// child, expiring at childExp; sess is the session as found before.
+func (s *Service) issueRotated(ctx context.Context, sess store.Session, child string, now, childExp time.Time) (TokenResponse, error) {
+	ws, err := s.workspace(ctx, sess.WorkspaceID)
+	if err != nil {
+		return TokenResponse{}, err
+	}
+	sess.Scopes = refreshedScopes(sess) // the user's scopes now, not those at login
+	s.skew.check(ctx, s.log, now, sess.RotatedAt, "session rotation")
+	sess.Generation, sess.RotatedAt, sess.RefreshExpiresAt = sess.Generation+1, now, childExp
+	return s.issue(ctx, sess, child, EffectiveLifetimes(ws, sess.Method))
+}
+
+// revertRotation undoes the store's rotation of parent to child for a
+// refresh refused after it (its rate limit), so the client may present the
+// same token once the limit allows. A failure leaves the child current:
+// the client's retry is then reuse, as if its answer had been lost, so it
+// is logged.
+func (s *Service) revertRotation(ctx context.Context, parent store.Session, child string) {
+	if err := s.store.RevertRotation(ctx, parent, token.Hash(child)); err != nil {
+		s.log.ErrorContext(ctx, "refresh refused after its rotation; could not undo it",
+			"session_id", parent.ID, "err", err)
+	}
 }
 
 // refreshOnce decides a refresh of rt against sess as last read.

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/argon2"
+
+	"github.com/sigil-auth/sigil/internal/password/argon2id"
 )
 
 // Params are argon2id's cost parameters.
@@ -44,9 +46,12 @@ var (
 
 // Hasher hashes and verifies with bounded concurrency.
 type Hasher struct {
-	p    Params
-	sem  chan struct{}
-	fake string // a real hash of a random password, verified for unknown users
+	p Params
+	// slots holds one argon2id.Memory per hash that may run at once: a
+	// hash takes one and gives it back, so the m KiB are allocated once
+	// per slot rather than once per hash (see AfterIdle for their release).
+	slots chan *argon2id.Memory
+	fake  string // a real hash of a random password, verified for unknown users
 
 	mu      sync.Mutex
 	idle    *time.Timer // see AfterIdle; nil until set
@@ -59,7 +64,10 @@ func New(p Params, concurrency int) *Hasher {
 	if concurrency <= 0 {
 		concurrency = runtime.GOMAXPROCS(0)
 	}
-	h := &Hasher{p: p, sem: make(chan struct{}, concurrency)}
+	h := &Hasher{p: p, slots: make(chan *argon2id.Memory, concurrency)}
+	for range concurrency {
+		h.slots <- new(argon2id.Memory)
+	}
 	// The decoy needs the shape and parameters of a real hash, not a real
 	// hash: verifying against it costs the same either way and fails.
 	h.fake = h.encode(randomBytes(p.SaltLen), p, randomBytes(p.KeyLen))
@@ -72,31 +80,61 @@ func randomBytes(n uint32) []byte {
 	return b
 }
 
-func (h *Hasher) key(pw, salt []byte, p Params) []byte {
-	return argon2.IDKey(pw, salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+// key hashes in the slot's memory m when p's memory is the Hasher's own;
+// a stored hash of other parameters (older, or larger up to maxMemory)
+// gets memory of its own that is not kept.
+func (h *Hasher) key(m *argon2id.Memory, pw, salt []byte, p Params) []byte {
+	if p.Memory != h.p.Memory {
+		return argon2.IDKey(pw, salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+	}
+	return m.IDKey(pw, salt, p.Time, p.Memory, p.Threads, p.KeyLen)
 }
 
 // PeakMemory is the most memory the Hasher's own hashes hold at once, in
 // bytes: m KiB per hash times the number that may run together. (Hashes
 // stored with other parameters may need more, up to maxMemory each.)
 func (h *Hasher) PeakMemory() int64 {
-	return int64(cap(h.sem)) * int64(h.p.Memory) << 10
+	return int64(cap(h.slots)) * int64(h.p.Memory) << 10
 }
 
-// AfterIdle calls f (on a goroutine of its own) once no hash has run for
-// d after one did; each hash restarts the wait, so under steady load f is
-// not called at all. argon2 allocates m KiB per hash that only a garbage
-// collection frees, and an idle server collects nothing for minutes: the
-// server passes debug.FreeOSMemory here. Call it before the Hasher is used.
+// AfterIdle frees the slots' memory and then calls f (on a goroutine of
+// its own) once no hash has run for d after one did; each hash restarts
+// the wait, so under steady load neither happens. The slots keep m KiB
+// each while logins come, and an idle server collects nothing for
+// minutes: the server passes debug.FreeOSMemory here, so the memory goes
+// back to the kernel. Call it before the Hasher is used.
 func (h *Hasher) AfterIdle(d time.Duration, f func()) {
-	h.idle = time.AfterFunc(d, f)
+	h.idle = time.AfterFunc(d, func() {
+		h.freeSlots()
+		f()
+	})
 	h.idle.Stop()
 	h.idleFor = d
 }
 
-// done releases a hashing slot and restarts the idle wait.
-func (h *Hasher) done() {
-	<-h.sem
+// freeSlots drops the memory of every slot not in use (a hash that
+// started meanwhile keeps its own; the next idle wait frees it).
+func (h *Hasher) freeSlots() {
+	var taken []*argon2id.Memory
+	defer func() {
+		for _, m := range taken {
+			h.slots <- m
+		}
+	}()
+	for range cap(h.slots) {
+		select {
+		case m := <-h.slots:
+			m.Free()
+			taken = append(taken, m)
+		default:
+			return
+		}
+	}
+}
+
+// done gives back a hashing slot and restarts the idle wait.
+func (h *Hasher) done(m *argon2id.Memory) {
+	h.slots <- m
 	if h.idle != nil {
 		h.mu.Lock()
 		h.idle.Reset(h.idleFor)
@@ -105,23 +143,24 @@ func (h *Hasher) done() {
 }
 
 // acquire waits for a hashing slot or ctx.
-func (h *Hasher) acquire(ctx context.Context) error {
+func (h *Hasher) acquire(ctx context.Context) (*argon2id.Memory, error) {
 	select {
-	case h.sem <- struct{}{}:
-		return nil
+	case m := <-h.slots:
+		return m, nil
 	case <-ctx.Done():
-		return ctx.Err()
+		return nil, ctx.Err()
 	}
 }
 
 // Hash returns the PHC string of pw with a fresh salt.
 func (h *Hasher) Hash(ctx context.Context, pw string) (string, error) {
-	if err := h.acquire(ctx); err != nil {
+	m, err := h.acquire(ctx)
+	if err != nil {
 		return "", err
 	}
-	defer h.done()
+	defer h.done(m)
 	salt := randomBytes(h.p.SaltLen)
-	return h.encode(salt, h.p, h.key([]byte(pw), salt, h.p)), nil
+	return h.encode(salt, h.p, h.key(m, []byte(pw), salt, h.p)), nil
 }
 
 // Verify checks pw against a stored PHC hash in constant time. An empty
@@ -136,11 +175,12 @@ func (h *Hasher) Verify(ctx context.Context, stored, pw string) error {
 	if err != nil {
 		return err
 	}
-	if err := h.acquire(ctx); err != nil {
+	m, err := h.acquire(ctx)
+	if err != nil {
 		return err
 	}
-	got := h.key([]byte(pw), salt, p)
-	h.done()
+	got := h.key(m, []byte(pw), salt, p)
+	h.done(m)
 	if subtle.ConstantTimeCompare(got, want) != 1 || decoy {
 		return ErrMismatch
 	}

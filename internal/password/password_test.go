@@ -3,6 +3,9 @@ package password
 import (
 	"context"
 	"errors"
+	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -69,7 +72,7 @@ func TestConcurrencyBounded(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 16 {
 		wg.Go(func() {
-			h.acquire(context.Background())
+			m, _ := h.acquire(context.Background())
 			n := running.Add(1)
 			for {
 				p := peak.Load()
@@ -77,9 +80,9 @@ func TestConcurrencyBounded(t *testing.T) {
 					break
 				}
 			}
-			h.key([]byte("pw"), []byte("saltsaltsaltsalt"), h.p)
+			h.key(m, []byte("pw"), []byte("saltsaltsaltsalt"), h.p)
 			running.Add(-1)
-			<-h.sem
+			h.slots <- m
 		})
 	}
 	wg.Wait()
@@ -87,8 +90,8 @@ func TestConcurrencyBounded(t *testing.T) {
 		t.Fatalf("peak %d concurrent hashes, limit 2", peak.Load())
 	}
 	// A caller whose context ends while queued gives up.
-	h.sem <- struct{}{}
-	h.sem <- struct{}{}
+	<-h.slots
+	<-h.slots
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
 	if _, err := h.Hash(ctx, "pw"); !errors.Is(err, context.DeadlineExceeded) {
@@ -152,3 +155,82 @@ func TestAfterIdle(t *testing.T) {
 		h.Verify(ctx, s, "pw")
 	}
 }
+
+// TestHashingHeapStaysFlat: hashes arriving faster than the slots serve
+// them hold no more heap than the slots' memory and a little, because
+// each slot's m KiB are reused; x/crypto's IDKey allocated m KiB per hash
+// and the heap grew to twice what was live (GOGC) before a collection.
+// After the idle wait the slots' memory is freed.
+func TestHashingHeapStaysFlat(t *testing.T) {
+	if testing.Short() {
+		t.Skip("hashes with the production parameters")
+	}
+	const slots, hashes, clients = 2, 24, 4
+	h := New(OWASP, slots)
+	freed := make(chan struct{}, 1)
+	h.AfterIdle(500*time.Millisecond, func() {
+		select {
+		case freed <- struct{}{}:
+		default:
+		}
+	})
+	runtime.GC()
+	debug.FreeOSMemory()
+	base := heapRetained()
+	var peak atomic.Uint64
+	stop := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		for {
+			if r := heapRetained(); r > peak.Load() {
+				peak.Store(r)
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(time.Millisecond):
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	for range clients {
+		wg.Go(func() {
+			for range hashes / clients {
+				if _, err := h.Hash(context.Background(), "correct horse"); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(stop)
+	<-sampled
+	m := uint64(OWASP.Memory) << 10
+	if limit := base + slots*m + 4<<20; peak.Load() > limit {
+		t.Errorf("heap peaked at %.1f MiB (%.1f MiB at the start), want at most %.1f MiB: %d slots of %.0f MiB + 4 MiB",
+			mib(peak.Load()), mib(base), mib(limit), slots, mib(m))
+	}
+	t.Logf("heap retained: %.1f MiB at the start, peak %.1f MiB", mib(base), mib(peak.Load()))
+	select {
+	case <-freed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("AfterIdle's f not called")
+	}
+	for range slots {
+		if s := (<-h.slots).Size(); s != 0 {
+			t.Errorf("a slot holds %d bytes after the idle wait, want 0", s)
+		}
+	}
+}
+
+// heapRetained is the heap memory the runtime holds from the OS: in use,
+// unused in spans, and free but not yet released.
+func heapRetained() uint64 {
+	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"},
+		{Name: "/memory/classes/heap/unused:bytes"}, {Name: "/memory/classes/heap/free:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64() + s[1].Value.Uint64() + s[2].Value.Uint64()
+}
+
+func mib(b uint64) float64 { return float64(b) / (1 << 20) }

@@ -1,6 +1,9 @@
 package store
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Roles of a workspace member.
 const (
@@ -112,6 +115,54 @@ type Session struct {
 	// can narrow or widen its tokens without another read); nil for a
 	// session without a user or a user without scopes.
 	UserScopes []string
+}
+
+// RefreshRotation asks Store.RefreshSession to rotate the refresh token
+// Hash to ChildHash at Now.
+type RefreshRotation struct {
+	Hash, ChildHash []byte
+	Now             time.Time
+	// ChildTTL is how long the child lives when the session's workspace
+	// sets no RefreshTTL: ChildTTL[FirstFactor(session method)], else
+	// DefaultChildTTL. The child never outlives the session's ExpiresAt.
+	ChildTTL        map[string]time.Duration
+	DefaultChildTTL time.Duration
+}
+
+// ChildExpiry is when a child rotated at r.Now from a session of method
+// with expiresAt, in a workspace whose RefreshTTL is wsTTL, expires: the
+// rule RefreshSession applies (the PostgreSQL statement says it in SQL).
+func (r RefreshRotation) ChildExpiry(wsTTL time.Duration, method string, expiresAt time.Time) time.Time {
+	ttl, ok := r.ChildTTL[FirstFactor(method)]
+	switch {
+	case wsTTL > 0:
+		ttl = wsTTL
+	case !ok:
+		ttl = r.DefaultChildTTL
+	}
+	if exp := r.Now.Add(ttl); exp.Before(expiresAt) {
+		return exp
+	}
+	return expiresAt
+}
+
+// FirstFactor is a session method's first factor: "pwd" of "pwd+totp",
+// "sso" of "sso:conn_1+totp".
+func FirstFactor(method string) string {
+	m, _, _ := strings.Cut(method, "+")
+	m, _, _ = strings.Cut(m, ":")
+	return m
+}
+
+// Refreshed is what Store.RefreshSession found and did.
+type Refreshed struct {
+	Token   RefreshToken // the presented token
+	Session Session      // as found, before a rotation; UserScopes set
+	// Rotated: the session moved to Session.Generation+1 at the
+	// rotation's Now, its refresh token now the child, which expires at
+	// ChildExpiresAt.
+	Rotated        bool
+	ChildExpiresAt time.Time
 }
 
 // RefreshToken records which session and generation a refresh token hash

@@ -116,6 +116,27 @@ type Store interface {
 	// first, or the session is revoked, it returns ErrConflict and changes
 	// nothing.
 	RotateRefresh(ctx context.Context, sessionID string, fromGen int64, childHash []byte, now, refreshExpiresAt time.Time) error
+	// RefreshSession is a refresh's read and its rotation in one write
+	// (one statement on PostgreSQL): it finds the token r.Hash with its
+	// session (Session.UserScopes set, as GetRefreshSession) and, if the
+	// token is of the session's generation and the session is neither
+	// revoked nor past ExpiresAt or RefreshExpiresAt at r.Now, rotates it
+	// as RotateRefresh would, to r.ChildHash expiring at r.ChildExpiry
+	// (of the workspace's RefreshTTL read in the same write).
+	// Refreshed.Session is the session as found, before the rotation.
+	// Without a rotation nothing changes and the caller decides (grace,
+	// reuse, a race lost to a concurrent rotation: ErrConflict is not
+	// returned for it). Unknown hash → ErrNotFound; a taken ChildHash →
+	// ErrConflict.
+	RefreshSession(ctx context.Context, r RefreshRotation) (Refreshed, error)
+	// RevertRotation undoes a rotation RefreshSession made (of parent,
+	// the session as it returned it, to childHash) if the session is
+	// still at parent.Generation+1: generation, RotatedAt and
+	// RefreshExpiresAt go back and the child token is deleted. A refresh
+	// refused after its rotation (a rate limit) so leaves the presented
+	// token current. Otherwise (rotated further, unknown) it changes
+	// nothing and returns ErrConflict.
+	RevertRotation(ctx context.Context, parent Session, childHash []byte) error
 	// RevokeSession marks the session revoked at now (idempotent: an
 	// already revoked session keeps its first time). Unknown → ErrNotFound.
 	RevokeSession(ctx context.Context, id string, now time.Time) error

@@ -13,6 +13,7 @@ import (
 
 var concurrencyTests = []test{
 	{"RotateRefreshOneWinner", testRaceRotate},
+	{"RefreshSessionOneRotation", testRaceRefreshSession},
 	{"CreateUserSameID", testRaceCreateUser},
 	{"FirstUserOneOwner", testRaceFirstOwner},
 	{"LoginsWithOneCode", testRaceUsedCode},

@@ -1,7 +1,7 @@
 // Package storetest is the conformance suite every store.Store backend
 // must pass: Run(t, newStore) runs named subtests for each method of the
 // interface, and a Concurrency group for the races the interface promises
-// to win (refresh rotation, duplicate ids, first-user-owner, single-use auth
+// to win (refresh rotation by RotateRefresh and RefreshSession, duplicate ids, first-user-owner, single-use auth
 // codes and one-time tokens, join codes, emails, the read-modify-writes of
 // UpdateWorkspace and UpdateUser, PutAPIKeySession's upsert, single
 // redemption of an authorization code).
@@ -23,6 +23,11 @@
 //     CreatedAt, a child's is RotateRefresh's now.
 //   - The joined reads answer exactly what their parts would:
 //     GetRefreshSession = GetRefreshToken + GetSession of its session,
+//     and RefreshSession finds the same (the session as it was before its
+//     rotation); it rotates exactly when the token is current and the
+//     session live at Now, as RotateRefresh would, and of many at once on
+//     one parent exactly one rotates while the rest find and change
+//     nothing (neither is an error),
 //     GetUserByKey = GetPublicKeyByValue + GetUser of its owner (ErrNotFound
 //     in the same cases). CreateSession records several used codes all or
 //     none.

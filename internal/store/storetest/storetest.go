@@ -32,6 +32,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"AuthCode", authCodeTests},
 		{"Session", sessionTests},
 		{"Refresh", refreshTests},
+		{"RefreshSession", refreshSessionTests},
 		{"SigningKey", signingKeyTests},
 		{"OneTimeToken", oneTimeTokenTests},
 		{"APIKey", apiKeyTests},
