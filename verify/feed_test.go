@@ -181,6 +181,10 @@ func TestFeedReset(t *testing.T) {
 	e := newEnv(t, Config{})
 	tok := e.session(t)
 	mustVerify(t, e.v, tok.AccessToken)
+	// The stream's first event (the server's reset of a start without a
+	// cursor) must be in before the cursor is replaced: arriving later, it
+	// would overwrite it with a good one (seen once on a busy machine).
+	waitFor(t, "the feed's first event", func() bool { return e.up() && e.v.feed.lastID() != "" })
 	epoch := e.epoch()
 	e.v.feed.mu.Lock()
 	e.v.feed.cursor = "0000-1" // another replica's
