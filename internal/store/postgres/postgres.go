@@ -18,7 +18,8 @@ import (
 
 // Store is a store.Store on a PostgreSQL database.
 type Store struct {
-	pool *pgxpool.Pool
+	pool    *pgxpool.Pool
+	refresh *refreshBatcher
 }
 
 var _ store.Store = (*Store)(nil)
@@ -49,7 +50,32 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: ping: %w", err)
 	}
-	return &Store{pool: pool}, nil
+	refresh, err := pgxpool.NewWithConfig(ctx, refreshPoolConfig(cfg))
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: connect: %w", err)
+	}
+	return &Store{pool: pool, refresh: &refreshBatcher{pool: refresh}}, nil
+}
+
+// refreshPoolConfig is the configuration of the refresh batches' own
+// connections (refreshBatcher): one per batch that may run at once, each
+// planning the batch statement once for any batch size. Left to choose,
+// PostgreSQL plans it anew for every execution (a custom plan for each
+// batch looks cheaper than the generic one, which must assume a larger
+// batch), and that planning cost more than the batch saved: measured,
+// 393 µs of PostgreSQL CPU per refresh with custom plans, 168 µs generic.
+//
+// Only with prepared statements (pgx's default mode): without them
+// nothing is cached to plan once, and PgBouncer refuses a connection that
+// sets a parameter it does not know.
+func refreshPoolConfig(cfg *pgxpool.Config) *pgxpool.Config {
+	c := cfg.Copy()
+	c.MaxConns, c.MinConns = maxRefreshRunning, 0
+	if c.ConnConfig.DefaultQueryExecMode == pgx.QueryExecModeCacheStatement {
+		c.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_generic_plan"
+	}
+	return c
 }
 
 // scanTimesInUTC makes every timestamptz scan as UTC, so no method can
@@ -77,6 +103,7 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes every connection; it waits for connections in use.
 func (s *Store) Close() error {
+	s.refresh.pool.Close()
 	s.pool.Close()
 	return nil
 }

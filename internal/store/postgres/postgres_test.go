@@ -141,7 +141,7 @@ func TestOpenErrors(t *testing.T) {
 }
 
 // benchFixture is a store with workspace "ws" and user "u".
-func benchFixture(b *testing.B) *postgres.Store {
+func benchFixture(b testing.TB) *postgres.Store {
 	s := newStore(b)
 	ctx := b.Context()
 	now := time.Now().UTC()

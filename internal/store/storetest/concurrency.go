@@ -14,6 +14,7 @@ import (
 var concurrencyTests = []test{
 	{"RotateRefreshOneWinner", testRaceRotate},
 	{"RefreshSessionOneRotation", testRaceRefreshSession},
+	{"RefreshSessionsTogether", testRaceRefreshSessions},
 	{"CreateUserSameID", testRaceCreateUser},
 	{"FirstUserOneOwner", testRaceFirstOwner},
 	{"LoginsWithOneCode", testRaceUsedCode},

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -200,5 +201,79 @@ func testRaceRefreshSession(t *testing.T, s store.Store) {
 	rt, err := s.GetRefreshToken(t.Context(), hash("child"))
 	if err != nil || rt.Generation != 1 {
 		t.Errorf("child after the race: %+v, %v", rt, err)
+	}
+}
+
+// testRaceRefreshSessions: refreshes of many sessions at once, as a busy
+// server sees them (and as the PostgreSQL store writes them, several to a
+// statement): each session's token three times, a stale parent beside its
+// current child, an unknown token and a child hash already taken. Each
+// answer is the one it would get alone: one rotation per current token,
+// the others find their session unchanged by them; the unknown token is
+// ErrNotFound and the taken child ErrConflict, and neither spoils another.
+func testRaceRefreshSessions(t *testing.T, s store.Store) {
+	fixture(t, s)
+	const sessions = 16
+	for i := range sessions {
+		mustSession(t, s, newSession(fmt.Sprintf("s%d", i), "alice", "ws", t0))
+	}
+	mustSession(t, s, newSession("moved", "alice", "ws", t0))
+	refreshSession(t, s, rotationAt("rt:moved:0", "moved-1", at(time.Minute)))
+	mustSession(t, s, newSession("taker", "alice", "ws", t0))
+	type call struct {
+		presented, child string
+		want             error // nil: found
+	}
+	var calls []call
+	for i := range sessions {
+		for range 3 {
+			calls = append(calls, call{fmt.Sprintf("rt:s%d:0", i), fmt.Sprintf("s%d-1", i), nil})
+		}
+	}
+	calls = append(calls, call{"rt:moved:0", "moved-1", nil}, call{"moved-1", "moved-2", nil},
+		call{"nope", "nope-1", store.ErrNotFound}, call{"rt:taker:0", "rt:s0:0", store.ErrConflict})
+	results := make([]store.Refreshed, len(calls))
+	errs := race(len(calls), func(i int) (err error) {
+		results[i], err = s.RefreshSession(t.Context(), rotationAt(calls[i].presented, calls[i].child, at(2*time.Minute)))
+		return err
+	})
+	rotated := map[string]int{}
+	for i, c := range calls {
+		if !errors.Is(errs[i], c.want) || (c.want == nil) != (errs[i] == nil) {
+			t.Errorf("%s: err %v, want %v", c.presented, errs[i], c.want)
+			continue
+		}
+		if errs[i] != nil {
+			continue
+		}
+		r := results[i]
+		if wantHash := hash(c.presented); string(r.Token.Hash) != string(wantHash) || r.Token.SessionID != r.Session.ID {
+			t.Errorf("%s: found token %+v of session %q", c.presented, r.Token, r.Session.ID)
+		}
+		if r.Rotated {
+			rotated[r.Session.ID]++
+			if r.Token.Generation != r.Session.Generation {
+				t.Errorf("%s: rotated from generation %d of a session at %d", c.presented, r.Token.Generation, r.Session.Generation)
+			}
+		}
+	}
+	for i := range sessions {
+		id := fmt.Sprintf("s%d", i)
+		if rotated[id] != 1 {
+			t.Errorf("session %s rotated %d times, want 1", id, rotated[id])
+		}
+		rt, err := s.GetRefreshToken(t.Context(), hash(id+"-1"))
+		if err != nil || rt.SessionID != id || rt.Generation != 1 {
+			t.Errorf("child of %s: %+v, %v", id, rt, err)
+		}
+	}
+	if rotated["moved"] != 1 {
+		t.Errorf("session moved rotated %d times, want 1 (its current token only)", rotated["moved"])
+	}
+	if got, err := s.GetSession(t.Context(), "moved"); err != nil || got.Generation != 2 {
+		t.Errorf("session moved after the race: generation %d, %v; want 2", got.Generation, err)
+	}
+	if got, err := s.GetSession(t.Context(), "taker"); err != nil || got.Generation != 0 {
+		t.Errorf("session taker after its refused rotation: generation %d, %v; want 0", got.Generation, err)
 	}
 }
