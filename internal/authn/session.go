@@ -123,9 +123,17 @@ func (s *Service) Refresh(ctx context.Context, ip netip.Addr, refresh string) (T
 	if r.Rotated {
 		return s.issueRotated(ctx, sess, child, now, r.ChildExpiresAt)
 	}
-	resp, err := s.refreshOnce(ctx, rt, sess, refresh)
-	if !errors.Is(err, store.ErrConflict) {
-		return resp, err
+	// Not rotated though current as read, live and unrevoked: another
+	// refresh of the same token rotated the session between the read and
+	// the write (the store re-checks the write). Go straight to the re-read
+	// rather than trying the rotation again.
+	lost := rt.Generation == sess.Generation && sess.RevokedAt == nil &&
+		now.Before(sess.ExpiresAt) && now.Before(sess.RefreshExpiresAt)
+	if !lost {
+		resp, err := s.refreshOnce(ctx, rt, sess, refresh)
+		if !errors.Is(err, store.ErrConflict) {
+			return resp, err
+		}
 	}
 	// Lost the rotation race: re-read the session, which then takes the
 	// grace path with the winner's child (a second pass at most). The
@@ -138,7 +146,7 @@ func (s *Service) Refresh(ctx context.Context, ip netip.Addr, refresh string) (T
 		return TokenResponse{}, err
 	}
 	sess.UserScopes = held
-	resp, err = s.refreshOnce(ctx, rt, sess, refresh)
+	resp, err := s.refreshOnce(ctx, rt, sess, refresh)
 	if errors.Is(err, store.ErrConflict) {
 		return TokenResponse{}, ErrInvalidToken
 	}

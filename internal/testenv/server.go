@@ -89,6 +89,9 @@ type Options struct {
 	// under Prefix (replicas of one test must share it).
 	Redis  bool
 	Prefix string
+	// WrapStore, when set, wraps the store the server's authn.Service
+	// uses (to count or observe its calls).
+	WrapStore func(store.Store) store.Store
 	// TrustProxy trusts X-Forwarded-For from loopback, so tests can
 	// present many client IPs.
 	TrustProxy bool
@@ -167,7 +170,11 @@ func Start(tb testing.TB, db Database, o Options) *Server {
 	if o.IssuerIsURL {
 		issuer = "http://" + srv.Listener.Addr().String()
 	}
-	auth := authn.New(st, keys, lim, bus, authn.Options{
+	authStore := st
+	if o.WrapStore != nil {
+		authStore = o.WrapStore(st)
+	}
+	auth := authn.New(authStore, keys, lim, bus, authn.Options{
 		Issuer: issuer, AdminToken: AdminToken, Limits: o.Limits, Tiers: o.Tiers,
 		RefreshKey: token.DeriveKey(MasterKey, "refresh-token derivation"),
 		Sealer:     sealer, Mailer: o.Mailer, Passwords: o.Passwords,

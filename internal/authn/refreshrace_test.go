@@ -1,0 +1,74 @@
+package authn_test
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/sigil-auth/sigil/internal/authn"
+	"github.com/sigil-auth/sigil/internal/store"
+	"github.com/sigil-auth/sigil/internal/testenv"
+)
+
+// rotationCounter counts the store's second-chance rotations.
+type rotationCounter struct {
+	store.Store
+	rotations atomic.Int64
+}
+
+func (c *rotationCounter) RotateRefresh(ctx context.Context, id string, gen int64, child []byte, now, exp time.Time) error {
+	c.rotations.Add(1)
+	return c.Store.RotateRefresh(ctx, id, gen, child, now, exp)
+}
+
+// TestLostRefreshRace: refreshes of one token at once all get the one
+// child, and a refresh that lost the rotation inside the store re-reads
+// the session and takes the grace path; it never tries the rotation a
+// second time (a wasted round trip that could only fail).
+func TestLostRefreshRace(t *testing.T) {
+	for _, backend := range testenv.Backends {
+		t.Run(backend, func(t *testing.T) {
+			var counter *rotationCounter
+			s := testenv.Start(t, testenv.NewDatabase(t, backend), testenv.Options{
+				WrapStore: func(st store.Store) store.Store { counter = &rotationCounter{Store: st}; return counter },
+			})
+			ws, err := s.Auth.CreateWorkspace(t.Context(), admin, "acme")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for round := range 5 {
+				tok, err := s.Auth.Signup(t.Context(), testenv.LocalIP, authn.SignupInput{
+					Email: "ada" + string(rune('a'+round)) + "@acme.test", Password: overviewPass, JoinCode: ws.JoinCode})
+				if err != nil {
+					t.Fatal(err)
+				}
+				const n = 20
+				children := make([]string, n)
+				start := make(chan struct{})
+				var wg sync.WaitGroup
+				for i := range n {
+					wg.Go(func() {
+						<-start
+						r, err := s.Auth.Refresh(t.Context(), testenv.LocalIP, tok.RefreshToken)
+						if err != nil {
+							t.Errorf("refresh %d: %v", i, err)
+						}
+						children[i] = r.RefreshToken
+					})
+				}
+				close(start)
+				wg.Wait()
+				for i, c := range children {
+					if c != children[0] {
+						t.Fatalf("refresh %d got another child", i)
+					}
+				}
+			}
+			if got := counter.rotations.Load(); got != 0 {
+				t.Errorf("%d second-chance rotations after lost races, want 0", got)
+			}
+		})
+	}
+}
