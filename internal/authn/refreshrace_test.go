@@ -23,17 +23,24 @@ func (c *rotationCounter) RotateRefresh(ctx context.Context, id string, gen int6
 	return c.Store.RotateRefresh(ctx, id, gen, child, now, exp)
 }
 
-// TestLostRefreshRace: refreshes of one token at once all get the one
-// child, and a refresh that lost the rotation inside the store re-reads
-// the session and takes the grace path; it never tries the rotation a
-// second time (a wasted round trip that could only fail).
+// TestLostRefreshRace: refreshes of one token at once, on two replicas of
+// one database, all get the one child, and a refresh that lost the
+// rotation inside the store re-reads the session and takes the grace
+// path; it never tries the rotation a second time (a wasted round trip
+// that could only fail). (Within one replica the PostgreSQL store never
+// writes one token twice at once: two replicas make the race.)
 func TestLostRefreshRace(t *testing.T) {
 	for _, backend := range testenv.Backends {
 		t.Run(backend, func(t *testing.T) {
-			var counter *rotationCounter
-			s := testenv.Start(t, testenv.NewDatabase(t, backend), testenv.Options{
-				WrapStore: func(st store.Store) store.Store { counter = &rotationCounter{Store: st}; return counter },
-			})
+			var counters []*rotationCounter
+			count := func(st store.Store) store.Store {
+				c := &rotationCounter{Store: st}
+				counters = append(counters, c)
+				return c
+			}
+			db := testenv.NewDatabase(t, backend)
+			s := testenv.Start(t, db, testenv.Options{WrapStore: count})
+			replicas := []*testenv.Server{s, testenv.Start(t, db, testenv.Options{WrapStore: count})}
 			ws, err := s.Auth.CreateWorkspace(t.Context(), admin, "acme")
 			if err != nil {
 				t.Fatal(err)
@@ -51,7 +58,7 @@ func TestLostRefreshRace(t *testing.T) {
 				for i := range n {
 					wg.Go(func() {
 						<-start
-						r, err := s.Auth.Refresh(t.Context(), testenv.LocalIP, tok.RefreshToken)
+						r, err := replicas[i%2].Auth.Refresh(t.Context(), testenv.LocalIP, tok.RefreshToken)
 						if err != nil {
 							t.Errorf("refresh %d: %v", i, err)
 						}
@@ -66,7 +73,7 @@ func TestLostRefreshRace(t *testing.T) {
 					}
 				}
 			}
-			if got := counter.rotations.Load(); got != 0 {
+			if got := counters[0].rotations.Load() + counters[1].rotations.Load(); got != 0 {
 				t.Errorf("%d second-chance rotations after lost races, want 0", got)
 			}
 		})

@@ -15,11 +15,11 @@
 // the row (FOR NO KEY UPDATE) in a transaction; the rest are one
 // statement where it can be.
 //
-// Refreshes are written in batches (refresh.go: group commit) on their own
-// two connections, beside the pool's.
+// Refreshes are written in batches (refresh.go: group commit) on a
+// connection of their own, beside the pool's.
 //
 // The URL is a pgx connection string. Useful parameters: search_path (the
 // schema to use; tests isolate with it), pool_max_conns (the refresh
-// batches' two connections come on top), and, behind PgBouncer in
+// batches' connection comes on top), and, behind PgBouncer in
 // transaction mode, default_query_exec_mode=simple_protocol.
 package postgres

@@ -59,8 +59,8 @@ func Open(ctx context.Context, url string) (*Store, error) {
 }
 
 // refreshPoolConfig is the configuration of the refresh batches' own
-// connections (refreshBatcher): one per batch that may run at once, each
-// planning the batch statement once for any batch size. Left to choose,
+// connection (refreshBatcher: one per batch that may run at once), which
+// plans the batch statement once for any batch size. Left to choose,
 // PostgreSQL plans it anew for every execution (a custom plan for each
 // batch looks cheaper than the generic one, which must assume a larger
 // batch), and that planning cost more than the batch saved: measured,

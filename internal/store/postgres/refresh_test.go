@@ -129,7 +129,7 @@ func TestRefreshPoolConfig(t *testing.T) {
 			t.Fatal(err)
 		}
 		c := postgres.RefreshPoolConfig(cfg)
-		if c.MaxConns != 2 || (c.ConnConfig.RuntimeParams["plan_cache_mode"] == "force_generic_plan") != tt.generic {
+		if c.MaxConns != 1 || (c.ConnConfig.RuntimeParams["plan_cache_mode"] == "force_generic_plan") != tt.generic {
 			t.Errorf("%s: %d connections, params %v", tt.url, c.MaxConns, c.ConnConfig.RuntimeParams)
 		}
 		if _, set := cfg.ConnConfig.RuntimeParams["plan_cache_mode"]; set || cfg.MaxConns != 20 && tt.generic {
