@@ -11,14 +11,23 @@ import (
 
 // autoMemoryBase is what the server needs besides password hashing (heap,
 // stacks, SQLite's page cache under load) in the automatic memory limit.
-// Peak RSS under password load (10 connections, 30 s, two cores) is about
-// the limit plus 26 MiB (the binary's pages, ~23 MB of them already at
-// idle, and the soft limit's overshoot). Measured on 2026-12-07 (MiB of
-// peak RSS, server CPU per login in fresh hashes): 18 MiB base 81.3, 81.3
-// (0.97–1.0×); 15 MiB 79.0–79.6 in five runs (0.93–1.00×); 13 MiB 76.8–77.3
-// (0.87–1.00×). An earlier day's 12 MiB kept the collector running nearly
-// all the time (1.14–1.64×), so 15 keeps a margin on both sides.
-const autoMemoryBase = 15 << 20
+// Measured on two cores under password load (10 connections, 30 s): with
+// 18 MiB peak RSS was 78–80 MiB; with 26 MiB (a 64 MiB limit) 82.5 MiB,
+// and without a binding limit 84–87 MiB: the slots' 38 MiB are live, so
+// GOGC alone lets as much again of small garbage pile up. 12 MiB (50 MiB)
+// kept it at 75–76 MiB but the collector then ran nearly all the time: a
+// login cost 1.14–1.64× its hash instead of 1.09–1.18×.
+//
+// The base is also all the heap the rest of the server gets once the
+// slots are live, and a busier mix needs more: in bench/cluster's mixed
+// workload (logins, refreshes, API keys, a few password logins) a 15 MiB
+// base (79.0–79.6 MiB peak in the password run) made the collector run
+// constantly — replicas' CPU per request 695–902 µs at one replica and
+// 1.09–1.28 ms at two, against 545 µs and 636 µs with 18 MiB in the same
+// hour. So 18 stays, and a server whose live heap outgrows it (large
+// caches) needs SIGIL_MEMORY_LIMIT set: the limit is soft, the collector's
+// CPU is what pays.
+const autoMemoryBase = 18 << 20
 
 // releaseAfter is how long hashing must pause before the memory of
 // finished hashes is returned to the operating system.
