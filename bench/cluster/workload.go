@@ -198,7 +198,7 @@ func (w *worker) logout(ctx context.Context) error {
 // passwordLogin logs w's password user in; after maxLogins it signs a
 // new one up, so no account meets its per-account limit (15 a minute).
 func (w *worker) passwordLogin(ctx context.Context) error {
-	if w.pwLogins >= maxLogins {
+	if w.pwLogins >= maxLogins || w.email == "" {
 		if err := w.signup(ctx); err != nil {
 			return err
 		}
@@ -207,10 +207,18 @@ func (w *worker) passwordLogin(ctx context.Context) error {
 	return w.h.lb.PasswordLogin(ctx, w.email, w.pw)
 }
 
-// signup makes w a new password user.
+// signup makes w a new password user. w takes the account only once the
+// sign-up is answered 201: a refused or unanswered one (inside a fault
+// window) left w logging in to an account that was never made, which the
+// checks then took for a violation after the window; now w signs up
+// again at its next password login.
 func (w *worker) signup(ctx context.Context) error {
-	w.email, w.pw, w.pwLogins = fmt.Sprintf("c%d@cluster.example.com", loadkit.Seq()), "correct horse battery staple", 0
-	return w.h.lb.Signup(ctx, w.email, w.pw, w.h.fx.Join)
+	email, pw := fmt.Sprintf("c%d@cluster.example.com", loadkit.Seq()), "correct horse battery staple"
+	if err := w.h.lb.Signup(ctx, email, pw, w.h.fx.Join); err != nil {
+		return err
+	}
+	w.email, w.pw, w.pwLogins = email, pw, 0
+	return nil
 }
 
 // ledger is everything the cluster acknowledged (201/204), checked on
