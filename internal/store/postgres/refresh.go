@@ -15,6 +15,15 @@ import (
 	"github.com/sigil-auth/sigil/internal/store"
 )
 
+// childTTLSQL is a rotated session's child lifetime as an interval, for
+// both refresh statements (f: the token's row with the workspace's
+// refresh_ttl and the session's method): the workspace's refresh_ttl (ns)
+// when set, else $4[the position of the method's first factor in $5], else
+// $6 — the rule of store.RefreshRotation.ChildExpiry.
+const childTTLSQL = `(CASE WHEN f.refresh_ttl > 0 THEN f.refresh_ttl
+	ELSE coalesce(($4::bigint[])[array_position($5::text[],
+		split_part(split_part(f.method, '+', 1), ':', 1))], $6) END) / 1000 * interval '1 microsecond'`
+
 // refreshSessionSQL is whole refreshes in one statement, so one round
 // trip and one commit for all the refreshes of a batch (refreshBatcher).
 // p is the batch: presented hash ($1), child hash ($2) and time ($3) of
@@ -26,10 +35,8 @@ import (
 // sequential scan of refresh_tokens). r rotates a
 // session only if the token is its current generation and it is live at
 // that refresh's time (conditions as authn checks them: now < expires_at,
-// now < refresh_expires_at); c stores the child only for the row r moved.
-// The child's lifetime is the workspace's refresh_ttl (ns) when set, else
-// $4[the position of the method's first factor in $5], else $6 — the rule
-// of store.RefreshRotation.ChildExpiry.
+// now < refresh_expires_at); c stores the child only for the row r moved,
+// living childTTLSQL.
 //
 // Two tokens of one session in a batch (a parent and its child) join the
 // session twice, but only the current one matches r's WHERE; the batcher
@@ -51,9 +58,7 @@ const refreshSessionSQL = `WITH p AS (
 		ORDER BY s.id),
 	r AS (
 		UPDATE sessions s SET generation = s.generation + 1, rotated_at = f.rot_at,
-			refresh_expires_at = least(s.expires_at, f.rot_at + (CASE WHEN f.refresh_ttl > 0 THEN f.refresh_ttl
-				ELSE coalesce(($4::bigint[])[array_position($5::text[],
-					split_part(split_part(f.method, '+', 1), ':', 1))], $6) END) / 1000 * interval '1 microsecond')
+			refresh_expires_at = least(s.expires_at, f.rot_at + ` + childTTLSQL + `)
 		FROM f
 		WHERE s.id = f.session_id AND s.generation = f.token_gen AND s.revoked_at IS NULL
 			AND f.rot_at < s.expires_at AND f.rot_at < s.refresh_expires_at
@@ -79,9 +84,7 @@ const refreshOneSQL = `WITH f AS (
 		WHERE t.hash = $1),
 	r AS (
 		UPDATE sessions s SET generation = s.generation + 1, rotated_at = $2,
-			refresh_expires_at = least(s.expires_at, $2 + (CASE WHEN f.refresh_ttl > 0 THEN f.refresh_ttl
-				ELSE coalesce(($4::bigint[])[array_position($5::text[],
-					split_part(split_part(f.method, '+', 1), ':', 1))], $6) END) / 1000 * interval '1 microsecond')
+			refresh_expires_at = least(s.expires_at, $2 + ` + childTTLSQL + `)
 		FROM f
 		WHERE s.id = f.session_id AND s.generation = f.token_gen AND s.revoked_at IS NULL
 			AND $2 < s.expires_at AND $2 < s.refresh_expires_at
@@ -260,11 +263,6 @@ func (b *refreshBatcher) run(batch []*refreshCall) {
 // statement's error, then no call's out is set.
 func (b *refreshBatcher) write(ctx context.Context, batch []*refreshCall) error {
 	first := batch[0].r
-	presented, children := make([][]byte, len(batch)), make([][]byte, len(batch))
-	ats := make([]time.Time, len(batch))
-	for i, c := range batch {
-		presented[i], children[i], ats[i] = c.r.Hash, c.r.ChildHash, c.r.Now
-	}
 	methods, ttls := make([]string, 0, len(first.ChildTTL)), make([]int64, 0, len(first.ChildTTL))
 	for m, d := range first.ChildTTL {
 		methods, ttls = append(methods, m), append(ttls, int64(d))
@@ -274,6 +272,11 @@ func (b *refreshBatcher) write(ctx context.Context, batch []*refreshCall) error 
 		rows, _ = b.pool.Query(ctx, refreshOneSQL, first.Hash, first.Now, first.ChildHash, ttls, methods,
 			int64(first.DefaultChildTTL))
 	} else {
+		presented, children := make([][]byte, len(batch)), make([][]byte, len(batch))
+		ats := make([]time.Time, len(batch))
+		for i, c := range batch {
+			presented[i], children[i], ats[i] = c.r.Hash, c.r.ChildHash, c.r.Now
+		}
 		rows, _ = b.pool.Query(ctx, refreshSessionSQL, presented, children, ats, ttls, methods,
 			int64(first.DefaultChildTTL))
 	}
