@@ -137,7 +137,7 @@ func (s *Server) stepUp(w http.ResponseWriter, r *http.Request, az authn.Authori
 	}
 	p := s.withReturn(stepUpPage(az.App.Name), &az, ret)
 	p.Token = mfa.Token
-	s.mfaPasskey(r, &p, mfa.WebAuthn)
+	s.mfaPasskey(&p, mfa.WebAuthn)
 	if p.Passkey != "" {
 		p.Lead = az.App.Name + " asks for two-step verification. Use your passkey, or enter a code, to continue."
 	}

@@ -68,10 +68,7 @@ func (s *Server) security(w http.ResponseWriter, r *http.Request) error {
 	case r.URL.Query().Get("removed") != "":
 		p.Notice = "Removed."
 	}
-	if r.URL.Query().Get("stepup") != "" {
-		return s.renderSecurity(w, r, b, http.StatusOK, p, securityData{StepUp: true})
-	}
-	return s.renderSecurity(w, r, b, http.StatusOK, p, securityData{})
+	return s.renderSecurity(w, r, b, http.StatusOK, p, securityData{StepUp: r.URL.Query().Get("stepup") != ""})
 }
 
 func (s *Server) renderSecurity(w http.ResponseWriter, r *http.Request, b authn.BrowserSession, status int, p page, d securityData) error {

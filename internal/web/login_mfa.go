@@ -45,7 +45,12 @@ func (s *Server) loginMFA(w http.ResponseWriter, r *http.Request) error {
 	} else if err != nil {
 		p := s.withRequest(mfaPage(), r, az)
 		p.Token = in.MFAToken
-		s.mfaPasskey(r, &p, nil)
+		// Only the mfa_token is at hand: ask again whether it has passkeys.
+		opts, perr := s.auth.MFAPasskeyOptions(r.Context(), p.Token)
+		if perr != nil {
+			s.log.ErrorContext(r.Context(), "cannot make passkey options", "err", perr)
+		}
+		s.mfaPasskey(&p, opts)
 		if in.WebAuthn != nil && errors.Is(err, authn.ErrInvalidCode) {
 			p.Error = passkeyFailed
 			s.render(w, r, http.StatusUnauthorized, "login_mfa", p)

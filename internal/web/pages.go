@@ -82,7 +82,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	if errors.As(err, &mfa) {
 		p := s.withRequest(mfaPage(), r, az)
 		p.Token = mfa.Token
-		s.mfaPasskey(r, &p, mfa.WebAuthn)
+		s.mfaPasskey(&p, mfa.WebAuthn)
 		s.render(w, r, http.StatusOK, "login_mfa", p)
 		return nil
 	} else if err != nil {

@@ -91,19 +91,15 @@ func (s *Server) addPasskey(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// mfaPasskey fills p.Passkey with the passkey options of the second step
-// whose mfa_token is p.Token, if the person has passkeys.
-func (s *Server) mfaPasskey(r *http.Request, p *page, opts *authn.PasskeyOptions) {
+// mfaPasskey fills p.Passkey with the passkey options of the second step,
+// opts, which is nil when the person has no passkey (the challenge that
+// started the step worked them out: no second look-up here).
+func (s *Server) mfaPasskey(p *page, opts *authn.PasskeyOptions) {
 	if opts == nil {
-		var err error
-		if opts, err = s.auth.MFAPasskeyOptions(r.Context(), p.Token); err != nil {
-			s.log.ErrorContext(r.Context(), "cannot make passkey options", "err", err)
-		}
+		return
 	}
-	if opts != nil {
-		if b, err := json.Marshal(opts); err == nil {
-			p.Passkey = string(b)
-			p.Lead = "Use your passkey, or enter a code, to finish signing in."
-		}
+	if b, err := json.Marshal(opts); err == nil {
+		p.Passkey = string(b)
+		p.Lead = "Use your passkey, or enter a code, to finish signing in."
 	}
 }

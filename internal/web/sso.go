@@ -100,7 +100,7 @@ func (s *Server) ssoFinish(w http.ResponseWriter, r *http.Request, result string
 	if errors.As(err, &mfa) {
 		p := s.withReturn(mfaPage(), az, ret)
 		p.Token = mfa.Token
-		s.mfaPasskey(r, &p, mfa.WebAuthn)
+		s.mfaPasskey(&p, mfa.WebAuthn)
 		s.render(w, r, http.StatusOK, "login_mfa", p)
 		return nil
 	} else if err != nil {
