@@ -207,3 +207,18 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		t.Errorf("good options refused: %v", err)
 	}
 }
+
+func TestIsEventStream(t *testing.T) {
+	for ct, want := range map[string]bool{
+		"text/event-stream":                true,
+		"Text/Event-Stream; charset=utf-8": true,
+		"text/event-streams":               false,
+		"text/event":                       false,
+		"application/json":                 false,
+		"":                                 false,
+	} {
+		if got := isEventStream(ct); got != want {
+			t.Errorf("isEventStream(%q) = %v, want %v", ct, got, want)
+		}
+	}
+}

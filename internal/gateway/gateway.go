@@ -318,13 +318,23 @@ func (g *Gateway) upstreamError(w http.ResponseWriter, r *http.Request, err erro
 	writeError(w, http.StatusBadGateway, "bad_gateway", "the upstream service did not answer")
 }
 
+// isEventStream reports whether a Content-Type is text/event-stream; the
+// media type is parsed only when the prefix matches, since every proxied
+// answer is asked.
+func isEventStream(ct string) bool {
+	if len(ct) < len("text/event-stream") || !strings.EqualFold(ct[:len("text/event-stream")], "text/event-stream") {
+		return false
+	}
+	mt, _, _ := mime.ParseMediaType(ct)
+	return mt == "text/event-stream"
+}
+
 // capStreams counts a long-lived answer (an event stream, or a switch
 // to another protocol such as WebSocket) against its credential's and
 // the proxy's caps until it ends; over a cap, the upstream's answer is
 // dropped and the client gets 429 (upstreamError).
 func (g *Gateway) capStreams(res *http.Response) error {
-	mt, _, _ := mime.ParseMediaType(res.Header.Get("Content-Type"))
-	if res.StatusCode != http.StatusSwitchingProtocols && mt != "text/event-stream" {
+	if res.StatusCode != http.StatusSwitchingProtocols && !isEventStream(res.Header.Get("Content-Type")) {
 		return nil
 	}
 	key := "" // a public route: the total cap only

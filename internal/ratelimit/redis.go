@@ -7,7 +7,6 @@ import (
 	"math/rand/v2"
 	neturl "net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -113,10 +112,14 @@ func NewRedisClient(url string) (redis.UniversalClient, error) {
 	// that refusal. One dial per try, one retry (max_retries and
 	// dial_timeout in the URL still win).
 	opt.DialerRetries = 1
-	if !strings.Contains(url, "max_retries=") {
+	var set neturl.Values // the URL's own options (ParseURL accepted it)
+	if u, err := neturl.Parse(url); err == nil {
+		set = u.Query()
+	}
+	if !set.Has("max_retries") {
 		opt.MaxRetries = 1
 	}
-	if !strings.Contains(url, "dial_timeout=") {
+	if !set.Has("dial_timeout") {
 		opt.DialTimeout = time.Second
 	}
 	return redis.NewClient(opt), nil

@@ -165,3 +165,29 @@ func BenchmarkRedisAllow(b *testing.B) {
 		}
 	})
 }
+
+// TestRedisClientRetryOptions: the fail-fast defaults apply unless the
+// URL's own query sets max_retries or dial_timeout; the same words in a
+// password change nothing.
+func TestRedisClientRetryOptions(t *testing.T) {
+	for _, tt := range []struct {
+		url     string
+		retries int
+		dial    time.Duration
+	}{
+		{"redis://127.0.0.1:6379/0", 1, time.Second},
+		{"redis://127.0.0.1:6379/0?max_retries=5&dial_timeout=3s", 5, 3 * time.Second},
+		{"redis://:max_retries=9&dial_timeout=9s@127.0.0.1:6379/0", 1, time.Second},
+	} {
+		c, err := NewRedisClient(tt.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o := c.(*redis.Client).Options()
+		if o.MaxRetries != tt.retries || o.DialTimeout != tt.dial || o.DialerRetries != 1 {
+			t.Errorf("%s: max retries %d, dial timeout %v, dialer retries %d; want %d, %v, 1",
+				tt.url, o.MaxRetries, o.DialTimeout, o.DialerRetries, tt.retries, tt.dial)
+		}
+		c.Close()
+	}
+}

@@ -90,7 +90,6 @@ var (
 	qGetKeyByValue = readQuery(`SELECT ` + keyCols + ` FROM public_keys WHERE user_id = ? AND key = ?`)
 	qGetUserByKey  = readQuery(`SELECT ` + qualify("u", userCols) + `, ` + qualify("k", keyCols) + `
 		FROM public_keys k JOIN users u ON u.id = k.user_id WHERE k.user_id = ? AND k.key = ?`)
-	// qCountKeys counts the user's keys and whether keyID is one of them.
 	// qCountKeys counts the user's keys: public keys and passkeys.
 	qCountKeys = writeQuery(`SELECT (SELECT count(*) FROM public_keys WHERE user_id = ?1) +
 		(SELECT count(*) FROM factors WHERE user_id = ?1 AND kind = '` + store.FactorWebAuthn + `')`)
