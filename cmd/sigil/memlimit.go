@@ -9,24 +9,20 @@ import (
 	"github.com/sigil-auth/sigil/internal/password"
 )
 
-// autoMemoryBase is what the server needs besides password hashing (heap,
-// stacks, SQLite's page cache under load) in the automatic memory limit.
-// Measured on two cores under password load (10 connections, 30 s): with
-// 18 MiB peak RSS was 78–80 MiB; with 26 MiB (a 64 MiB limit) 82.5 MiB,
-// and without a binding limit 84–87 MiB: the slots' 38 MiB are live, so
-// GOGC alone lets as much again of small garbage pile up. 12 MiB (50 MiB)
-// kept it at 75–76 MiB but the collector then ran nearly all the time: a
-// login cost 1.14–1.64× its hash instead of 1.09–1.18×.
+// autoMemoryBase is the heap room the automatic memory limit gives the
+// rest of the server besides 19 MiB per hashing slot. The slots are mapped
+// outside the Go heap (internal/password/argon2id), so the limit no longer
+// counts them: auto keeps the room the server had when they were inside
+// it, now all for requests, caches and SQLite, and under password load
+// it does not bind (peak RSS was the same with SIGIL_MEMORY_LIMIT=off).
 //
-// The base is also all the heap the rest of the server gets once the
-// slots are live, and a busier mix needs more: in bench/cluster's mixed
-// workload (logins, refreshes, API keys, a few password logins) a 15 MiB
-// base (79.0–79.6 MiB peak in the password run) made the collector run
-// constantly — replicas' CPU per request 695–902 µs at one replica and
-// 1.09–1.28 ms at two, against 545 µs and 636 µs with 18 MiB in the same
-// hour. So 18 stays, and a server whose live heap outgrows it (large
-// caches) needs SIGIL_MEMORY_LIMIT set: the limit is soft, the collector's
-// CPU is what pays.
+// History, for whoever tunes it: with the slots on the heap the limit had
+// to bind under password load (GOGC alone let 38 MiB of garbage pile up
+// beside 38 MiB of live slots), and no base served both loads: 18 MiB
+// left SQLite password logins collecting constantly (49/s, 1.45× a hash's
+// CPU per login, against 74–84/s and 0.9–1.0× with the slots off the
+// heap), and 15 MiB made bench/cluster's mixed workload collect
+// constantly (replica CPU per request 695–902 µs against 545 µs).
 const autoMemoryBase = 18 << 20
 
 // releaseAfter is how long hashing must pause before the memory of
@@ -38,14 +34,10 @@ const releaseAfter = 2 * time.Second
 // word wins over SIGIL_MEMORY_LIMIT); otherwise limit is the one to set,
 // config.MemoryLimitOff for none. hashing is the hasher's PeakMemory.
 //
-// The automatic limit is the base and the hashing slots' memory, which
-// each slot keeps and reuses while logins come. Hashes allocate nothing
-// large any more, so reaching the limit means collecting small garbage
-// sooner, not returning 19 MiB to the kernel and faulting it back in on
-// every hash (which, before the slots kept their memory, made a login
-// cost up to 1.8× its hash under a limit near 60 MiB). A hash of stored
-// parameters other than the server's allocates its own memory and may
-// briefly pass the limit: it is soft.
+// The automatic limit is the base and 19 MiB per hashing slot (see
+// autoMemoryBase: the slots themselves are outside it). A hash of stored
+// parameters other than the server's allocates its own memory on the heap
+// and may briefly pass the limit: it is soft.
 func memoryLimit(setting int64, getenv func(string) string, hashing int64) (limit int64, keep bool) {
 	if getenv("GOMEMLIMIT") != "" {
 		return 0, true

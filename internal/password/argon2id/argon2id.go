@@ -26,15 +26,41 @@ type block [blockLength]uint64
 // has served and is reused as is: a hash overwrites every block before it
 // reads it, so nothing needs clearing between hashes. A Memory serves one
 // hash at a time.
+//
+// On Unix the memory is mapped outside the Go heap (see mapBlocks), so it
+// is not the collector's: call Free to give it back. A Memory dropped
+// without Free keeps its mapping until the process ends.
 type Memory struct {
 	blocks []block
+	mapped bool // blocks came from mapBlocks (else from the Go heap)
 }
 
 // Size is how many bytes m holds now.
 func (m *Memory) Size() int { return len(m.blocks) * blockLength * 8 }
 
-// Free lets go of m's memory (the next hash allocates it again).
-func (m *Memory) Free() { m.blocks = nil }
+// Free gives m's memory back to the operating system (the next hash maps
+// it again). No hash may be running in m.
+func (m *Memory) Free() {
+	if m.mapped {
+		unmapBlocks(m.blocks)
+	}
+	m.blocks, m.mapped = nil, false
+}
+
+// grow makes m hold at least n blocks, falling back to the Go heap if the
+// operating system refuses a mapping (as make would fail, only later).
+func (m *Memory) grow(n uint32) {
+	if uint32(len(m.blocks)) >= n {
+		return
+	}
+	m.Free()
+	B, err := mapBlocks(n)
+	if err != nil {
+		m.blocks = make([]block, n)
+		return
+	}
+	m.blocks, m.mapped = B, true
+}
 
 // IDKey is x/crypto's argon2.IDKey computed in m: the same key for the
 // same arguments, without allocating memory KiB when m has them.
@@ -57,9 +83,7 @@ func (m *Memory) deriveKey(password, salt, secret, data []byte, time, memory uin
 	if memory < 2*syncPoints*uint32(threads) {
 		memory = 2 * syncPoints * uint32(threads)
 	}
-	if uint32(len(m.blocks)) < memory {
-		m.blocks = make([]block, memory)
-	}
+	m.grow(memory)
 	B := m.blocks[:memory]
 	initBlocks(B, &h0, memory, uint32(threads))
 	processBlocks(B, time, memory, uint32(threads))

@@ -3,7 +3,10 @@
 // a server hashing passwords does not allocate m KiB per hash: x/crypto's
 // IDKey makes a new 19 MiB slice for every OWASP hash, and that garbage,
 // its collection and the fragmentation it leaves are most of Sigil's
-// memory under password load.
+// memory under password load. On Unix a Memory is mapped outside the Go
+// heap (it holds no pointers): the collector neither scans it nor counts
+// it toward its goal or the memory limit, which then follow the rest of
+// the server.
 //
 // The code is x/crypto's (BSD licence, LICENSE here), Argon2id only, with
 // one change (see processBlocks): the first pass overwrites blocks rather

@@ -1,0 +1,43 @@
+//go:build unix
+
+package argon2id
+
+import (
+	"bytes"
+	"runtime"
+	"testing"
+
+	"golang.org/x/crypto/argon2"
+)
+
+// TestMemoryOffHeap: a 19 MiB hash leaves the Go heap as it was (its
+// blocks are mapped outside it), gives x/crypto's key, and after Free the
+// next hash maps fresh memory and gives the same key again.
+func TestMemoryOffHeap(t *testing.T) {
+	pw, salt := []byte("correct horse"), []byte("0123456789abcdef")
+	want := argon2.IDKey(pw, salt, 2, 19*1024, 1, 32)
+	heap := func() uint64 {
+		runtime.GC()
+		var s runtime.MemStats
+		runtime.ReadMemStats(&s)
+		return s.HeapAlloc
+	}
+	var m Memory
+	defer m.Free()
+	before := heap()
+	for round := range 2 {
+		if got := m.IDKey(pw, salt, 2, 19*1024, 1, 32); !bytes.Equal(got, want) {
+			t.Fatalf("round %d: %x, want %x", round, got, want)
+		}
+		if !m.mapped || m.Size() != 19<<20 {
+			t.Fatalf("round %d: mapped %v, %d bytes; want a 19 MiB mapping", round, m.mapped, m.Size())
+		}
+		if grown := int64(heap()) - int64(before); grown > 1<<20 {
+			t.Errorf("round %d: the Go heap grew %d bytes during a hash in a Memory", round, grown)
+		}
+		m.Free()
+		if m.Size() != 0 || m.mapped {
+			t.Fatalf("after Free: %d bytes, mapped %v", m.Size(), m.mapped)
+		}
+	}
+}
