@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/sigil-auth/sigil/internal/testenv/faultproxy"
 )
 
 // closeBound is how long Close may take with a subscription stuck in any of
@@ -29,8 +31,8 @@ const closeBound = 4 * time.Second
 func TestCloseBounded(t *testing.T) {
 	backends := []struct {
 		name  string
-		buses func(t *testing.T, p *faultProxy) (sub, pub Bus) // sub's connections go through p
-		addr  func(t *testing.T) string                        // the real server's address
+		buses func(t *testing.T, p *faultproxy.Proxy) (sub, pub Bus) // sub's connections go through p
+		addr  func(t *testing.T) string                              // the real server's address
 	}{
 		{"Redis", redisViaProxy, redisAddr},
 		{"Postgres", postgresViaProxy, postgresAddr},
@@ -40,22 +42,22 @@ func TestCloseBounded(t *testing.T) {
 		health time.Duration // 0: the default
 		// fail breaks the link and returns once the subscription is in the
 		// state under test.
-		fail func(t *testing.T, p *faultProxy)
+		fail func(t *testing.T, p *faultproxy.Proxy)
 	}{
-		{"DeadLinkIdle", 0, func(t *testing.T, p *faultProxy) {
-			p.set(silent) // reading, with 30 s before its next health ping
+		{"DeadLinkIdle", 0, func(t *testing.T, p *faultproxy.Proxy) {
+			p.Set(faultproxy.Silent) // reading, with 30 s before its next health ping
 		}},
-		{"DeadLinkAwaitingPing", 20 * time.Millisecond, func(t *testing.T, p *faultProxy) {
-			p.set(silent)
-			eventually(t, "a health ping swallowed by the dead link", func() bool { return p.dropped.Load() > 0 })
+		{"DeadLinkAwaitingPing", 20 * time.Millisecond, func(t *testing.T, p *faultproxy.Proxy) {
+			p.Set(faultproxy.Silent)
+			eventually(t, "a health ping swallowed by the dead link", func() bool { return p.Dropped.Load() > 0 })
 		}},
-		{"ServerDownInBackoff", 0, func(t *testing.T, p *faultProxy) {
-			p.set(refuse)
+		{"ServerDownInBackoff", 0, func(t *testing.T, p *faultproxy.Proxy) {
+			p.Set(faultproxy.Refuse)
 			reconnectAttempted(t, p)
 			eventually(t, "waiting out a backoff", sleepingInRetry)
 		}},
-		{"ServerSilentMidHandshake", 0, func(t *testing.T, p *faultProxy) {
-			p.set(silent)
+		{"ServerSilentMidHandshake", 0, func(t *testing.T, p *faultproxy.Proxy) {
+			p.Set(faultproxy.Silent)
 			reconnectAttempted(t, p)
 		}},
 	}
@@ -66,9 +68,9 @@ func TestCloseBounded(t *testing.T) {
 					shortHealth(t, tc.health)
 				}
 				longBackoff(t)
-				p := newFaultProxy(t, be.addr(t))
+				p := faultproxy.New(t, be.addr(t))
 				sub, pub := be.buses(t, p)
-				t.Cleanup(p.close) // before the clients' and pools' cleanups
+				t.Cleanup(p.Close) // before the clients' and pools' cleanups
 				topic := randomTopic()
 				c := subscribe(t, sub, topic)
 				publish(t, pub, topic, "through the proxy")
@@ -83,11 +85,11 @@ func TestCloseBounded(t *testing.T) {
 
 // reconnectAttempted cuts the subscription's connection and returns once a
 // new connection to replace it reached the proxy.
-func reconnectAttempted(t *testing.T, p *faultProxy) {
+func reconnectAttempted(t *testing.T, p *faultproxy.Proxy) {
 	t.Helper()
-	before := p.accepted.Load()
-	p.cut()
-	eventually(t, "a reconnection attempt", func() bool { return p.accepted.Load() > before })
+	before := p.Accepted.Load()
+	p.Cut()
+	eventually(t, "a reconnection attempt", func() bool { return p.Accepted.Load() > before })
 }
 
 // sleepingInRetry reports whether a goroutine is parked in retry's select:
@@ -151,15 +153,15 @@ func postgresAddr(t *testing.T) string {
 
 // redisViaProxy: the subscriber's client goes through p, with a 1 s
 // ReadTimeout (what bounds Close mid-handshake, see Bus.Close).
-func redisViaProxy(t *testing.T, p *faultProxy) (Bus, Bus) {
-	subClient := redisWith(t, func(o *redis.Options) { o.Addr, o.ReadTimeout = p.addr(), time.Second })
+func redisViaProxy(t *testing.T, p *faultproxy.Proxy) (Bus, Bus) {
+	subClient := redisWith(t, func(o *redis.Options) { o.Addr, o.ReadTimeout = p.Addr(), time.Second })
 	sub, pub := NewRedis(subClient), NewRedis(testRedis(t, ""))
 	t.Cleanup(func() { closeWithin(t, sub, closeBound); pub.Close() })
 	return sub, pub
 }
 
-func postgresViaProxy(t *testing.T, p *faultProxy) (Bus, Bus) {
-	sub, pub := NewPostgres(poolVia(t, p.addr())), NewPostgres(testPool(t))
+func postgresViaProxy(t *testing.T, p *faultproxy.Proxy) (Bus, Bus) {
+	sub, pub := NewPostgres(poolVia(t, p.Addr())), NewPostgres(testPool(t))
 	t.Cleanup(func() { closeWithin(t, sub, closeBound); pub.Close() })
 	return sub, pub
 }

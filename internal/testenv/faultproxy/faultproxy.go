@@ -1,4 +1,4 @@
-package fanout
+package faultproxy
 
 import (
 	"net"
@@ -8,24 +8,24 @@ import (
 	"time"
 )
 
-// proxyMode is how a faultProxy treats traffic.
-type proxyMode int32
+// Mode is how a Proxy treats traffic.
+type Mode int32
 
 const (
-	forward proxyMode = iota // pass everything through
-	refuse                   // accept new connections and close them: a server that is down
-	silent                   // never answer, never close, on new and open connections: a dead link or blackholed server
+	Forward Mode = iota // pass everything through
+	Refuse              // accept new connections and close them: a server that is down
+	Silent              // never answer, never close, on new and open connections: a dead link or blackholed server
 )
 
-// faultProxy forwards TCP connections to a real server (Redis, PostgreSQL)
+// Proxy forwards TCP connections to a real server (Redis, PostgreSQL)
 // and breaks the network between them the ways production does. It fakes
 // nothing of the server: only the link fails.
-type faultProxy struct {
+type Proxy struct {
 	target   string
 	ln       net.Listener
-	mode     atomic.Int32 // a proxyMode
-	accepted atomic.Int32 // connections accepted so far
-	dropped  atomic.Int64 // bytes from clients discarded while silent
+	mode     atomic.Int32 // a Mode
+	Accepted atomic.Int32 // connections accepted so far
+	Dropped  atomic.Int64 // bytes from clients discarded while silent
 
 	mu     sync.Mutex
 	closed bool
@@ -33,37 +33,40 @@ type faultProxy struct {
 	wg     sync.WaitGroup        // the accept loop and every pipe
 }
 
-// newFaultProxy listens on a free loopback port and forwards to target. The
-// caller registers p.close as a cleanup (after anything using the proxy,
+// New listens on a free loopback port and forwards to target. The
+// caller registers p.Close as a cleanup (after anything using the proxy,
 // so that it runs before their cleanups).
-func newFaultProxy(t *testing.T, target string) *faultProxy {
+func New(t *testing.T, target string) *Proxy {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &faultProxy{target: target, ln: ln, conns: map[net.Conn]struct{}{}}
+	p := &Proxy{target: target, ln: ln, conns: map[net.Conn]struct{}{}}
 	p.wg.Add(1)
 	go p.serve()
 	return p
 }
 
-func (p *faultProxy) addr() string { return p.ln.Addr().String() }
+// Addr is the proxy's host:port, for the client to dial.
+func (p *Proxy) Addr() string { return p.ln.Addr().String() }
 
-func (p *faultProxy) set(m proxyMode) { p.mode.Store(int32(m)) }
+// Set changes how traffic is treated from now on, on new and open
+// connections alike.
+func (p *Proxy) Set(m Mode) { p.mode.Store(int32(m)) }
 
-func (p *faultProxy) serve() {
+func (p *Proxy) serve() {
 	defer p.wg.Done()
 	for {
 		c, err := p.ln.Accept()
 		if err != nil {
 			return // closed
 		}
-		p.accepted.Add(1)
-		switch proxyMode(p.mode.Load()) {
-		case refuse:
+		p.Accepted.Add(1)
+		switch Mode(p.mode.Load()) {
+		case Refuse:
 			c.Close()
-		case silent:
+		case Silent:
 			p.start(c, nil)
 		default:
 			s, err := net.DialTimeout("tcp", p.target, 5*time.Second)
@@ -78,7 +81,7 @@ func (p *faultProxy) serve() {
 
 // start pipes client c to server s both ways; with s nil it only swallows
 // what c sends.
-func (p *faultProxy) start(c, s net.Conn) {
+func (p *Proxy) start(c, s net.Conn) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
@@ -100,15 +103,15 @@ func (p *faultProxy) start(c, s net.Conn) {
 
 // pipe copies src to dst until either fails, discarding while the proxy is
 // silent; then it closes both.
-func (p *faultProxy) pipe(src, dst net.Conn, fromClient bool) {
+func (p *Proxy) pipe(src, dst net.Conn, fromClient bool) {
 	defer p.wg.Done()
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := src.Read(buf)
 		if n > 0 {
-			if dst == nil || proxyMode(p.mode.Load()) == silent {
+			if dst == nil || Mode(p.mode.Load()) == Silent {
 				if fromClient {
-					p.dropped.Add(int64(n))
+					p.Dropped.Add(int64(n))
 				}
 			} else if _, werr := dst.Write(buf[:n]); werr != nil {
 				break
@@ -124,15 +127,15 @@ func (p *faultProxy) pipe(src, dst net.Conn, fromClient bool) {
 	}
 }
 
-func (p *faultProxy) drop(c net.Conn) {
+func (p *Proxy) drop(c net.Conn) {
 	c.Close()
 	p.mu.Lock()
 	delete(p.conns, c)
 	p.mu.Unlock()
 }
 
-// cut closes every open connection, as a server restart would.
-func (p *faultProxy) cut() {
+// Cut closes every open connection, as a server restart would.
+func (p *Proxy) Cut() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for c := range p.conns {
@@ -140,12 +143,12 @@ func (p *faultProxy) cut() {
 	}
 }
 
-// close stops accepting, cuts everything and waits for its goroutines.
-func (p *faultProxy) close() {
+// Close stops accepting, cuts everything and waits for its goroutines.
+func (p *Proxy) Close() {
 	p.ln.Close()
 	p.mu.Lock()
 	p.closed = true
 	p.mu.Unlock()
-	p.cut()
+	p.Cut()
 	p.wg.Wait()
 }
