@@ -20,7 +20,7 @@ import (
 // to bind under password load (GOGC alone let 38 MiB of garbage pile up
 // beside 38 MiB of live slots), and no base served both loads: 18 MiB
 // left SQLite password logins collecting constantly (49/s, 1.45× a hash's
-// CPU per login, against 74–84/s and 0.9–1.0× with the slots off the
+// CPU per login, against 72–84/s and 0.9–1.0× with the slots off the
 // heap), and 15 MiB made bench/cluster's mixed workload collect
 // constantly (replica CPU per request 695–902 µs against 545 µs).
 const autoMemoryBase = 18 << 20
