@@ -63,7 +63,7 @@ type Config struct {
 	TrustedProxies []string `yaml:"trusted_proxies"`
 	// StreamsPerCredential and Streams cap the long-lived answers (event
 	// streams, WebSockets) open at once per credential and in all (0:
-	// DefaultStreamsPerCredential, DefaultStreams).
+	// ratelimit.DefaultStreamsPerCredential, ratelimit.DefaultStreams).
 	StreamsPerCredential int `yaml:"streams_per_credential"`
 	Streams              int `yaml:"streams"`
 	// Routes: none means one rule, "/" with no scopes (any valid credential).

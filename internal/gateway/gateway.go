@@ -47,7 +47,8 @@ type Options struct {
 	// StreamsPerCredential and Streams cap the long-lived answers open at
 	// once (an event stream, or a WebSocket after 101 Switching
 	// Protocols), per credential and in all; beyond, the client gets 429
-	// with Retry-After. 0: DefaultStreamsPerCredential, DefaultStreams.
+	// with Retry-After. 0: ratelimit.DefaultStreamsPerCredential,
+	// ratelimit.DefaultStreams.
 	StreamsPerCredential, Streams int
 
 	// Limiter counts tier requests (nil: an in-memory limiter on Now).
@@ -76,13 +77,6 @@ type Gateway struct {
 	log         *slog.Logger
 }
 
-// Stream caps' defaults (as the server's for its revocation feed).
-const (
-	DefaultStreamsPerCredential = 64
-	DefaultStreams              = 1024
-	streamRetry                 = "5" // seconds: a slot frees when some client goes away
-)
-
 // New builds a Gateway; it does no I/O.
 func New(o Options) (*Gateway, error) {
 	if o.Upstream == nil || o.SigilURL == nil {
@@ -102,7 +96,7 @@ func New(o Options) (*Gateway, error) {
 	g := &Gateway{
 		router: rt, upstream: o.Upstream, tiers: o.Tiers, defaultTier: o.DefaultTier,
 		limiter: o.Limiter, stripCreds: o.StripCredentials, log: o.Log,
-		streams: ratelimit.NewConcurrency(cmp.Or(o.StreamsPerCredential, DefaultStreamsPerCredential), cmp.Or(o.Streams, DefaultStreams)),
+		streams: ratelimit.NewConcurrency(cmp.Or(o.StreamsPerCredential, ratelimit.DefaultStreamsPerCredential), cmp.Or(o.Streams, ratelimit.DefaultStreams)),
 		auth: &authorizer{
 			endpoint: strings.TrimSuffix(o.SigilURL.String(), "/") + "/v1/authorize",
 			client:   o.AuthClient, ttl: o.CacheTTL, now: o.Now, cache: map[[32]byte]cached{}, flights: map[[32]byte]*flight{},
@@ -306,7 +300,7 @@ func (g *Gateway) upstreamError(w http.ResponseWriter, r *http.Request, err erro
 		return // the client went away; nobody reads an answer
 	}
 	if errors.Is(err, ratelimit.ErrKeyFull) || errors.Is(err, ratelimit.ErrTotalFull) {
-		w.Header().Set("Retry-After", streamRetry)
+		w.Header().Set("Retry-After", strconv.Itoa(int(ratelimit.StreamRetryAfter/time.Second)))
 		detail := "this proxy has as many streams open as it serves; retry later"
 		if errors.Is(err, ratelimit.ErrKeyFull) {
 			detail = "this credential already has as many streams open as allowed; close one or retry later"

@@ -157,8 +157,8 @@ func TestStreamCaps(t *testing.T) {
 			t.Fatalf("alice's third stream: %d, want 429", res.StatusCode) // (a stream's body would never end)
 		}
 		body, _ := io.ReadAll(res.Body)
-		if res.Header.Get("Retry-After") == "" || !strings.Contains(string(body), "this credential already has") {
-			t.Fatalf("alice's third stream: %d %q (Retry-After %q), want 429", res.StatusCode, body, res.Header.Get("Retry-After"))
+		if res.Header.Get("Retry-After") != "5" || !strings.Contains(string(body), "this credential already has") {
+			t.Fatalf("alice's third stream: %d %q (Retry-After %q), want 429 with Retry-After 5", res.StatusCode, body, res.Header.Get("Retry-After"))
 		}
 	}
 	// Bob takes the proxy's last slot; then even he is refused.

@@ -3,7 +3,6 @@ package httpapi
 import (
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/sigil-auth/sigil/internal/authn"
 	"github.com/sigil-auth/sigil/internal/ratelimit"
@@ -25,16 +24,6 @@ type StreamLimits struct {
 	Total int
 }
 
-// Stream limit defaults (SIGIL_STREAMS_PER_CREDENTIAL, SIGIL_STREAMS).
-const (
-	DefaultStreamsPerCredential = 64
-	DefaultStreams              = 1024
-	// streamRetry is the Retry-After of a refused stream: a stream slot
-	// frees when a client goes away, which no one can predict, so the
-	// client retries at about the verify package's longest backoff.
-	streamRetry = 5 * time.Second
-)
-
 // streams counts the open long-lived responses, per credential and in all.
 type streams struct {
 	limits StreamLimits
@@ -43,10 +32,10 @@ type streams struct {
 
 func newStreams(l StreamLimits) *streams {
 	if l.PerCredential <= 0 {
-		l.PerCredential = DefaultStreamsPerCredential
+		l.PerCredential = ratelimit.DefaultStreamsPerCredential
 	}
 	if l.Total <= 0 {
-		l.Total = DefaultStreams
+		l.Total = ratelimit.DefaultStreams
 	}
 	return &streams{limits: l, open: ratelimit.NewConcurrency(l.PerCredential, l.Total)}
 }
@@ -58,10 +47,10 @@ func (s *streams) acquire(p authn.Principal) (release func(), err error) {
 	release, err = s.open.Acquire(p.Kind + ":" + p.Subject)
 	switch {
 	case errors.Is(err, ratelimit.ErrKeyFull):
-		return nil, &authn.Error{Code: authn.CodeRateLimited, RetryAfter: streamRetry,
+		return nil, &authn.Error{Code: authn.CodeRateLimited, RetryAfter: ratelimit.StreamRetryAfter,
 			Detail: fmt.Sprintf("this credential already has %d streams open, the most allowed; close one or retry later", s.limits.PerCredential)}
 	case err != nil:
-		return nil, &authn.Error{Code: authn.CodeRateLimited, RetryAfter: streamRetry,
+		return nil, &authn.Error{Code: authn.CodeRateLimited, RetryAfter: ratelimit.StreamRetryAfter,
 			Detail: "this server has as many streams open as it serves; retry later"}
 	}
 	return release, nil

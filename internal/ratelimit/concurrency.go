@@ -3,6 +3,18 @@ package ratelimit
 import (
 	"errors"
 	"sync"
+	"time"
+)
+
+// Stream caps' defaults, the server's revocation feed's and the proxy's
+// streamed answers' alike: per credential, in all, and the Retry-After
+// of a refusal (a slot frees when some client goes away, which no one can
+// predict, so the client retries at about the verify package's longest
+// backoff).
+const (
+	DefaultStreamsPerCredential = 64
+	DefaultStreams              = 1024
+	StreamRetryAfter            = 5 * time.Second
 )
 
 // Refusals of Concurrency.Acquire.
