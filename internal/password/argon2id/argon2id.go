@@ -6,6 +6,7 @@ package argon2id
 
 import (
 	"encoding/binary"
+	"runtime"
 	"sync"
 
 	"golang.org/x/crypto/blake2b"
@@ -27,12 +28,13 @@ type block [blockLength]uint64
 // reads it, so nothing needs clearing between hashes. A Memory serves one
 // hash at a time.
 //
-// On Unix the memory is mapped outside the Go heap (see mapBlocks), so it
-// is not the collector's: call Free to give it back. A Memory dropped
-// without Free keeps its mapping until the process ends.
+// On Unix the memory is mapped outside the Go heap (see mapBlocks): Free
+// gives it back at once, and a Memory dropped without Free gives it back
+// when the collector finds the Memory unreachable.
 type Memory struct {
-	blocks []block
-	mapped bool // blocks came from mapBlocks (else from the Go heap)
+	blocks  []block
+	mapped  bool            // blocks came from mapBlocks (else from the Go heap)
+	cleanup runtime.Cleanup // unmaps blocks if m is dropped while mapped
 }
 
 // Size is how many bytes m holds now.
@@ -42,6 +44,7 @@ func (m *Memory) Size() int { return len(m.blocks) * blockLength * 8 }
 // it again). No hash may be running in m.
 func (m *Memory) Free() {
 	if m.mapped {
+		m.cleanup.Stop()
 		unmapBlocks(m.blocks)
 	}
 	m.blocks, m.mapped = nil, false
@@ -60,6 +63,7 @@ func (m *Memory) grow(n uint32) {
 		return
 	}
 	m.blocks, m.mapped = B, true
+	m.cleanup = runtime.AddCleanup(m, unmapBlocks, B)
 }
 
 // IDKey is x/crypto's argon2.IDKey computed in m: the same key for the
