@@ -118,7 +118,7 @@ func (s *Service) EnrolTOTP(ctx context.Context, p Principal) (TOTPEnrolment, er
 	if err != nil {
 		return TOTPEnrolment{}, err
 	}
-	f := store.Factor{ID: newID("fac"), UserID: u.ID, Kind: store.FactorTOTP, Name: totpName, CreatedAt: s.now()}
+	f := store.Factor{ID: newFactorID(), UserID: u.ID, Kind: store.FactorTOTP, Name: totpName, CreatedAt: s.now()}
 	f.Secret = s.opt.Sealer.Seal([]byte(secret), []byte(f.ID)) // bound to its row
 	if err := s.store.CreateFactor(ctx, f); err != nil {
 		return TOTPEnrolment{}, err
@@ -200,7 +200,7 @@ func (s *Service) NewRecoveryCodes(ctx context.Context, ip netip.Addr, p Princip
 		return RecoveryCodes{}, err
 	}
 	now := s.now()
-	f := store.Factor{ID: newID("fac"), UserID: p.Subject, Kind: store.FactorRecovery, Name: recoveryName,
+	f := store.Factor{ID: newFactorID(), UserID: p.Subject, Kind: store.FactorRecovery, Name: recoveryName,
 		CreatedAt: now, ConfirmedAt: &now}
 	codes := make([]string, recoveryCount)
 	hashes := make([][]byte, recoveryCount)

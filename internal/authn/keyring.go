@@ -150,5 +150,11 @@ func keyringErr(err error) error {
 	return err
 }
 
+// factorPrefix begins every factor's id (newFactorID).
+const factorPrefix = "fac"
+
+// newFactorID is a new factor's id.
+func newFactorID() string { return newID(factorPrefix) }
+
 // isFactorID reports whether a keyring id names a passkey (a factor).
-func isFactorID(id string) bool { return strings.HasPrefix(id, "fac_") }
+func isFactorID(id string) bool { return strings.HasPrefix(id, factorPrefix+"_") }

@@ -107,7 +107,7 @@ func (s *Service) FinishPasskey(ctx context.Context, ip netip.Addr, p Principal,
 		return FactorInfo{}, err
 	}
 	now := s.now()
-	f := store.Factor{ID: newID("fac"), UserID: u.ID, Kind: store.FactorWebAuthn, Name: name, CreatedAt: now,
+	f := store.Factor{ID: newFactorID(), UserID: u.ID, Kind: store.FactorWebAuthn, Name: name, CreatedAt: now,
 		ConfirmedAt: &now, WebAuthn: storedCredential(cred, s.rp.id)}
 	if err := s.store.CreateFactor(ctx, f); errors.Is(err, store.ErrConflict) {
 		return FactorInfo{}, ErrPasskeyExists
