@@ -50,8 +50,8 @@ func (m *Memory) Free() {
 	m.blocks, m.mapped = nil, false
 }
 
-// grow makes m hold at least n blocks, falling back to the Go heap if the
-// operating system refuses a mapping (as make would fail, only later).
+// grow makes m hold at least n blocks, on the Go heap where no mapping
+// can be made (not Unix, or the operating system refuses one).
 func (m *Memory) grow(n uint32) {
 	if uint32(len(m.blocks)) >= n {
 		return
@@ -91,7 +91,12 @@ func (m *Memory) deriveKey(password, salt, secret, data []byte, time, memory uin
 	B := m.blocks[:memory]
 	initBlocks(B, &h0, memory, uint32(threads))
 	processBlocks(B, time, memory, uint32(threads))
-	return extractKey(B, memory, uint32(threads), keyLen)
+	key := extractKey(B, memory, uint32(threads), keyLen)
+	// B lies outside the Go heap and does not keep m alive: without this,
+	// a caller that drops m during the hash (new(Memory).IDKey(…)) could
+	// see m collected and its cleanup unmap B under processBlocks.
+	runtime.KeepAlive(m)
+	return key
 }
 
 func initHash(password, salt, key, data []byte, time, memory, threads, keyLen uint32) [blake2b.Size + 8]byte {

@@ -2,9 +2,12 @@
 
 package argon2id
 
-// mapBlocks allocates on the Go heap where anonymous mappings are not
-// available through package syscall.
-func mapBlocks(n uint32) ([]block, error) { return make([]block, n), nil }
+import "errors"
 
-// unmapBlocks leaves B to the collector.
+// mapBlocks refuses where anonymous mappings are not available through
+// package syscall: grow then allocates on the Go heap, which the
+// collector frees.
+func mapBlocks(uint32) ([]block, error) { return nil, errors.ErrUnsupported }
+
+// unmapBlocks is never called here (mapBlocks maps nothing).
 func unmapBlocks([]block) {}

@@ -73,3 +73,31 @@ func TestDroppedMemoryUnmapped(t *testing.T) {
 		t.Errorf("resident size grew %d MiB after dropping 100 Memories of 4 MiB", grown>>20)
 	}
 }
+
+// TestDroppedDuringHash: a Memory its caller drops as the hash starts
+// (new(Memory).IDKey) stays mapped until the hash ends, while collections
+// run all along; it used to be collected and unmapped under the hash
+// (a SIGSEGV in the BlaMka rounds).
+func TestDroppedDuringHash(t *testing.T) {
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				runtime.GC()
+			}
+		}
+	}()
+	want := argon2.IDKey([]byte("pw"), []byte("0123456789abcdef"), 1, 8*1024, 1, 32)
+	for i := range 30 {
+		if got := new(Memory).IDKey([]byte("pw"), []byte("0123456789abcdef"), 1, 8*1024, 1, 32); !bytes.Equal(got, want) {
+			t.Fatalf("hash %d: %x, want %x", i, got, want)
+		}
+	}
+	close(stop)
+	<-done
+}
