@@ -30,8 +30,9 @@ func TestDatabaseOutageIs503(t *testing.T) {
 	proof := alice.proof(t, s.URL) // codes are signed, not stored
 	proxy.Set(faultproxy.Refuse)   // the database goes down: open connections reset, new ones closed at once
 	proxy.Cut()
-	// Twice: the first round meets the pool's cut connections, the second
-	// dials new ones and is refused.
+	// Twice: whether a request meets a cut connection or dials a new one
+	// (the pool checks idle connections before use), the proxy accepts and
+	// closes it at once, and every request must answer 503.
 	for round := range 2 {
 		outage503(t, s.URL, round, proof, refresh)
 	}

@@ -80,11 +80,12 @@ func (p *Proxy) serve() {
 }
 
 // start pipes client c to server s both ways; with s nil it only swallows
-// what c sends.
+// what c sends. A pair dialled while the proxy was set to Refuse (and cut)
+// is closed, so no connection outlives Set(Refuse) and Cut.
 func (p *Proxy) start(c, s net.Conn) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.closed {
+	if p.closed || (s != nil && Mode(p.mode.Load()) == Refuse) {
 		c.Close()
 		if s != nil {
 			s.Close()
