@@ -9,12 +9,16 @@ import (
 	"github.com/sigil-auth/sigil/internal/password"
 )
 
-// autoMemoryBase is the heap room the automatic memory limit gives the
-// rest of the server besides 19 MiB per hashing slot. The slots are mapped
-// outside the Go heap (internal/password/argon2id), so the limit no longer
-// counts them: auto keeps the room the server had when they were inside
-// it, now all for requests, caches and SQLite, and under password load
-// it does not bind (peak RSS was the same with SIGIL_MEMORY_LIMIT=off).
+// autoMemoryBase and 19 MiB per hashing slot make the automatic memory
+// limit (56 MiB on two CPUs). On Unix the slots are mapped outside the Go
+// heap (internal/password/argon2id), so the limit no longer counts them:
+// all of it is room for the rest of the server's Go memory (requests,
+// caches) — the total the server had when the slots were inside it, kept
+// so that no workload gets less than before, and still growing with the
+// CPUs, which serve that many more requests at once. SQLite's engine
+// allocates outside the Go heap too (modernc's own allocator), so its page
+// caches are not under the limit either. Under password load the limit
+// does not bind (peak RSS was the same with SIGIL_MEMORY_LIMIT=off).
 //
 // History, for whoever tunes it: with the slots on the heap the limit had
 // to bind under password load (GOGC alone let 38 MiB of garbage pile up
