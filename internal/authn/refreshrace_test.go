@@ -2,13 +2,13 @@ package authn_test
 
 import (
 	"context"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/sigil-auth/sigil/internal/authn"
 	"github.com/sigil-auth/sigil/internal/store"
+	"github.com/sigil-auth/sigil/internal/store/storetest"
 	"github.com/sigil-auth/sigil/internal/testenv"
 )
 
@@ -53,20 +53,15 @@ func TestLostRefreshRace(t *testing.T) {
 				}
 				const n = 20
 				children := make([]string, n)
-				start := make(chan struct{})
-				var wg sync.WaitGroup
-				for i := range n {
-					wg.Go(func() {
-						<-start
-						r, err := replicas[i%2].Auth.Refresh(t.Context(), testenv.LocalIP, tok.RefreshToken)
-						if err != nil {
-							t.Errorf("refresh %d: %v", i, err)
-						}
-						children[i] = r.RefreshToken
-					})
+				for i, err := range storetest.Race(n, func(i int) error {
+					r, err := replicas[i%2].Auth.Refresh(t.Context(), testenv.LocalIP, tok.RefreshToken)
+					children[i] = r.RefreshToken
+					return err
+				}) {
+					if err != nil {
+						t.Errorf("refresh %d: %v", i, err)
+					}
 				}
-				close(start)
-				wg.Wait()
 				for i, c := range children {
 					if c != children[0] {
 						t.Fatalf("refresh %d got another child", i)

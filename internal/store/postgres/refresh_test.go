@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,6 +11,7 @@ import (
 
 	"github.com/sigil-auth/sigil/internal/store"
 	"github.com/sigil-auth/sigil/internal/store/postgres"
+	"github.com/sigil-auth/sigil/internal/store/storetest"
 )
 
 // rotation asks to rotate token i of the bench sessions to child j at now.
@@ -32,24 +32,18 @@ func TestRefreshBatches(t *testing.T) {
 		}
 	}
 	for round := range 3 { // each round rotates every session once more
-		start := make(chan struct{})
-		var wg sync.WaitGroup
-		for i := range n {
-			wg.Go(func() {
-				<-start
-				from, to := i+round*n, i+(round+1)*n
-				r, err := s.RefreshSession(t.Context(), rotation(from, to, now.Add(time.Duration(round+1)*time.Second)))
-				switch {
-				case err != nil:
-					t.Errorf("round %d, session %d: %v", round, i, err)
-				case !r.Rotated || r.Session.ID != fmt.Sprint("s", i) || r.Session.Generation != int64(round):
-					t.Errorf("round %d, session %d: rotated %v session %s at generation %d", round, i,
-						r.Rotated, r.Session.ID, r.Session.Generation)
-				}
-			})
-		}
-		close(start)
-		wg.Wait()
+		storetest.Race(n, func(i int) error {
+			from, to := i+round*n, i+(round+1)*n
+			r, err := s.RefreshSession(t.Context(), rotation(from, to, now.Add(time.Duration(round+1)*time.Second)))
+			switch {
+			case err != nil:
+				t.Errorf("round %d, session %d: %v", round, i, err)
+			case !r.Rotated || r.Session.ID != fmt.Sprint("s", i) || r.Session.Generation != int64(round):
+				t.Errorf("round %d, session %d: rotated %v session %s at generation %d", round, i,
+					r.Rotated, r.Session.ID, r.Session.Generation)
+			}
+			return nil
+		})
 	}
 	batches, largest := postgres.RefreshBatches(s)
 	t.Logf("%d refreshes in %d statements, at most %d in one", 3*n, batches, largest)

@@ -229,7 +229,7 @@ func testRaceRedeemAuthzCode(t *testing.T, s store.Store) {
 	c := mustAuthzCode(t, s, newAuthzCode("c1", "a1", "alice", "ws"))
 	id := func(i int) string { return fmt.Sprint("s", i) }
 	got := make([]store.AuthorizationCode, 8)
-	errs := race(len(got), func(i int) (err error) {
+	errs := Race(len(got), func(i int) (err error) {
 		got[i], err = s.RedeemAuthorizationCode(t.Context(), c.Hash, appSession(id(i), "a1"),
 			hash("rt:"+id(i)), at(time.Second))
 		return err

@@ -29,9 +29,9 @@ var concurrencyTests = []test{
 	{"RedeemAuthorizationCodeOnce", testRaceRedeemAuthzCode},
 }
 
-// race runs fn(0..n-1) in n goroutines released together and returns
-// their errors by index.
-func race(n int, fn func(i int) error) []error {
+// Race runs fn(0..n-1) in n goroutines released together and returns
+// their errors by index: the start of any test of concurrent calls.
+func Race(n int, fn func(i int) error) []error {
 	errs := make([]error, n)
 	start := make(chan struct{})
 	var wg sync.WaitGroup
@@ -71,7 +71,7 @@ func testRaceRotate(t *testing.T, s store.Store) {
 	fixture(t, s)
 	mustSession(t, s, newSession("s1", "alice", "ws", t0))
 	child := func(i int) []byte { return hash(fmt.Sprint("child-", i)) }
-	errs := race(50, func(i int) error {
+	errs := Race(50, func(i int) error {
 		return s.RotateRefresh(t.Context(), "s1", 0, child(i), at(time.Minute), at(time.Hour))
 	})
 	winner := oneWinner(t, "RotateRefresh", errs, store.ErrConflict)
@@ -93,7 +93,7 @@ func testRaceRotate(t *testing.T, s store.Store) {
 
 func testRaceCreateUser(t *testing.T, s store.Store) {
 	mustWorkspace(t, s, "ws")
-	errs := race(20, func(i int) error {
+	errs := Race(20, func(i int) error {
 		k := newKey(fmt.Sprint("k-", i), "alice", t0)
 		_, err := s.CreateUser(t.Context(), store.User{ID: "alice", WorkspaceID: "ws", CreatedAt: t0}, &k)
 		return err
@@ -107,7 +107,7 @@ func testRaceCreateUser(t *testing.T, s store.Store) {
 func testRaceFirstOwner(t *testing.T, s store.Store) {
 	mustWorkspace(t, s, "ws")
 	const n = 20
-	errs := race(n, func(i int) error {
+	errs := Race(n, func(i int) error {
 		u := store.User{ID: fmt.Sprint("u-", i), WorkspaceID: "ws", Role: store.RoleMember, CreatedAt: t0}
 		_, err := s.CreateUser(t.Context(), u, nil)
 		return err
@@ -129,7 +129,7 @@ func testRaceFirstOwner(t *testing.T, s store.Store) {
 func testRaceUsedCode(t *testing.T, s store.Store) {
 	fixture(t, s)
 	c := store.AuthCode{Hash: hash("code"), UserID: "alice", ExpiresAt: at(time.Minute)}
-	errs := race(20, func(i int) error {
+	errs := Race(20, func(i int) error {
 		id := fmt.Sprint("s", i)
 		return s.CreateSession(t.Context(), newSession(id, "alice", "ws", t0), hash("rt:"+id), c)
 	})
@@ -137,7 +137,7 @@ func testRaceUsedCode(t *testing.T, s store.Store) {
 }
 
 func testRaceCreateJoinCode(t *testing.T, s store.Store) {
-	errs := race(20, func(i int) error {
+	errs := Race(20, func(i int) error {
 		w := newWorkspace(fmt.Sprint("ws-", i))
 		w.JoinCodeHash = hash("shared join code")
 		return s.CreateWorkspace(t.Context(), w)
@@ -155,7 +155,7 @@ func testRaceUpdateJoinCode(t *testing.T, s store.Store) {
 	for i := range n {
 		mustWorkspace(t, s, fmt.Sprint("ws-", i))
 	}
-	errs := race(n, func(i int) error {
+	errs := Race(n, func(i int) error {
 		_, err := s.UpdateWorkspace(t.Context(), fmt.Sprint("ws-", i), func(w *store.Workspace) error {
 			w.JoinCodeHash = hash("shared join code")
 			return nil
@@ -176,7 +176,7 @@ func testRaceUpdateWorkspace(t *testing.T, s store.Store) {
 	w.DefaultScopes = nil
 	ok(t, "CreateWorkspace", s.CreateWorkspace(t.Context(), w))
 	const n = 20
-	errs := race(n, func(i int) error {
+	errs := Race(n, func(i int) error {
 		_, err := s.UpdateWorkspace(t.Context(), "ws", func(w *store.Workspace) error {
 			w.DefaultScopes = append(w.DefaultScopes, fmt.Sprint("s-", i))
 			return nil

@@ -14,7 +14,7 @@ func testRaceConsumeOTT(t *testing.T, s store.Store) {
 	tok := newOTT("t", "alice", "reset", at(time.Hour))
 	ok(t, "CreateOneTimeToken", s.CreateOneTimeToken(t.Context(), tok))
 	got := make([]store.OneTimeToken, 20)
-	errs := race(len(got), func(i int) (err error) {
+	errs := Race(len(got), func(i int) (err error) {
 		got[i], err = s.ConsumeOneTimeToken(t.Context(), tok.Hash)
 		return err
 	})
@@ -27,7 +27,7 @@ func testRaceUpdateUser(t *testing.T, s store.Store) {
 	mustWorkspace(t, s, "ws")
 	mustPwUser(t, s, store.User{ID: "alice", WorkspaceID: "ws", CreatedAt: t0})
 	const n = 20
-	errs := race(n, func(i int) error {
+	errs := Race(n, func(i int) error {
 		_, err := s.UpdateUser(t.Context(), "alice", func(u *store.User) error {
 			u.Scopes = append(u.Scopes, fmt.Sprint("s-", i))
 			return nil
@@ -48,7 +48,7 @@ func testRaceUpdateUser(t *testing.T, s store.Store) {
 
 func testRaceCreateEmail(t *testing.T, s store.Store) {
 	mustWorkspace(t, s, "ws")
-	errs := race(20, func(i int) error {
+	errs := Race(20, func(i int) error {
 		_, err := s.CreateUser(t.Context(), pwUser(fmt.Sprint("u-", i), "ws", "x@example.com", t0), nil)
 		return err
 	})
@@ -62,7 +62,7 @@ func testRaceUpdateEmail(t *testing.T, s store.Store) {
 	for i := range n {
 		mustPwUser(t, s, pwUser(fmt.Sprint("u-", i), "ws", fmt.Sprint(i, "@example.com"), t0))
 	}
-	errs := race(n, func(i int) error {
+	errs := Race(n, func(i int) error {
 		_, err := s.UpdateUser(t.Context(), fmt.Sprint("u-", i), func(u *store.User) error {
 			u.Email = "x@example.com"
 			return nil
@@ -90,7 +90,7 @@ func testRacePutAPIKeySession(t *testing.T, s store.Store) {
 	variant := func(i int) store.Session {
 		return apiKeySession("s1", "k-alice", "alice", "ws", at(time.Duration(i)*time.Minute))
 	}
-	errs := race(20, func(i int) error { return s.PutAPIKeySession(t.Context(), variant(i)) })
+	errs := Race(20, func(i int) error { return s.PutAPIKeySession(t.Context(), variant(i)) })
 	for i, err := range errs {
 		ok(t, fmt.Sprint("PutAPIKeySession ", i), err)
 	}

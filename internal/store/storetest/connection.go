@@ -440,7 +440,7 @@ func testIdentityUserDeleted(t *testing.T, s store.Store) {
 func testRaceCreateIdentityUser(t *testing.T, s store.Store) {
 	connFixture(t, s)
 	const n = 8
-	errs := race(n, func(i int) error {
+	errs := Race(n, func(i int) error {
 		u := ssoUser(fmt.Sprint("u-", i), "ws", fmt.Sprint(i, "@acme.example"))
 		_, err := s.CreateIdentityUser(t.Context(), u, newIdentity("c1", "sub-1", ""))
 		return err

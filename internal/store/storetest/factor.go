@@ -175,7 +175,7 @@ func testRaceTOTPStep(t *testing.T, s store.Store) {
 	fixture(t, s)
 	f := newTOTP("fac-1", "alice")
 	ok(t, "CreateFactor", s.CreateFactor(t.Context(), f))
-	errs := race(20, func(int) error {
+	errs := Race(20, func(int) error {
 		return s.UseTOTPStep(t.Context(), "alice", f.ID, 42, at(time.Minute), t0)
 	})
 	oneWinner(t, "UseTOTPStep", errs, store.ErrConflict)
@@ -185,7 +185,7 @@ func testRaceRecoveryCode(t *testing.T, s store.Store) {
 	fixture(t, s)
 	codes := recoveryHashes("a", 10)
 	ok(t, "ReplaceRecoveryCodes", s.ReplaceRecoveryCodes(t.Context(), newRecovery("fac-1", "alice"), codes))
-	errs := race(20, func(int) error {
+	errs := Race(20, func(int) error {
 		_, err := s.UseRecoveryCode(t.Context(), "alice", codes[0], t0)
 		return err
 	})

@@ -182,7 +182,7 @@ func testRaceCompleteSetup(t *testing.T, s store.Store) {
 	a := store.SetupToken{Hash: hash("setup:a"), ExpiresAt: at(time.Hour), CreatedAt: t0}
 	ok(t, "PutSetupToken", s.PutSetupToken(ctx, a))
 	const n = 8
-	errs := race(n, func(i int) error {
+	errs := Race(n, func(i int) error {
 		id := fmt.Sprint("ws-", i)
 		_, err := s.CompleteSetup(ctx, a.Hash, t0, setupWS(id), setupUser(fmt.Sprint("root-", i), id))
 		return err

@@ -211,7 +211,7 @@ func testInvitationKept(t *testing.T, s store.Store) {
 func testRaceAcceptInvitation(t *testing.T, s store.Store) {
 	fixture(t, s)
 	inv := mustInvitation(t, s, newInvitation("inv-1", "ws", "bob@example.com"))
-	errs := race(20, func(i int) error {
+	errs := Race(20, func(i int) error {
 		_, err := s.AcceptInvitation(t.Context(), inv.ID, invitee(fmt.Sprint("u-", i), "ws", inv.Email), at(time.Hour))
 		return err
 	})
@@ -229,7 +229,7 @@ func testRaceAcceptOrRevoke(t *testing.T, s store.Store) {
 	fixture(t, s)
 	for round := range 5 {
 		inv := mustInvitation(t, s, newInvitation(fmt.Sprint("inv-", round), "ws", fmt.Sprint(round, "@example.com")))
-		errs := race(2, func(i int) error {
+		errs := Race(2, func(i int) error {
 			if i == 0 {
 				_, err := s.AcceptInvitation(t.Context(), inv.ID, invitee(fmt.Sprint("u-", round), "ws", inv.Email), at(time.Hour))
 				return err

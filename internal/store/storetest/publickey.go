@@ -200,7 +200,7 @@ func testRaceKeyringLast(t *testing.T, s store.Store) {
 				ok(t, "delete "+id, del(t.Context(), "alice", id))
 			}
 		}
-		errs := race(6, func(i int) error {
+		errs := Race(6, func(i int) error {
 			if i%2 == 0 {
 				return s.DeletePublicKey(t.Context(), "alice", key)
 			}

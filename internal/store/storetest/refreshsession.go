@@ -180,7 +180,7 @@ func testRaceRefreshSession(t *testing.T, s store.Store) {
 	fixture(t, s)
 	mustSession(t, s, newSession("s1", "alice", "ws", t0))
 	results := make([]store.Refreshed, 50)
-	errs := race(len(results), func(i int) (err error) {
+	errs := Race(len(results), func(i int) (err error) {
 		results[i], err = s.RefreshSession(t.Context(), rotationAt("rt:s1:0", "child", at(time.Minute)))
 		if err == nil && !results[i].Rotated {
 			err = store.ErrConflict // as oneWinner counts a loser
@@ -233,7 +233,7 @@ func testRaceRefreshSessions(t *testing.T, s store.Store) {
 	calls = append(calls, call{"rt:moved:0", "moved-1", nil}, call{"moved-1", "moved-2", nil},
 		call{"nope", "nope-1", store.ErrNotFound}, call{"rt:taker:0", "rt:s0:0", store.ErrConflict})
 	results := make([]store.Refreshed, len(calls))
-	errs := race(len(calls), func(i int) (err error) {
+	errs := Race(len(calls), func(i int) (err error) {
 		results[i], err = s.RefreshSession(t.Context(), rotationAt(calls[i].presented, calls[i].child, at(2*time.Minute)))
 		return err
 	})

@@ -108,7 +108,7 @@ func testRaceDeleteOwners(t *testing.T, s store.Store) {
 	mustUser(t, s, "ws", "bob")
 	promote(t, s, "bob")
 	ids := []string{"alice", "bob"}
-	errs := race(2, func(i int) error {
+	errs := Race(2, func(i int) error {
 		_, err := s.DeleteUser(t.Context(), "ws", ids[i])
 		return err
 	})
@@ -148,7 +148,7 @@ func testRaceDemoteOwners(t *testing.T, s store.Store) {
 	promote(t, s, "alice")
 	promote(t, s, "bob")
 	ids := []string{"alice", "bob"}
-	errs := race(2, func(i int) error {
+	errs := Race(2, func(i int) error {
 		_, err := s.UpdateUser(t.Context(), ids[i], func(u *store.User) error { u.Role = store.RoleMember; return nil })
 		return err
 	})

@@ -143,7 +143,7 @@ func testRacePasskeyCount(t *testing.T, s store.Store) {
 	fixture(t, s)
 	pk := newPasskey("fac-1", "alice", "cred-1")
 	ok(t, "CreateFactor", s.CreateFactor(t.Context(), pk))
-	errs := race(20, func(int) error {
+	errs := Race(20, func(int) error {
 		return s.UseWebAuthnCredential(t.Context(), "alice", pk.ID, 8, true, t0)
 	})
 	oneWinner(t, "UseWebAuthnCredential", errs, store.ErrConflict)
