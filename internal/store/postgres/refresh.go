@@ -152,16 +152,12 @@ func (b *refreshBatcher) do(ctx context.Context, r store.RefreshRotation) (store
 		// Nobody waits and the lane is free: write it here, at once, as
 		// a statement of its own (no hand-over to another goroutine,
 		// which costs an idle server more than the batch saves).
-		b.running++
-		b.batches, b.largest = b.batches+1, max(b.largest, 1)
+		b.beginLocked(1)
 		b.mu.Unlock()
 		if err := b.write(ctx, []*refreshCall{c}); err != nil {
 			c.err = err
 		}
-		b.mu.Lock()
-		b.running--
-		b.startLocked() // those who came meanwhile
-		b.mu.Unlock()
+		b.end()
 		return c.out, c.err
 	}
 	b.queue = append(b.queue, c)
@@ -184,15 +180,25 @@ func (b *refreshBatcher) startLocked() {
 	if len(batch) == 0 {
 		return // every queued caller gave up
 	}
-	b.running++
-	b.batches, b.largest = b.batches+1, max(b.largest, len(batch))
+	b.beginLocked(len(batch))
 	go func() {
 		b.run(batch)
-		b.mu.Lock()
-		b.running--
-		b.startLocked()
-		b.mu.Unlock()
+		b.end()
 	}()
+}
+
+// beginLocked takes the lane for a statement of n refreshes.
+func (b *refreshBatcher) beginLocked(n int) {
+	b.running++
+	b.batches, b.largest = b.batches+1, max(b.largest, n)
+}
+
+// end gives the lane back and starts a batch of those who came meanwhile.
+func (b *refreshBatcher) end() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.running--
+	b.startLocked()
 }
 
 // takeLocked removes the next batch from the queue: calls in order, at
