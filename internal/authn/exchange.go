@@ -133,6 +133,6 @@ func (s *Service) mintExchange(ctx context.Context, sess store.Session) (string,
 			ID: base64.RawURLEncoding.EncodeToString(jti[:16]),
 		},
 		SessionID: sess.ID, Workspace: sess.WorkspaceID,
-		Scope: strings.Join(sess.Scopes, " "), AMR: []string{MethodAPIKey},
+		Scope: strings.Join(sess.Scopes, " "), AMR: []string{MethodAPIKey}, AAL: AAL1,
 	})
 }

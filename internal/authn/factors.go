@@ -133,6 +133,9 @@ func (s *Service) VerifyFactor(ctx context.Context, ip netip.Addr, p Principal, 
 	if err := userOnly(p); err != nil {
 		return FactorInfo{}, err
 	}
+	if code == "" {
+		return FactorInfo{}, invalid("enter the code from your authenticator app")
+	}
 	if err := s.limitedIn(p.WorkspaceID, s.limit(ctx, ratelimit.MFACode, p.Subject)); err != nil {
 		return FactorInfo{}, err
 	}

@@ -203,6 +203,12 @@ func (s *Service) SignInMFA(ctx context.Context, ip netip.Addr, in MFAVerify) (B
 // secondFactor checks an MFA answer and returns the user, the session
 // method ("pwd+otp") and the token as a used code for the session's write.
 func (s *Service) secondFactor(ctx context.Context, ip netip.Addr, in MFAVerify) (store.User, string, store.AuthCode, error) {
+	switch {
+	case in.MFAToken == "":
+		return store.User{}, "", store.AuthCode{}, invalid("mfa_token is required")
+	case in.Code == "" && len(in.WebAuthn) == 0:
+		return store.User{}, "", store.AuthCode{}, invalid("enter the code from your authenticator app, or a recovery code")
+	}
 	if err := s.limit(ctx, ratelimit.LoginIP, ipKey(ip)); err != nil {
 		return store.User{}, "", store.AuthCode{}, err
 	}

@@ -144,6 +144,7 @@ func TestAPIKeyExchange(t *testing.T) {
 		if a.Body["expires_in"] != float64(7200) || a.Str("token_type") != "Bearer" || a.Body["refresh_token"] != nil {
 			t.Fatalf("exchange: %s", a.Raw)
 		}
+		wantAssurance(t, a, []any{"apikey"}, "aal1") // §13: every access token carries amr and aal
 		s.Clock.Add(10 * time.Minute)
 		if again := ex("worker-1"); again.Str("access_token") != a.Str("access_token") {
 			t.Error("same (key, session_id) while valid must return the same token")

@@ -106,6 +106,7 @@ func TestTOTPLogin(t *testing.T) {
 		want(t, plain, 200, "")
 		wantAssurance(t, plain, []any{"pwd"}, "aal1")
 		want(t, call(t, "POST", s.URL+"/v1/users/me/factors/"+e.Str("id")+"/verify", map[string]string{"code": "000000"}, at), 401, "invalid_code")
+		want(t, call(t, "POST", s.URL+"/v1/users/me/factors/"+e.Str("id")+"/verify", map[string]string{}, at), 400, "invalid_request")
 		secret := enrolTOTP(t, s, at) // replaces the pending one
 		want(t, call(t, "POST", s.URL+"/v1/users/me/factors/totp", nil, at), 409, "conflict")
 
@@ -199,6 +200,11 @@ func TestTOTPLimit(t *testing.T) {
 		secret := enrolTOTP(t, s, at) // attempt 1
 		s.Clock.Add(time.Minute)
 		tok := mfaLogin(t, s.URL, email, pw, "totp")
+		// Missing fields are bad input (400), not attempts: the five
+		// attempts below still reach the limit, no fewer.
+		for _, body := range []map[string]string{{"mfa_token": tok}, {"mfa_token": tok, "code": ""}, {"code": "123456"}, {}} {
+			want(t, call(t, "POST", s.URL+"/v1/auth/mfa/verify", body), 400, "invalid_request")
+		}
 		for i := range 5 {
 			want(t, call(t, "POST", s.URL+"/v1/auth/mfa/verify", map[string]string{"mfa_token": tok, "code": fmt.Sprintf("%06d", i)},
 				xff(fmt.Sprintf("10.1.0.%d", i))), 401, "invalid_code")

@@ -134,8 +134,7 @@ func (s *Server) oauthTokenErr(w http.ResponseWriter, r *http.Request) error {
 		} else if err != nil {
 			return err
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"access_token": resp.AccessToken, "token_type": "Bearer",
-			"expires_in": resp.ExpiresIn, "refresh_token": resp.RefreshToken, "session_id": resp.SessionID})
+		writeJSON(w, http.StatusOK, resp) // §4's token response, as /v1/auth/refresh
 		return nil
 	case "":
 		return &authn.OAuthError{Code: "invalid_request", Description: "grant_type is required"}

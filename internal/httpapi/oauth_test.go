@@ -101,6 +101,16 @@ func TestOAuth2TokenErrorsAndRefresh(t *testing.T) {
 	if r.Str("refresh_token") == "" || r.Str("refresh_token") == reg.Str("refresh_token") || r.Str("token_type") != "Bearer" {
 		t.Fatalf("refresh grant: %s", r.Raw)
 	}
+	// §4's token response whole, as /v1/auth/refresh answers it.
+	for _, f := range []string{"access_token", "refresh_token", "token_type", "expires_in", "refresh_expires_in",
+		"access_token_expires", "refresh_token_expires", "session_id"} {
+		if _, ok := r.Body[f]; !ok {
+			t.Errorf("refresh grant: no %s in %s", f, r.Raw)
+		}
+	}
+	if r.Str("session_id") != reg.Str("session_id") {
+		t.Errorf("refresh grant: session %q, want %q", r.Str("session_id"), reg.Str("session_id"))
+	}
 	tests := []struct {
 		name   string
 		v      url.Values
