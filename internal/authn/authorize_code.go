@@ -43,6 +43,9 @@ type AuthorizeRequest struct {
 	ACRValues           string
 	CodeChallenge       string
 	CodeChallengeMethod string
+	// Connection is the SSO connection the app names (API.md §11
+	// connection): the person signs in there instead of on Sigil's page.
+	Connection string
 }
 
 // ParseAuthorizeRequest reads the request's parameters from a query. A
@@ -53,6 +56,7 @@ func ParseAuthorizeRequest(q url.Values) AuthorizeRequest {
 		State: q.Get("state"), Scope: q.Get("scope"), Nonce: q.Get("nonce"), Prompt: q.Get("prompt"),
 		LoginHint: q.Get("login_hint"), MaxAge: q.Get("max_age"), ACRValues: q.Get("acr_values"),
 		CodeChallenge: q.Get("code_challenge"), CodeChallengeMethod: q.Get("code_challenge_method"),
+		Connection: q.Get("connection"),
 	}
 }
 
@@ -134,7 +138,23 @@ func (s *Service) CheckAuthorize(ctx context.Context, q url.Values) (Authorizati
 	if az.Scopes, err = cleanScopes(strings.Fields(req.Scope)); err != nil {
 		return az, &OAuthError{"invalid_scope", "scope is not valid"}
 	}
-	return az, nil
+	return az, s.checkConnection(ctx, az)
+}
+
+// checkConnection refuses, as invalid_request for the app, a request
+// naming an SSO connection that does not exist or belongs to another
+// workspace than the app's: the client and redirect URI are known good
+// by now, so the app hears of its mistake (RFC 6749 §4.1.2.1), and one
+// workspace's request never starts another's IdP.
+func (s *Service) checkConnection(ctx context.Context, az Authorization) error {
+	if az.Request.Connection == "" {
+		return nil
+	}
+	_, err := s.connectionOf(ctx, az.App.WorkspaceID, az.Request.Connection)
+	if errors.Is(err, ErrNotFound) {
+		return &OAuthError{"invalid_request", "connection is not an SSO connection of this app's workspace"}
+	}
+	return err
 }
 
 // ErrorRedirect is where an *OAuthError of a checked request sends the

@@ -28,8 +28,10 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) error {
 		return s.authorizeError(w, r, az, &authn.OAuthError{Code: "login_required", Description: "the person is not signed in"})
 	}
 	q := url.Values{"return": {r.URL.RawQuery}}
-	if cid := r.URL.Query().Get("connection"); cid != "" {
-		// The app names the IdP (API.md §11 connection): straight there.
+	if cid := az.Request.Connection; cid != "" {
+		// The app names the IdP (API.md §11 connection; CheckAuthorize
+		// found it in the app's workspace): straight there. The start
+		// reads the request's login_hint from return.
 		redirect(w, r, "/sso/"+url.PathEscape(cid)+"/start?"+q.Encode())
 		return nil
 	}

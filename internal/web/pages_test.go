@@ -36,6 +36,65 @@ func TestPageHeaders(t *testing.T) {
 	}
 }
 
+// TestAnswerHeaders: the answers that are not rendered pages — redirects
+// (to the sign-in page, to an IdP, back to the app with a code or an
+// error, after a form post), assets and JSON — carry the pages' security
+// headers too (API.md §11: every HTML response, and a GET redirect has an
+// HTML body).
+func TestAnswerHeaders(t *testing.T) {
+	e := newEnv(t, testenv.NewDatabase(t, "sqlite"), testenv.Options{})
+	_, cid := e.idp(t, nil)
+	conf, _ := e.oauth(t)
+	request := func(extra ...oauth2.AuthCodeOption) string {
+		return conf.AuthCodeURL("st", append(extra, oauth2.S256ChallengeOption(oauth2.GenerateVerifier()))...)
+	}
+	signedIn := e.signInBrowser(t, userEmail, userPass)
+	tests := []struct {
+		name   string
+		c      *http.Client
+		method string // GET, or POST with form
+		url    string
+		form   url.Values
+		status int
+		to     string // a prefix of Location, for a redirect
+	}{
+		{"authorize to the sign-in page", browser(t), "GET", request(), nil, 302, "/login?"},
+		{"authorize to the connection", browser(t), "GET", request(oauth2.SetAuthURLParam("connection", cid)), nil, 302, "/sso/" + cid + "/start?"},
+		{"authorize error to the app", browser(t), "GET", request(oauth2.SetAuthURLParam("prompt", "none")), nil, 302, appRedirect + "?error=login_required"},
+		{"authorize code to the app", signedIn, "GET", request(), nil, 302, appRedirect + "?code="},
+		{"sso start to the IdP", browser(t), "GET", e.s.URL + "/sso/" + cid + "/start", nil, 302, "http://127.0.0.1:"},
+		{"sign-in post to the account", browser(t), "POST", e.s.URL + "/login", url.Values{"email": {userEmail}, "password": {userPass}}, 303, "/account"},
+		// Passkeys need an https issuer: a JSON refusal here.
+		{"passkey begin (JSON)", browser(t), "POST", e.s.URL + "/login/passkey/begin", url.Values{}, 400, ""},
+		{"asset", browser(t), "GET", e.s.URL + "/assets/sigil.css", nil, 200, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var res *http.Response
+			if tt.method == "POST" {
+				res, _ = post(t, tt.c, tt.url, tt.form)
+			} else {
+				res, _ = get(t, tt.c, tt.url)
+			}
+			h := res.Header
+			if res.StatusCode != tt.status || !strings.HasPrefix(h.Get("Location"), tt.to) {
+				t.Fatalf("%d to %q, want %d to %s…", res.StatusCode, h.Get("Location"), tt.status, tt.to)
+			}
+			csp := h.Get("Content-Security-Policy")
+			if !strings.Contains(csp, "frame-ancestors 'none'") || !strings.Contains(csp, "script-src 'self'") ||
+				strings.Contains(csp, "unsafe-inline") || strings.Contains(csp, "unsafe-eval") {
+				t.Errorf("CSP %q", csp)
+			}
+			if h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Referrer-Policy") != "no-referrer" || h.Get("X-Frame-Options") != "DENY" {
+				t.Errorf("headers %v", h)
+			}
+			if tt.to != "" && h.Get("Cache-Control") != "no-store" {
+				t.Errorf("a redirect with Cache-Control %q, want no-store", h.Get("Cache-Control"))
+			}
+		})
+	}
+}
+
 // TestCrossOriginPosts: a form posted from another site is refused with
 // 403 before it reaches the domain (no login attempt is counted).
 func TestCrossOriginPosts(t *testing.T) {

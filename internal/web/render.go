@@ -100,7 +100,7 @@ var funcs = template.FuncMap{
 // defaultBrand is how pages look outside any workspace.
 var defaultBrand = authn.Branding{DisplayName: "Sigil"}
 
-// render writes page name with status, under the page's CSP.
+// render writes page name with status (ServeHTTP set the security headers).
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, p page) {
 	if p.Brand.DisplayName == "" {
 		p.Brand = defaultBrand
@@ -120,7 +120,10 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Security-Policy", csp(p.FormAction))
+	if len(p.FormAction) > 0 {
+		// ServeHTTP set the policy; this page's forms may also end at the app.
+		h.Set("Content-Security-Policy", csp(p.FormAction))
+	}
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
 }

@@ -17,17 +17,23 @@ import (
 // sealed, on /sso/ only, for the ten minutes a flow may take.
 const ssoCookie = "sigil_sso"
 
-// ssoStart is GET /sso/{cid}/start[?return=…&login_hint=…].
+// ssoStart is GET /sso/{cid}/start[?return=…&login_hint=…]; without its
+// own login_hint, the one of the request in return is the IdP's hint.
 func (s *Server) ssoStart(w http.ResponseWriter, r *http.Request) error {
 	az, err := s.pending(r)
 	if err != nil {
 		return err
 	}
-	ret, ws := "", ""
+	ret, ws, hint := "", "", r.FormValue("login_hint")
 	if az != nil {
 		ret, ws = r.FormValue("return"), az.App.WorkspaceID
+		if hint == "" {
+			// The app's own hint (from /oauth2/authorize?connection=, or
+			// a sign-in page's button) goes on to the IdP.
+			hint = az.Request.LoginHint
+		}
 	}
-	st, err := s.auth.StartSSO(r.Context(), s.clientIP(r), r.PathValue("cid"), ws, ret, r.FormValue("login_hint"))
+	st, err := s.auth.StartSSO(r.Context(), s.clientIP(r), r.PathValue("cid"), ws, ret, hint)
 	if err != nil {
 		return s.ssoFailed(w, r, ret, err)
 	}

@@ -172,8 +172,13 @@ func New(d Deps) (*Server, error) {
 // Routes are the patterns the pages serve.
 func (s *Server) Routes() []string { return s.patterns }
 
+// ServeHTTP sets the security headers of every answer of the pages
+// (API.md §11), whoever writes it: render, redirect, http.Error, the
+// assets, the JSON of the passkey steps, the SAML metadata. A page whose
+// form returns to an app widens the policy's form-action (render).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
+	h.Set("Content-Security-Policy", csp(nil))
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Frame-Options", "DENY")
