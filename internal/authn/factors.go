@@ -61,7 +61,7 @@ type RecoveryCodes struct {
 // ErrFactorExists is an enrolment while an authenticator app is active.
 var ErrFactorExists = &Error{Code: CodeConflict, Detail: "an authenticator app is already set up; remove it first"}
 
-// ListFactors returns the caller's second factors, oldest first.
+// ListFactors returns the caller's second factors, newest first.
 func (s *Service) ListFactors(ctx context.Context, p Principal) ([]FactorInfo, error) {
 	if err := userOnly(p); err != nil {
 		return nil, err

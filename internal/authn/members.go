@@ -32,7 +32,7 @@ func memberOf(u store.User) Member {
 }
 
 // ListMembers lists a workspace's members (its admins and the instance
-// admin), oldest first, after the user id cursor.
+// admin), newest first, after the user id cursor.
 func (s *Service) ListMembers(ctx context.Context, p Principal, ws, after string, limit int) ([]Member, error) {
 	if err := s.canManage(ctx, p, ws); err != nil {
 		return nil, err

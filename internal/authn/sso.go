@@ -162,7 +162,7 @@ func (s *Service) CreateConnection(ctx context.Context, ip netip.Addr, p Princip
 	return s.connectionView(c), nil
 }
 
-// ListConnections lists a workspace's connections, oldest first.
+// ListConnections lists a workspace's connections, newest first.
 func (s *Service) ListConnections(ctx context.Context, p Principal, ws string) ([]ConnectionView, error) {
 	if err := s.canManage(ctx, p, ws); err != nil {
 		return nil, err

@@ -3,6 +3,7 @@ package authn
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 
 	"github.com/sigil-auth/sigil/internal/store"
@@ -34,12 +35,15 @@ func (s *Service) ConnectionForEmail(ctx context.Context, ws, email string) (Con
 }
 
 // WorkspaceConnections are the connections the sign-in page shows as
-// buttons when it knows the workspace (an app's authorization request).
+// buttons when it knows the workspace (an app's authorization request),
+// oldest first: a connection added later goes below the buttons people
+// know instead of pushing them down (the API lists newest first).
 func (s *Service) WorkspaceConnections(ctx context.Context, ws string) ([]ConnectionChoice, error) {
 	list, err := s.store.ListConnections(ctx, ws)
 	if err != nil {
 		return nil, err
 	}
+	slices.Reverse(list)
 	out := make([]ConnectionChoice, 0, len(list))
 	for _, c := range list {
 		out = append(out, ConnectionChoice{ID: c.ID, Kind: c.Kind, Name: c.Name})

@@ -41,8 +41,9 @@ type Store interface {
 	// GetUsersByEmail returns the users with that (normalised) email, in
 	// any workspace, oldest first.
 	GetUsersByEmail(ctx context.Context, email string) ([]User, error)
-	// ListUsers returns a workspace's users, oldest first, after the user
-	// id cursor after ("" from the start), at most limit of them.
+	// ListUsers returns a workspace's users, newest first (CreatedAt, then
+	// ID, descending), after the user id cursor after ("" from the start),
+	// at most limit of them.
 	ListUsers(ctx context.Context, workspaceID, after string, limit int) ([]User, error)
 	// UpdateUser loads the user, lets fn change Role, Scopes, Email,
 	// PasswordHash, EmailVerified or InstanceAdmin, and stores it in one
@@ -163,7 +164,7 @@ type Store interface {
 
 	// Second factors (API.md §13). CreateFactor of a taken id is
 	// ErrConflict, of an unknown user ErrNotFound. ListFactors returns the
-	// user's factors, oldest first. GetFactor and DeleteFactor find a
+	// user's factors, newest first. GetFactor and DeleteFactor find a
 	// factor by user and id (another user's is ErrNotFound); deleting one
 	// removes its codes and used steps.
 	//
@@ -213,7 +214,7 @@ type Store interface {
 	// SSO connections (API.md §12). CreateConnection of a taken id, or
 	// naming a domain another connection routes, is ErrConflict; of an
 	// unknown workspace ErrNotFound. ListConnections returns a workspace's
-	// connections, oldest first. GetConnectionByDomain finds the
+	// connections, newest first. GetConnectionByDomain finds the
 	// connection that routes a lower-case email domain (ErrNotFound when
 	// none). UpdateConnection loads the connection, lets fn change Name,
 	// Domains, DefaultRole, Config, Secrets or Metadata, sets UpdatedAt as

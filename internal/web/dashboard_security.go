@@ -23,7 +23,7 @@ func securityPage() page {
 type securityData struct {
 	Factors []authn.FactorInfo
 	TOTP    bool // an authenticator app is active
-	// Passkeys are the person's passkeys, oldest first.
+	// Passkeys are the person's passkeys, newest first.
 	Passkeys []authn.FactorInfo
 	Recovery *authn.FactorInfo
 	// RecoveryLeft counts Recovery's unused codes.

@@ -63,11 +63,11 @@ func (s *Store) GetConnection(ctx context.Context, id string) (store.Connection,
 	return c, mapErr("get connection", err)
 }
 
-// ListConnections returns the workspace's connections, oldest first (ties
-// by id, bytewise).
+// ListConnections returns the workspace's connections, newest first (ties
+// by id, bytewise, larger first).
 func (s *Store) ListConnections(ctx context.Context, workspaceID string) ([]store.Connection, error) {
 	rows, _ := s.pool.Query(ctx, `SELECT `+connectionCols+` FROM sso_connections c
-		WHERE c.workspace_id = $1 ORDER BY c.created_at, c.id COLLATE "C"`, workspaceID)
+		WHERE c.workspace_id = $1 ORDER BY c.created_at DESC, c.id COLLATE "C" DESC`, workspaceID)
 	out, err := pgx.AppendRows([]store.Connection(nil), rows,
 		func(r pgx.CollectableRow) (store.Connection, error) { return scanConnection(r) })
 	return out, mapErr("list connections", err)

@@ -39,7 +39,8 @@ func fixture(t *testing.T, s store.Store) {
 // TestBytewiseOrder runs on a database whose default collation is ICU
 // en-US, where "a1" sorts before "B1"; bytewise (as in SQLite, and as the
 // contract's "lexically larger" means) "B1" < "a1". Audit ids, the audit
-// cursor and ListUsers' tie-break must follow bytes, not the locale.
+// cursor and the tie-breaks of ListUsers (and its cursor), ListFactors and
+// ListConnections must follow bytes, not the locale.
 func TestBytewiseOrder(t *testing.T) {
 	s := openOnICUDatabase(t)
 	fixture(t, s)
@@ -79,8 +80,39 @@ func TestBytewiseOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := cmp.Diff([]string{"B", "a", "u"}, userIDs(append(users, rest...))); d != "" {
+	// Newest first, so a tie goes to the bytewise larger id.
+	if d := cmp.Diff([]string{"u", "a", "B"}, userIDs(append(users, rest...))); d != "" {
 		t.Errorf("ListUsers pages (-want +got):\n%s", d)
+	}
+
+	var ids []string
+	for _, id := range []string{"B1", "a1"} {
+		f := store.Factor{ID: id, UserID: "u", Kind: store.FactorTOTP, Name: id, CreatedAt: t0}
+		if err := s.CreateFactor(ctx, f); err != nil {
+			t.Fatal(err)
+		}
+		c := store.Connection{ID: id, WorkspaceID: "ws", Kind: store.ConnOIDC, Name: id, DefaultRole: store.RoleMember,
+			Config: []byte(`{}`), CreatedAt: t0, UpdatedAt: t0}
+		if err := s.CreateConnection(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	factors, err := s.ListFactors(ctx, "u")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range factors {
+		ids = append(ids, f.ID)
+	}
+	conns, err := s.ListConnections(ctx, "ws")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range conns {
+		ids = append(ids, c.ID)
+	}
+	if d := cmp.Diff([]string{"a1", "B1", "a1", "B1"}, ids); d != "" {
+		t.Errorf("ListFactors, then ListConnections (-want +got):\n%s", d)
 	}
 }
 

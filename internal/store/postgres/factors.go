@@ -54,10 +54,11 @@ func (s *Store) CreateFactor(ctx context.Context, f store.Factor) error {
 	return mapErr("create factor", err)
 }
 
-// ListFactors returns the user's factors, oldest first.
+// ListFactors returns the user's factors, newest first (ties by id,
+// bytewise, larger first).
 func (s *Store) ListFactors(ctx context.Context, userID string) ([]store.Factor, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+factorCols+factorFrom+`WHERE f.user_id = $1
-		ORDER BY f.created_at, f.id`, userID)
+		ORDER BY f.created_at DESC, f.id COLLATE "C" DESC`, userID)
 	if err != nil {
 		return nil, mapErr("list factors", err)
 	}

@@ -86,22 +86,22 @@ func (s *Store) GetUsersByEmail(ctx context.Context, email string) ([]store.User
 	return users, mapErr("get users by email", err)
 }
 
-// ListUsers pages through a workspace's users in (created_at, id) order,
-// oldest first, ids compared bytewise. The cursor after is the id of the
-// last user of the previous page; the page holds the users that sort
-// after it. An after that is not a user of the workspace is ErrNotFound
-// (there is no position to continue from); that is only checked when the
-// page comes back empty, so a page costs one round trip. limit <= 0 means
-// no limit.
+// ListUsers pages through a workspace's users newest first, in
+// descending (created_at, id) order, ids compared bytewise. The cursor
+// after is the id of the last user of the previous page; the page holds
+// the users that sort after it (older, or as old with a smaller id). An
+// after that is not a user of the workspace is ErrNotFound (there is no
+// position to continue from); that is only checked when the page comes
+// back empty, so a page costs one round trip. limit <= 0 means no limit.
 func (s *Store) ListUsers(ctx context.Context, workspaceID, after string, limit int) ([]store.User, error) {
 	var lim *int
 	if limit > 0 {
 		lim = &limit
 	}
 	rows, _ := s.pool.Query(ctx, `SELECT `+userCols+` FROM users
-		WHERE workspace_id = $1 AND ($2 = '' OR (created_at, id COLLATE "C") >
+		WHERE workspace_id = $1 AND ($2 = '' OR (created_at, id COLLATE "C") <
 			(SELECT created_at, id FROM users WHERE id = $2 AND workspace_id = $1))
-		ORDER BY created_at, id COLLATE "C" LIMIT $3`, workspaceID, after, lim)
+		ORDER BY created_at DESC, id COLLATE "C" DESC LIMIT $3`, workspaceID, after, lim)
 	users, err := pgx.AppendRows([]store.User(nil), rows, scanUserRow)
 	if err != nil || len(users) > 0 || after == "" {
 		return users, mapErr("list users", err)

@@ -22,7 +22,7 @@ var (
 	qDeleteDomains   = writeQuery(`DELETE FROM sso_domains WHERE connection_id = ?`)
 	qGetConnection   = readQuery(`SELECT ` + connectionCols + ` FROM sso_connections c WHERE c.id = ?`)
 	qListConnections = readQuery(`SELECT ` + connectionCols + ` FROM sso_connections c
-		WHERE c.workspace_id = ? ORDER BY c.created_at, c.id`)
+		WHERE c.workspace_id = ? ORDER BY c.created_at DESC, c.id DESC`)
 	qGetConnectionByDomain = readQuery(`SELECT ` + connectionCols + `
 		FROM sso_domains x JOIN sso_connections c ON c.id = x.connection_id WHERE x.domain = ?`)
 	// qLoadConnection is qGetConnection inside UpdateConnection's
@@ -77,7 +77,8 @@ func (s *Store) GetConnection(ctx context.Context, id string) (store.Connection,
 	return c, wrap("get connection", err)
 }
 
-// ListConnections returns the workspace's connections, oldest first.
+// ListConnections returns the workspace's connections, newest first
+// (ties by id, bytewise, larger first).
 func (s *Store) ListConnections(ctx context.Context, workspaceID string) ([]store.Connection, error) {
 	out, err := list(ctx, s, qListConnections, scanConnection, workspaceID)
 	return out, wrap("list connections", err)

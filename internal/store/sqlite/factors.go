@@ -20,7 +20,7 @@ const (
 var (
 	qCreateFactor = writeQuery(`INSERT INTO factors (id, user_id, kind, name, secret, created_at, confirmed_at, last_used_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
-	qListFactors     = readQuery(`SELECT ` + factorCols + factorFrom + `WHERE f.user_id = ? ORDER BY f.created_at, f.id`)
+	qListFactors     = readQuery(`SELECT ` + factorCols + factorFrom + `WHERE f.user_id = ? ORDER BY f.created_at DESC, f.id DESC`)
 	qGetFactor       = readQuery(`SELECT ` + factorCols + factorFrom + `WHERE f.user_id = ? AND f.id = ?`)
 	qDeleteFactor    = writeQuery(`DELETE FROM factors WHERE user_id = ? AND id = ?`)
 	qDeleteRecovery  = writeQuery(`DELETE FROM factors WHERE user_id = ? AND kind = '` + store.FactorRecovery + `'`)
@@ -63,7 +63,8 @@ func (s *Store) CreateFactor(ctx context.Context, f store.Factor) error {
 	return wrap("create factor", err)
 }
 
-// ListFactors returns the user's factors, oldest first.
+// ListFactors returns the user's factors, newest first (ties by id,
+// bytewise, larger first).
 func (s *Store) ListFactors(ctx context.Context, userID string) ([]store.Factor, error) {
 	out, err := list(ctx, s, qListFactors, scanFactor, userID)
 	return out, wrap("list factors", err)

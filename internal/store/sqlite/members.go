@@ -13,13 +13,14 @@ var (
 	// qUsersByEmail uses users_email_workspace_idx: email leads it.
 	qUsersByEmail = readQuery(`SELECT ` + userCols + ` FROM users WHERE email = ?
 		ORDER BY created_at, id`)
-	// ListUsers pages by (created_at, id) over users_workspace_created_idx;
-	// the cursor is a user id, resolved to its position in the subquery.
+	// ListUsers pages newest first by (created_at, id), scanning
+	// users_workspace_created_idx backwards; the cursor is a user id,
+	// resolved to its position in the subquery.
 	qListUsers = readQuery(`SELECT ` + userCols + ` FROM users WHERE workspace_id = ?1
-		ORDER BY created_at, id LIMIT ?2`)
+		ORDER BY created_at DESC, id DESC LIMIT ?2`)
 	qListUsersAfter = readQuery(`SELECT ` + userCols + ` FROM users WHERE workspace_id = ?1
-		AND (created_at, id) > (SELECT created_at, id FROM users WHERE id = ?2 AND workspace_id = ?1)
-		ORDER BY created_at, id LIMIT ?3`)
+		AND (created_at, id) < (SELECT created_at, id FROM users WHERE id = ?2 AND workspace_id = ?1)
+		ORDER BY created_at DESC, id DESC LIMIT ?3`)
 	qMemberExists = readQuery(`SELECT EXISTS (SELECT 1 FROM users WHERE id = ? AND workspace_id = ?)`)
 	// qLoadUser is qGetUser inside UpdateUser's transaction.
 	qLoadUser   = writeQuery(`SELECT ` + userCols + ` FROM users WHERE id = ?`)
@@ -36,10 +37,10 @@ func (s *Store) GetUsersByEmail(ctx context.Context, email string) ([]store.User
 }
 
 // ListUsers returns up to limit (all when limit <= 0) users of the
-// workspace in (CreatedAt, ID) order, starting after the user whose id is
-// after ("" from the start). An after that is no user of the workspace is
-// ErrNotFound; that is only checked when the page comes back empty, so a
-// full page costs one query.
+// workspace newest first, in descending (CreatedAt, ID) order, starting
+// after the user whose id is after ("" from the start). An after that is
+// no user of the workspace is ErrNotFound; that is only checked when the
+// page comes back empty, so a full page costs one query.
 func (s *Store) ListUsers(ctx context.Context, workspaceID, after string, limit int) ([]store.User, error) {
 	if limit <= 0 {
 		limit = -1 // SQLite: no limit

@@ -11,6 +11,7 @@ import (
 
 var connectionTests = []test{
 	{"CreateGetListUpdateDelete", testConnCRUD},
+	{"ListNewestFirst", testConnList},
 	{"UpdateKeepsIdentityFields", testConnUpdateFixed},
 	{"DomainUniqueOnCreate", testConnDomainCreate},
 	{"DomainUniqueOnUpdate", testConnDomainUpdate},
@@ -104,7 +105,7 @@ func testConnCRUD(t *testing.T, s store.Store) {
 
 	list, err := s.ListConnections(t.Context(), "ws")
 	ok(t, "ListConnections", err)
-	diff(t, "ws's connections, oldest first", []store.Connection{c1, c2}, list)
+	diff(t, "ws's connections, newest first", []store.Connection{c2, c1}, list)
 	list, err = s.ListConnections(t.Context(), "nowhere")
 	ok(t, "ListConnections unknown workspace", err)
 	diff(t, "connections of an unknown workspace", []store.Connection(nil), list)
@@ -151,6 +152,24 @@ func testConnCRUD(t *testing.T, s store.Store) {
 	list, err = s.ListConnections(t.Context(), "ws")
 	ok(t, "ListConnections after delete", err)
 	diff(t, "ws's connections after delete", []store.Connection{c2}, list)
+}
+
+// testConnList: newest first, whatever order the connections were stored
+// in and whatever their ids; a CreatedAt tie goes to the bytewise larger
+// id ("a2" > "B1"), as in every newest-first list.
+func testConnList(t *testing.T, s store.Store) {
+	mustWorkspace(t, s, "ws")
+	mustWorkspace(t, s, "ws2")
+	oldest := newConn("z", "ws", store.ConnOIDC, t0)
+	tieB := newConn("B1", "ws", store.ConnSAML, at(time.Minute))
+	tieA := newConn("a2", "ws", store.ConnOIDC, at(time.Minute))
+	newest := newConn("a", "ws", store.ConnApple, at(time.Hour))
+	for _, c := range []store.Connection{tieB, newest, oldest, tieA, newConn("other", "ws2", store.ConnOIDC, at(2*time.Hour))} {
+		mustConn(t, s, c)
+	}
+	list, err := s.ListConnections(t.Context(), "ws")
+	ok(t, "ListConnections", err)
+	diff(t, "ws's connections, newest first", []store.Connection{newest, tieA, tieB, oldest}, list)
 }
 
 // fn may change only the mutable fields: the id, workspace, kind and

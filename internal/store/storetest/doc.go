@@ -45,11 +45,13 @@
 //     UpdateUser to an email another user of the same workspace has is
 //     ErrConflict; the same email in two workspaces is fine.
 //     GetUsersByEmail orders by (CreatedAt, ID).
-//   - ListUsers orders by (CreatedAt, ID) ascending. The cursor after is
-//     the ID of the last user of the previous page; an after that names no
-//     user of that workspace is ErrNotFound (a stale cursor is reported,
-//     not silently turned into an empty page). limit <= 0 means no limit.
-//     An unknown workspace lists no users and no error.
+//   - ListUsers orders by (CreatedAt, ID) descending: newest first, ties
+//     larger ID first (bytewise). The cursor after is the ID of the last
+//     user of the previous page; the next page starts below it in that
+//     order, so users who join meanwhile never shift a page. An after that
+//     names no user of that workspace is ErrNotFound (a stale cursor is
+//     reported, not silently turned into an empty page). limit <= 0 means
+//     no limit. An unknown workspace lists no users and no error.
 //   - UpdateUser, UpdateAPIKey: fn sees the stored record; only the fields
 //     the interface names are stored (User: Role, Scopes, Email,
 //     PasswordHash, EmailVerified; APIKey: Name, ExpiresAt, RevokedAt, where
@@ -152,6 +154,10 @@
 //     workspace (unknown, accepted, revoked, ExpiresAt <= now), changing
 //     nothing; of racing acceptances, or an acceptance and a revocation,
 //     exactly one happens. DeleteExpired keeps invitations.
+//
+// Second factors and SSO connections: ListFactors and ListConnections
+// order by (CreatedAt, ID) descending, ID bytewise, like every
+// newest-first list.
 //
 // newStore must return an empty store of its own (a fresh file, or a
 // truncated schema) and register its Close with t.Cleanup. Subtests do not

@@ -10,6 +10,7 @@ import (
 
 var factorTests = []test{
 	{"CreateListGetDelete", testFactorCRUD},
+	{"ListNewestFirst", testFactorList},
 	{"OtherUsersFactor", testFactorOtherUser},
 	{"TOTPStepOnce", testFactorStepOnce},
 	{"TOTPStepUnknownFactor", testFactorStepUnknown},
@@ -55,11 +56,30 @@ func testFactorCRUD(t *testing.T, s store.Store) {
 	list, err := s.ListFactors(t.Context(), "alice")
 	ok(t, "ListFactors", err)
 	rc.Remaining = 10
-	diff(t, "factors, oldest first", []store.Factor{f, rc}, list)
+	diff(t, "factors, newest first", []store.Factor{rc, f}, list)
 	ok(t, "DeleteFactor", s.DeleteFactor(t.Context(), "alice", f.ID))
 	wantErr(t, "DeleteFactor again", s.DeleteFactor(t.Context(), "alice", f.ID), store.ErrNotFound)
 	_, err = s.GetFactor(t.Context(), "alice", f.ID)
 	wantErr(t, "GetFactor deleted", err, store.ErrNotFound)
+}
+
+// testFactorList: newest first, whatever order the factors were stored in
+// and whatever their ids; a CreatedAt tie goes to the bytewise larger id
+// ("a2" > "B1"), as in every newest-first list.
+func testFactorList(t *testing.T, s store.Store) {
+	fixture(t, s)
+	mustUser(t, s, "ws", "bob")
+	oldest := newTOTP("fac-z", "alice")
+	tieB, tieA := newPasskey("B1", "alice", "cred-B1"), newPasskey("a2", "alice", "cred-a2")
+	tieB.CreatedAt, tieA.CreatedAt = at(time.Minute), at(time.Minute)
+	newest := newPasskey("fac-a", "alice", "cred-fac-a")
+	newest.CreatedAt = at(time.Hour)
+	for _, f := range []store.Factor{tieB, newest, oldest, tieA, newTOTP("bob-1", "bob")} {
+		ok(t, "CreateFactor "+f.ID, s.CreateFactor(t.Context(), f))
+	}
+	list, err := s.ListFactors(t.Context(), "alice")
+	ok(t, "ListFactors", err)
+	diff(t, "factors, newest first", []store.Factor{newest, tieA, tieB, oldest}, list)
 }
 
 func testFactorOtherUser(t *testing.T, s store.Store) {

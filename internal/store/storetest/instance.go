@@ -41,9 +41,10 @@ func testInstanceAdminFlag(t *testing.T, s store.Store) {
 		ok(t, "GetUsersByEmail", err)
 		listed, err := s.ListUsers(ctx, "ws", "", 0)
 		ok(t, "ListUsers", err)
-		// listed is in (CreatedAt, ID) order: plain, then root.
+		// listed is newest first; both were made at t0, so by ID descending:
+		// root, then plain.
 		if got.InstanceAdmin != want || stored.InstanceAdmin != want || len(byEmail) != 1 ||
-			byEmail[0].InstanceAdmin != want || len(listed) != 2 || listed[1].InstanceAdmin != want || listed[0].InstanceAdmin {
+			byEmail[0].InstanceAdmin != want || len(listed) != 2 || listed[0].InstanceAdmin != want || listed[1].InstanceAdmin {
 			t.Errorf("after setting InstanceAdmin=%v: update %v, get %v, by email %v, list %v",
 				want, got.InstanceAdmin, stored.InstanceAdmin, byEmail, listed)
 		}

@@ -175,8 +175,8 @@ func testKeyringPasskeys(t *testing.T, s store.Store) {
 	ok(t, "DeletePasskey one of two", s.DeletePasskey(t.Context(), "alice", "fac-1"))
 	fs, err := s.ListFactors(t.Context(), "alice")
 	ok(t, "ListFactors", err)
-	if len(fs) != 2 || fs[0].ID != "fac-2" || fs[1].ID != "fac-t" { // same created_at: by id
-		t.Errorf("factors after the deletes: %+v, want fac-2 and fac-t", fs)
+	if len(fs) != 2 || fs[0].ID != "fac-t" || fs[1].ID != "fac-2" { // same created_at: larger id first
+		t.Errorf("factors after the deletes: %+v, want fac-t and fac-2", fs)
 	}
 }
 

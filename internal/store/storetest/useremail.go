@@ -106,7 +106,7 @@ func testUsersByEmail(t *testing.T, s store.Store) {
 
 // listZoo stores five users of ws whose ID order differs from their
 // creation order (two share a CreatedAt) and one user of ws-2; it returns
-// the ws users in list order.
+// the ws users in list order, newest first.
 func listZoo(t *testing.T, s store.Store) []store.User {
 	t.Helper()
 	mustWorkspace(t, s, "ws")
@@ -126,7 +126,7 @@ func listZoo(t *testing.T, s store.Store) []store.User {
 		byID[id] = mustPwUser(t, s, u)
 	}
 	var list []store.User
-	for _, id := range []string{"u-e", "u-a", "u-b", "u-d", "u-c"} {
+	for _, id := range []string{"u-c", "u-d", "u-b", "u-a", "u-e"} { // the tie: larger id first
 		list = append(list, byID[id])
 	}
 	return list
@@ -141,12 +141,12 @@ func testListUsers(t *testing.T, s store.Store) {
 		want  []store.User
 	}{
 		{"first page", "", 2, all[0:2]},
-		{"second page", "u-a", 2, all[2:4]},
-		{"last page", "u-d", 2, all[4:]},
-		{"cursor on a CreatedAt tie", "u-b", 1, all[3:4]},
-		{"past the end", "u-c", 2, nil},
+		{"second page", "u-d", 2, all[2:4]},
+		{"last page", "u-a", 2, all[4:]},
+		{"cursor on a CreatedAt tie", "u-d", 1, all[2:3]},
+		{"past the end", "u-e", 2, nil},
 		{"no limit", "", 0, all},
-		{"negative limit", "u-e", -1, all[1:]},
+		{"negative limit", "u-c", -1, all[1:]},
 		{"limit above count", "", 100, all},
 	}
 	for _, tt := range tests {
@@ -154,7 +154,17 @@ func testListUsers(t *testing.T, s store.Store) {
 		ok(t, "ListUsers "+tt.name, err)
 		diff(t, "ListUsers "+tt.name, tt.want, got)
 	}
-	got, err := s.ListUsers(t.Context(), "nope", "", 10)
+	// A user who joins between two pages heads the first page and leaves
+	// the next one as it was: the cursor is a position, not an offset.
+	newest := mustPwUser(t, s, store.User{ID: "u-0", WorkspaceID: "ws", Role: store.RoleMember,
+		Scopes: []string{"read"}, CreatedAt: at(time.Hour)})
+	got, err := s.ListUsers(t.Context(), "ws", "", 1)
+	ok(t, "ListUsers after a join", err)
+	diff(t, "ListUsers first page after a join", []store.User{newest}, got)
+	got, err = s.ListUsers(t.Context(), "ws", "u-d", 2)
+	ok(t, "ListUsers after a join", err)
+	diff(t, "ListUsers second page after a join", all[2:4], got)
+	got, err = s.ListUsers(t.Context(), "nope", "", 10)
 	ok(t, "ListUsers of unknown workspace", err)
 	diff(t, "ListUsers of unknown workspace", []store.User(nil), got)
 }

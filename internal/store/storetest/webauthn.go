@@ -38,7 +38,7 @@ func testPasskeyCRUD(t *testing.T, s store.Store) {
 	ok(t, "CreateFactor passkey without transports", s.CreateFactor(t.Context(), bare))
 	list, err := s.ListFactors(t.Context(), "alice")
 	ok(t, "ListFactors", err)
-	diff(t, "factors with their credentials", []store.Factor{totp, pk, bare}, list)
+	diff(t, "factors with their credentials, newest first", []store.Factor{bare, pk, totp}, list)
 	got, err := s.GetFactor(t.Context(), "alice", pk.ID)
 	ok(t, "GetFactor", err)
 	diff(t, "GetFactor", pk, got)
