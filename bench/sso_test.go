@@ -119,9 +119,9 @@ func sigilCPU(total *time.Duration, f func() error) error {
 	return err
 }
 
-// spent is Sigil's CPU over the timed sign-ins: the callback alone (the
-// issue's target: what checking the IdP's answer costs) and the whole
-// sign-in (start, callback, finish).
+// spent is Sigil's CPU over the timed sign-ins: the callback alone (what
+// checking the IdP's answer costs one at a time) and the whole sign-in
+// (start, callback, finish).
 type spent struct{ callback, signIn time.Duration }
 
 // ssoBatch is the sign-ins of one batch for a returning person. First,

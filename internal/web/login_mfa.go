@@ -36,7 +36,7 @@ func (s *Server) loginMFA(w http.ResponseWriter, r *http.Request) error {
 		in.WebAuthn = json.RawMessage(a) // "use your passkey" (assets/passkey.js)
 	}
 	b, err := s.auth.SignInMFA(r.Context(), s.clientIP(r), in)
-	if errors.Is(err, authn.ErrInvalidToken) {
+	if errors.Is(err, authn.ErrInvalidToken) || in.MFAToken == "" {
 		// Too late, or already used: the password step again.
 		p := s.withRequest(loginPage(), r, az)
 		p.Error = "That sign-in took too long or was already finished. Sign in again."

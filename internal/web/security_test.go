@@ -89,8 +89,16 @@ func TestSecondFactorPages(t *testing.T) {
 			t.Errorf("security page after making codes:\n%s", body)
 		}
 
-		// Sign in again: password, then a wrong code, then the right one.
+		// Sign in again: password, then no code, a wrong one, the right one.
 		b := browser(t)
+		if res := signInTwoSteps(t, e, b, "", ""); res.StatusCode != 400 {
+			t.Fatalf("no code: %d", res.StatusCode)
+		}
+		// A second step without its mfa_token goes back to the password.
+		res, body = post(t, b, e.s.URL+"/login/mfa", url.Values{"code": {"123456"}})
+		if res.StatusCode != 401 || !strings.Contains(body, "Sign in again") || !strings.Contains(body, `name="password"`) {
+			t.Fatalf("second step without mfa_token: %d\n%s", res.StatusCode, body)
+		}
 		if res := signInTwoSteps(t, e, b, "", "123456"); res.StatusCode != 401 {
 			t.Fatalf("wrong code: %d", res.StatusCode)
 		}
