@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/sigil-auth/sigil/internal/authn"
 )
@@ -26,7 +27,7 @@ func (s *Server) listApps(w http.ResponseWriter, r *http.Request, p authn.Princi
 	if err != nil {
 		return err
 	}
-	return writePage(w, r, apps)
+	return writePage(w, r, apps, func(a authn.AppView) (time.Time, string) { return a.CreatedAt, a.ClientID })
 }
 
 func (s *Server) getApp(w http.ResponseWriter, r *http.Request, p authn.Principal) error {

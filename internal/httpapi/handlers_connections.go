@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/sigil-auth/sigil/internal/authn"
 )
@@ -27,7 +28,7 @@ func (s *Server) listConnections(w http.ResponseWriter, r *http.Request, p authn
 	if err != nil {
 		return err
 	}
-	return writePage(w, r, list)
+	return writePage(w, r, list, func(c authn.ConnectionView) (time.Time, string) { return c.CreatedAt, c.ID })
 }
 
 func (s *Server) getConnection(w http.ResponseWriter, r *http.Request, p authn.Principal) error {

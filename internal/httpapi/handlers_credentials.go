@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/sigil-auth/sigil/internal/authn"
 )
@@ -110,7 +111,7 @@ func (s *Server) listAPIKeys(w http.ResponseWriter, r *http.Request, p authn.Pri
 	if err != nil {
 		return err
 	}
-	return writePage(w, r, keys)
+	return writePage(w, r, keys, func(k authn.APIKeyView) (time.Time, string) { return k.CreatedAt, k.ID })
 }
 
 func (s *Server) revokeAPIKey(w http.ResponseWriter, r *http.Request, p authn.Principal) error {
@@ -152,7 +153,7 @@ func (s *Server) listJWTKeys(w http.ResponseWriter, r *http.Request, p authn.Pri
 	if err != nil {
 		return err
 	}
-	return writePage(w, r, keys)
+	return writePage(w, r, keys, func(k authn.JWTKeyView) (time.Time, string) { return k.CreatedAt, k.ID })
 }
 
 func (s *Server) deleteJWTKey(w http.ResponseWriter, r *http.Request, p authn.Principal) error {
@@ -217,9 +218,9 @@ func (s *Server) audit(w http.ResponseWriter, r *http.Request, p authn.Principal
 	return nil
 }
 
-// writePage writes one offset page of a small list.
-func writePage[T any](w http.ResponseWriter, r *http.Request, items []T) error {
-	out, err := page(r, items)
+// writePage writes one page of a small list, newest first by key.
+func writePage[T any](w http.ResponseWriter, r *http.Request, items []T, key listKey[T]) error {
+	out, err := page(r, items, key)
 	if err != nil {
 		return err
 	}

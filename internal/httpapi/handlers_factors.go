@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/sigil-auth/sigil/internal/authn"
 )
@@ -26,7 +27,7 @@ func (s *Server) listFactors(w http.ResponseWriter, r *http.Request, p authn.Pri
 	if err != nil {
 		return err
 	}
-	return writePage(w, r, list)
+	return writePage(w, r, list, func(f authn.FactorInfo) (time.Time, string) { return f.CreatedAt, f.ID })
 }
 
 func (s *Server) enrolTOTP(w http.ResponseWriter, r *http.Request, p authn.Principal) error {

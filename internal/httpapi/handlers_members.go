@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/sigil-auth/sigil/internal/authn"
 )
@@ -42,7 +43,7 @@ func (s *Server) listInvitations(w http.ResponseWriter, r *http.Request, p authn
 	if err != nil {
 		return err
 	}
-	return writePage(w, r, list)
+	return writePage(w, r, list, func(v authn.InvitationView) (time.Time, string) { return v.CreatedAt, v.ID })
 }
 
 func (s *Server) revokeInvitation(w http.ResponseWriter, r *http.Request, p authn.Principal) error {

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/sigil-auth/sigil/internal/authn"
 )
@@ -11,7 +12,7 @@ func (s *Server) listKeys(w http.ResponseWriter, r *http.Request, p authn.Princi
 	if err != nil {
 		return err
 	}
-	return writePage(w, r, keys)
+	return writePage(w, r, keys, func(k authn.KeyInfo) (time.Time, string) { return k.CreatedAt, k.ID })
 }
 
 func (s *Server) addKey(w http.ResponseWriter, r *http.Request, p authn.Principal) error {
@@ -40,7 +41,7 @@ func (s *Server) listSessions(w http.ResponseWriter, r *http.Request, p authn.Pr
 	if err != nil {
 		return err
 	}
-	return writePage(w, r, list)
+	return writePage(w, r, list, func(v authn.SessionInfo) (time.Time, string) { return v.CreatedAt, v.ID })
 }
 
 func (s *Server) endSession(w http.ResponseWriter, r *http.Request, p authn.Principal) error {

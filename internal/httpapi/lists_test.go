@@ -108,5 +108,14 @@ func TestConnectionsNewestFirst(t *testing.T) {
 		if d := cmp.Diff([]string{"oidc", "saml", "apple"}, kinds); d != "" {
 			t.Errorf("sign-in buttons (-want +got):\n%s", d)
 		}
+		// A connection made between two pages moves nothing across them:
+		// the cursor is the last item's place, not an offset.
+		first := call(t, "GET", f.base+"?limit=2", nil, owner)
+		want(t, call(t, "POST", f.base, f.appleBody, owner), 201, "")
+		second := call(t, "GET", f.base+"?limit=2&cursor="+first.Str("next_cursor"), nil, owner)
+		if d := cmp.Diff([]string{"oidc"}, pageOf(t, second, "kind")); d != "" || second.Body["next_cursor"] != nil {
+			t.Errorf("second page after a new connection (-want +got):\n%s\n%s", d, second.Raw)
+		}
+		want(t, call(t, "GET", f.base+"?cursor=bm9wZQ", nil, owner), 400, "invalid_request")
 	})
 }

@@ -1,9 +1,13 @@
 package httpapi
 
 import (
+	"cmp"
 	"encoding/base64"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/sigil-auth/sigil/internal/authn"
 )
@@ -15,27 +19,63 @@ const (
 	maxLimit     = 200
 )
 
-// page cuts one page out of a newest-first list. The lists paged this way
-// (a user's keys and sessions) are small and read whole from the store;
-// the cursor is the offset of the next item, opaque to clients.
-func page[T any](r *http.Request, items []T) (list[T], error) {
+// listKey orders a list's items: when each was made, then its id.
+type listKey[T any] func(T) (time.Time, string)
+
+// page cuts one page out of a list read whole from the store (a user's
+// keys, sessions and factors, a workspace's apps, keys and connections:
+// all short), newest first by key. The cursor is the key of the previous
+// page's last item, opaque to clients, so an item made or removed
+// between two requests moves no other across pages (an offset would: a
+// new item on top pushes the last of one page onto the next).
+func page[T any](r *http.Request, items []T, key listKey[T]) (list[T], error) {
 	limit, err := limitParam(r)
 	if err != nil {
 		return list[T]{}, err
 	}
-	offset := 0
+	newer := func(a, b T) int { // a before b: a is newer
+		at, aid := key(a)
+		bt, bid := key(b)
+		return -cmp.Or(at.Compare(bt), strings.Compare(aid, bid))
+	}
+	slices.SortFunc(items, newer)
+	start := 0
 	if v := r.URL.Query().Get("cursor"); v != "" {
-		b, err := base64.RawURLEncoding.DecodeString(v)
-		n, err2 := strconv.Atoi(string(b))
-		if err != nil || err2 != nil || n < 0 {
+		t, id, ok := parseCursor(v)
+		if !ok {
 			return list[T]{}, &authn.Error{Code: authn.CodeInvalidRequest, Detail: "cursor is not valid"}
 		}
-		offset = n
+		start, _ = slices.BinarySearchFunc(items, struct{}{}, func(it T, _ struct{}) int {
+			it0, iid := key(it)
+			if cmp.Or(it0.Compare(t), strings.Compare(iid, id)) >= 0 {
+				return -1 // the cursor's item or newer: on an earlier page
+			}
+			return 1 // older: this page starts at the first of these
+		})
 	}
-	out := listOf(items[min(offset, len(items)):min(offset+limit, len(items))])
-	if offset+limit < len(items) {
-		next := base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(offset + limit)))
+	end := min(start+limit, len(items))
+	out := listOf(items[start:end])
+	if end < len(items) {
+		next := cursorOf(key(items[end-1]))
 		out.NextCursor = &next
 	}
 	return out, nil
+}
+
+// cursorOf and parseCursor: "<Unix nanoseconds>.<id>", base64url.
+func cursorOf(t time.Time, id string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(t.UnixNano(), 10) + "." + id))
+}
+
+func parseCursor(v string) (time.Time, string, bool) {
+	b, err := base64.RawURLEncoding.DecodeString(v)
+	if err != nil {
+		return time.Time{}, "", false
+	}
+	ns, id, ok := strings.Cut(string(b), ".")
+	n, err := strconv.ParseInt(ns, 10, 64)
+	if !ok || err != nil || id == "" {
+		return time.Time{}, "", false
+	}
+	return time.Unix(0, n), id, true
 }
