@@ -59,6 +59,7 @@ type IDClaims struct {
 	SSO           string   `json:"sso,omitempty"`
 	Email         string   `json:"email,omitempty"`
 	EmailVerified *bool    `json:"email_verified,omitempty"`
+	Name          string   `json:"name,omitempty"`
 	AtHash        string   `json:"at_hash,omitempty"`
 }
 
@@ -197,6 +198,9 @@ func (s *Service) idToken(ctx context.Context, app store.App, u store.User, c st
 	if slices.Contains(c.Scopes, "email") && u.Email != "" {
 		claims.Email, claims.EmailVerified = u.Email, &u.EmailVerified
 	}
+	if slices.Contains(c.Scopes, "profile") {
+		claims.Name = u.Name
+	}
 	if app.IDTokenAlg == token.AlgRS256 {
 		// OIDC Core §3.1.3.6: the left half of the SHA-256 of the token.
 		sum := sha256.Sum256([]byte(access))
@@ -214,7 +218,7 @@ type UserInfo struct {
 }
 
 // UserInfo answers for a user's access token that carries the openid
-// scope; email needs the email scope.
+// scope; email needs the email scope, name (when known) profile.
 func (s *Service) UserInfo(ctx context.Context, p Principal) (UserInfo, error) {
 	if p.Kind != KindUser {
 		return UserInfo{}, ErrUserCredentialRequired
@@ -231,6 +235,9 @@ func (s *Service) UserInfo(ctx context.Context, p Principal) (UserInfo, error) {
 	out := UserInfo{Subject: u.ID}
 	if slices.Contains(p.Scopes, "email") && u.Email != "" {
 		out.Email, out.EmailVerified = u.Email, &u.EmailVerified
+	}
+	if slices.Contains(p.Scopes, "profile") {
+		out.Name = u.Name
 	}
 	return out, nil
 }

@@ -112,7 +112,7 @@ func (s *Service) linkOrProvision(ctx context.Context, ip netip.Addr, c connecti
 		return store.User{}, err
 	}
 	u := store.User{ID: newID("usr"), WorkspaceID: c.WorkspaceID, Role: roleFor(c, id.Groups), Scopes: ws.DefaultScopes,
-		Email: id.Email, EmailVerified: id.Email != "" && id.EmailVerified, CreatedAt: now}
+		Email: id.Email, EmailVerified: id.Email != "" && id.EmailVerified, CreatedAt: now, Name: ident.Name}
 	ident.UserID = u.ID
 	u, err = s.store.CreateIdentityUser(ctx, u, ident)
 	if err != nil {

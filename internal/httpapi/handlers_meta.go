@@ -82,7 +82,7 @@ func (s *Server) discovery(w http.ResponseWriter, r *http.Request) error {
 		"revocation_endpoint_auth_methods_supported":     []string{"none", "client_secret_basic", "client_secret_post", "bearer"},
 		"authorization_response_iss_parameter_supported": true,
 		"claims_supported": []string{"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "sid", "azp",
-			"amr", "acr", "aal", "email", "email_verified", "jti", "ws", "scope", "sso"},
+			"amr", "acr", "aal", "email", "email_verified", "name", "jti", "ws", "scope", "sso"},
 	})
 	return nil
 }

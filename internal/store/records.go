@@ -67,6 +67,9 @@ type User struct {
 	// (`sigil admin grant`, or the first-run setup): its browser sessions
 	// may administer the whole instance on the dashboard.
 	InstanceAdmin bool
+	// Name is how the person is called, from the identity provider that
+	// made the account (single sign-on); "" when not known.
+	Name string
 }
 
 // PublicKey is one Ed25519 key on a user's keyring.

@@ -67,12 +67,15 @@ func TestSSOOIDC(t *testing.T) {
 		e := newEnv(t, db, testenv.Options{})
 		p, cid := e.idp(t, map[string]any{"default_role": "admin"})
 		conf, provider := e.oauth(t)
+		withoutProfile := conf.Scopes
+		conf.Scopes = append(withoutProfile, oidc.ScopeProfile) // the first round: the IdP's name comes back
 		first := ""
 		for round := range 2 {
 			if round == 1 {
 				p.Lock()
 				p.Next.Email = "ada.renamed@acme.test"
 				p.Unlock()
+				conf.Scopes = withoutProfile
 			}
 			verifier := oauth2.GenerateVerifier()
 			authURL := conf.AuthCodeURL("st", oauth2.S256ChallengeOption(verifier), oidc.Nonce("n1"),
@@ -84,10 +87,18 @@ func TestSSOOIDC(t *testing.T) {
 			}
 			tok, _, idt := e.redeem(t, conf, provider, back.Query().Get("code"), verifier)
 			var idc struct {
-				AMR []string `json:"amr"`
-				SSO string   `json:"sso"`
+				AMR  []string `json:"amr"`
+				SSO  string   `json:"sso"`
+				Name *string  `json:"name"`
 			}
 			idt.Claims(&idc)
+			ui := testenv.Do(t, nil, "GET", e.s.URL+"/oauth2/userinfo", nil, "Authorization: Bearer "+tok.AccessToken)
+			_, uiName := ui.Body["name"]
+			if wantName := round == 0; ui.Status != 200 || (idc.Name != nil) != wantName || uiName != wantName ||
+				(wantName && (*idc.Name != "Ada Lovelace" || ui.Str("name") != "Ada Lovelace")) {
+				t.Fatalf("round %d (profile %v): ID token name %v, userinfo %d %s: want the IdP's name with profile only",
+					round, wantName, idc.Name, ui.Status, ui.Raw)
+			}
 			var at jwt.MapClaims
 			jwt.NewParser().ParseUnverified(tok.AccessToken, &at)
 			if len(idc.AMR) != 1 || idc.AMR[0] != "sso" || idc.SSO != cid || at["sso"] != cid || at["aal"] != "aal1" {
@@ -100,7 +111,7 @@ func TestSSOOIDC(t *testing.T) {
 			}
 		}
 		u, err := e.s.Store.GetUser(context.Background(), first)
-		if err != nil || u.Role != "admin" || u.Email != "ada.sso@acme.test" || !u.EmailVerified {
+		if err != nil || u.Role != "admin" || u.Email != "ada.sso@acme.test" || !u.EmailVerified || u.Name != "Ada Lovelace" {
 			t.Fatalf("provisioned user %+v (%v): want the default role admin and the verified email of the first sign-in", u, err)
 		}
 		e.wantAudit(t, "sso.connection_create", "sso.provision", "sso.login", "oauth2.authorize")

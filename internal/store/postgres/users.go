@@ -13,7 +13,7 @@ import (
 // NULL (so key-pair users never collide on the per-workspace email index)
 // and read back as "".
 const userCols = `id, workspace_id, role, scopes, coalesce(email, ''),
-	coalesce(password_hash, ''), email_verified, created_at, instance_admin`
+	coalesce(password_hash, ''), email_verified, created_at, instance_admin, name`
 
 // CreateUser stores u and, if firstKey is not nil, that key (its UserID is
 // set to u.ID). The first user of a workspace becomes its owner. Race
@@ -57,11 +57,11 @@ func (s *Store) CreateUser(ctx context.Context, u store.User, firstKey *store.Pu
 // insertUser stores u as given (role included) in tx.
 func insertUser(ctx context.Context, tx pgx.Tx, u store.User) (store.User, error) {
 	return scanUser(tx.QueryRow(ctx, `INSERT INTO users (id, workspace_id, role,
-			scopes, email, password_hash, email_verified, created_at, instance_admin)
-		VALUES ($1, $2, $3, $4, nullif($5::text, ''), nullif($6::text, ''), $7, $8, $9)
+			scopes, email, password_hash, email_verified, created_at, instance_admin, name)
+		VALUES ($1, $2, $3, $4, nullif($5::text, ''), nullif($6::text, ''), $7, $8, $9, $10)
 		RETURNING `+userCols,
 		u.ID, u.WorkspaceID, u.Role, u.Scopes, u.Email, u.PasswordHash, u.EmailVerified, u.CreatedAt,
-		u.InstanceAdmin))
+		u.InstanceAdmin, u.Name))
 }
 
 // GetUser returns the user with that id.
@@ -186,7 +186,7 @@ func scanUser(row pgx.Row) (store.User, error) {
 // userDest are the scan targets of userCols, in order, then after.
 func userDest(u *store.User, after ...any) []any {
 	return append([]any{&u.ID, &u.WorkspaceID, &u.Role, &u.Scopes, &u.Email,
-		&u.PasswordHash, &u.EmailVerified, &u.CreatedAt, &u.InstanceAdmin}, after...)
+		&u.PasswordHash, &u.EmailVerified, &u.CreatedAt, &u.InstanceAdmin, &u.Name}, after...)
 }
 
 func scanUserRow(row pgx.CollectableRow) (store.User, error) { return scanUser(row) }

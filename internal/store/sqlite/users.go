@@ -10,7 +10,7 @@ import (
 
 // userCols are the columns scanUser reads, in its order.
 const userCols = `id, workspace_id, role, scopes, created_at, email, password_hash, email_verified,
-	instance_admin`
+	instance_admin, name`
 
 var (
 	// qCreateUser decides the role in the INSERT itself: the first user of
@@ -20,7 +20,7 @@ var (
 		VALUES (?1, ?2,
 			CASE WHEN EXISTS (SELECT 1 FROM users WHERE workspace_id = ?2) THEN ?3 ELSE '` +
 		store.RoleOwner + `' END,
-			?4, ?5, ?6, ?7, ?8, ?9)
+			?4, ?5, ?6, ?7, ?8, ?9, ?10)
 		RETURNING role`)
 	qGetUser    = readQuery(`SELECT ` + userCols + ` FROM users WHERE id = ?`)
 	qUserExists = readQuery(`SELECT EXISTS (SELECT 1 FROM users WHERE id = ?)`)
@@ -35,7 +35,7 @@ func scanUser(row scanner) (store.User, error) {
 // userDest are the scan targets of userCols, in order, then after.
 func userDest(u *store.User, after ...any) []any {
 	return append([]any{&u.ID, &u.WorkspaceID, &u.Role, (*scopes)(&u.Scopes), (*instant)(&u.CreatedAt),
-		(*text)(&u.Email), (*text)(&u.PasswordHash), &u.EmailVerified, &u.InstanceAdmin}, after...)
+		(*text)(&u.Email), (*text)(&u.PasswordHash), &u.EmailVerified, &u.InstanceAdmin, &u.Name}, after...)
 }
 
 // CreateUser stores u and, if firstKey is not nil, that key (its UserID
@@ -66,7 +66,7 @@ func (s *Store) CreateUser(ctx context.Context, u store.User, firstKey *store.Pu
 func insertUser(t tx, u *store.User) error {
 	return t.queryRow(qCreateUser, u.ID, u.WorkspaceID, u.Role,
 		encodeScopes(u.Scopes), micros(u.CreatedAt), nullText(u.Email),
-		nullText(u.PasswordHash), u.EmailVerified, u.InstanceAdmin).Scan(&u.Role)
+		nullText(u.PasswordHash), u.EmailVerified, u.InstanceAdmin, u.Name).Scan(&u.Role)
 }
 
 // GetUser returns the user with that id, or ErrNotFound.

@@ -355,6 +355,7 @@ func testIdentityCreateUser(t *testing.T, s store.Store) {
 	mustConn(t, s, newConn("c1", "ws", store.ConnOIDC, t0, "acme.example"))
 	// The first account of a workspace is its owner, as with CreateUser.
 	u := ssoUser("u1", "ws", "ann@acme.example")
+	u.Name = "Ann Lee" // the IdP's name for the person, kept with the account
 	got, err := s.CreateIdentityUser(t.Context(), u, newIdentity("c1", "sub-1", "ignored"))
 	ok(t, "CreateIdentityUser first", err)
 	u.Role = store.RoleOwner
