@@ -102,6 +102,19 @@ func (s *Service) linkOrProvision(ctx context.Context, ip netip.Addr, c connecti
 			if err := s.store.LinkIdentity(ctx, ident); err != nil {
 				return store.User{}, err
 			}
+			if existing.Name == "" && ident.Name != "" {
+				// A nameless account takes the IdP's (kept if it has one).
+				named, err := s.store.UpdateUser(ctx, existing.ID, func(u *store.User) error {
+					if u.Name == "" {
+						u.Name = ident.Name
+					}
+					return nil
+				})
+				if err != nil {
+					return store.User{}, err
+				}
+				existing = &named
+			}
 			s.audit(ctx, ip, store.AuditEvent{WorkspaceID: c.WorkspaceID, Actor: existing.ID, Action: AuditSSOLink,
 				Target: c.ID, Method: MethodSSO})
 			return *existing, nil

@@ -46,8 +46,8 @@ type Store interface {
 	// at most limit of them.
 	ListUsers(ctx context.Context, workspaceID, after string, limit int) ([]User, error)
 	// UpdateUser loads the user, lets fn change Role, Scopes, Email,
-	// PasswordHash, EmailVerified or InstanceAdmin, and stores it in one
-	// transaction.
+	// PasswordHash, EmailVerified, InstanceAdmin or Name, and stores it in
+	// one transaction.
 	// A duplicate email in the workspace is ErrConflict, and so is taking
 	// the owner role from a workspace's last owner (checked in the same
 	// transaction, so concurrent demotions cannot leave none).

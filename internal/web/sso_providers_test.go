@@ -252,10 +252,14 @@ func TestSSOLinkVerified(t *testing.T) {
 			}
 		}
 		as("idp-link", "true")
+		p.Lock()
+		p.Next.Name = "Grace Hopper"
+		p.Unlock()
 		res, body = e.ssoDirect(t, cid)
 		wantSignedIn(t, res, body)
-		if u := e.identity(t, cid, "idp-link"); u.ID != existing.ID {
-			t.Fatalf("linked to %s, want the existing account %s", u.ID, existing.ID)
+		if u := e.identity(t, cid, "idp-link"); u.ID != existing.ID || u.Name != "Grace Hopper" {
+			t.Fatalf("linked to %s named %q, want the existing account %s, nameless until now, with the IdP's name",
+				u.ID, u.Name, existing.ID)
 		}
 		for _, sub := range []string{"idp-1", "idp-2", "idp-3", "idp-4", "idp-5"} {
 			if _, _, err := e.s.Store.GetIdentityUser(context.Background(), cid, sub); err == nil {

@@ -155,9 +155,9 @@ func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*store.User) 
 		}
 		out, err = scanUser(tx.QueryRow(ctx, `UPDATE users SET role = $2, scopes = $3,
 				email = nullif($4::text, ''), password_hash = nullif($5::text, ''),
-				email_verified = $6, instance_admin = $7
+				email_verified = $6, instance_admin = $7, name = $8
 			WHERE id = $1 RETURNING `+userCols,
-			id, u.Role, u.Scopes, u.Email, u.PasswordHash, u.EmailVerified, u.InstanceAdmin))
+			id, u.Role, u.Scopes, u.Email, u.PasswordHash, u.EmailVerified, u.InstanceAdmin, u.Name))
 		return mapErr("update user", err)
 	})
 	if err != nil {

@@ -25,7 +25,7 @@ var (
 	// qLoadUser is qGetUser inside UpdateUser's transaction.
 	qLoadUser   = writeQuery(`SELECT ` + userCols + ` FROM users WHERE id = ?`)
 	qUpdateUser = writeQuery(`UPDATE users SET role = ?, scopes = ?, email = ?, password_hash = ?,
-		email_verified = ?, instance_admin = ? WHERE id = ? RETURNING ` + userCols)
+		email_verified = ?, instance_admin = ?, name = ? WHERE id = ? RETURNING ` + userCols)
 )
 
 // GetUsersByEmail returns the users with exactly that email, in every
@@ -93,7 +93,7 @@ func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*store.User) 
 			}
 		}
 		out, err = scanUser(t.queryRow(qUpdateUser, u.Role, encodeScopes(u.Scopes),
-			nullText(u.Email), nullText(u.PasswordHash), u.EmailVerified, u.InstanceAdmin, id))
+			nullText(u.Email), nullText(u.PasswordHash), u.EmailVerified, u.InstanceAdmin, u.Name, id))
 		return wrap("update user", err)
 	})
 	if err != nil {

@@ -17,6 +17,7 @@ func testUserUpdate(t *testing.T, s store.Store) {
 		seen = *u
 		u.Role, u.Scopes = store.RoleAdmin, []string{"read", "admin"}
 		u.Email, u.PasswordHash, u.EmailVerified = "alice@example.com", phc, true
+		u.Name = "Alice Liddell"
 		// Not updatable: ignored.
 		u.ID, u.WorkspaceID, u.CreatedAt = "mallory", "ws-2", at(time.Hour)
 		return nil
@@ -26,6 +27,7 @@ func testUserUpdate(t *testing.T, s store.Store) {
 	want := orig
 	want.Role, want.Scopes = store.RoleAdmin, []string{"read", "admin"}
 	want.Email, want.PasswordHash, want.EmailVerified = "alice@example.com", phc, true
+	want.Name = "Alice Liddell"
 	diff(t, "UpdateUser result", want, got)
 	checkStoredUser(t, s, want)
 	byEmail, err := s.GetUsersByEmail(t.Context(), "alice@example.com")
