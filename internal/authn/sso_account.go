@@ -1,6 +1,7 @@
 package authn
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net/netip"
@@ -44,6 +45,7 @@ func (s *Service) ssoAccount(ctx context.Context, ip netip.Addr, c connection, i
 	if len(id.Email) > 320 {
 		id.Email = ""
 	}
+	id.Name = clip(id.Name, 200)
 	for attempt := 0; ; attempt++ {
 		u, err := s.linkedAccount(ctx, c, id)
 		if !errors.Is(err, store.ErrNotFound) {
@@ -73,13 +75,35 @@ func (s *Service) linkedAccount(ctx context.Context, c connection, id ssoIdentit
 			return store.User{}, err
 		}
 	}
-	return u, nil
+	// The name kept with the identity stands in when the IdP sends none
+	// now (Apple sends it on the first sign-in only).
+	return s.nameAccount(ctx, u, cmp.Or(id.Name, clip(ident.Name, 200))), nil
+}
+
+// nameAccount gives u the IdP's name if it has none (a linked account, or
+// one made before names were kept). The name is for display: a failed
+// write is logged, and the sign-in goes on; the next one tries again.
+func (s *Service) nameAccount(ctx context.Context, u store.User, name string) store.User {
+	if u.Name != "" || name == "" {
+		return u
+	}
+	named, err := s.store.UpdateUser(ctx, u.ID, func(v *store.User) error {
+		if v.Name == "" {
+			v.Name = name
+		}
+		return nil
+	})
+	if err != nil {
+		s.log.WarnContext(ctx, "cannot keep the identity provider's name", "user", u.ID, "err", err)
+		return u
+	}
+	return named
 }
 
 // linkOrProvision is steps 2 and 3.
 func (s *Service) linkOrProvision(ctx context.Context, ip netip.Addr, c connection, id ssoIdentity) (store.User, error) {
 	now := s.now()
-	ident := store.Identity{ConnectionID: c.ID, Subject: id.Subject, Email: id.Email, Name: clip(id.Name, 200),
+	ident := store.Identity{ConnectionID: c.ID, Subject: id.Subject, Email: id.Email, Name: id.Name,
 		CreatedAt: now, LastLoginAt: now}
 	if id.Email != "" {
 		existing, err := s.sameEmail(ctx, c.WorkspaceID, id.Email)
@@ -102,19 +126,8 @@ func (s *Service) linkOrProvision(ctx context.Context, ip netip.Addr, c connecti
 			if err := s.store.LinkIdentity(ctx, ident); err != nil {
 				return store.User{}, err
 			}
-			if existing.Name == "" && ident.Name != "" {
-				// A nameless account takes the IdP's (kept if it has one).
-				named, err := s.store.UpdateUser(ctx, existing.ID, func(u *store.User) error {
-					if u.Name == "" {
-						u.Name = ident.Name
-					}
-					return nil
-				})
-				if err != nil {
-					return store.User{}, err
-				}
-				existing = &named
-			}
+			named := s.nameAccount(ctx, *existing, id.Name)
+			existing = &named
 			s.audit(ctx, ip, store.AuditEvent{WorkspaceID: c.WorkspaceID, Actor: existing.ID, Action: AuditSSOLink,
 				Target: c.ID, Method: MethodSSO})
 			return *existing, nil

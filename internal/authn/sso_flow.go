@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/sigil-auth/sigil/internal/ratelimit"
 	"github.com/sigil-auth/sigil/internal/store"
@@ -272,15 +274,20 @@ func (s *Service) open(prefix, raw string, v any) error {
 	return s.openJSON(prefix, prefix, maxSealed, raw, v)
 }
 
-// clip bounds a string from an IdP before it is shown or logged.
+// clip makes a string from an IdP fit to be stored, shown, logged or
+// put in a token: no control, format (bidirectional overrides,
+// zero-width) or line and paragraph separator characters, no spaces
+// around it, at most n bytes, cut between characters.
 func clip(v string, n int) string {
-	if len(v) > n {
-		v = v[:n]
-	}
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
+	v = strings.TrimSpace(strings.Map(func(r rune) rune {
+		if unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp) || r == utf8.RuneError {
 			return -1
 		}
 		return r
-	}, v)
+	}, v))
+	for len(v) > n {
+		_, size := utf8.DecodeLastRuneInString(v)
+		v = v[:len(v)-size]
+	}
+	return v
 }

@@ -340,7 +340,11 @@ func TestClip(t *testing.T) {
 		{"abcdef", 3, "abc"},
 		{"a\r\nb\x00c\x7fd\te", 64, "abcde"},
 		{"", 5, ""},
-		{"héllo", 2, "h\ufffd"}, // a cut rune shows as U+FFFD
+		{"héllo", 2, "h"},                                // cut between characters
+		{"\u202eevil\u202c Ada", 64, "evil Ada"},         // bidirectional overrides
+		{" Ada\u2028Lovelace\u0085 ", 64, "AdaLovelace"}, // separators, C1, spaces around
+		{"a\u200bb\xff", 64, "ab"},                       // zero-width space, invalid UTF-8
+		{" \t ", 64, ""},
 		{strings.Repeat("x", 100), 64, strings.Repeat("x", 64)},
 	}
 	for _, tt := range tests {

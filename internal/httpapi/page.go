@@ -39,19 +39,9 @@ func page[T any](r *http.Request, items []T, key listKey[T]) (list[T], error) {
 		return -cmp.Or(at.Compare(bt), strings.Compare(aid, bid))
 	}
 	slices.SortFunc(items, newer)
-	start := 0
-	if v := r.URL.Query().Get("cursor"); v != "" {
-		t, id, ok := parseCursor(v)
-		if !ok {
-			return list[T]{}, &authn.Error{Code: authn.CodeInvalidRequest, Detail: "cursor is not valid"}
-		}
-		start, _ = slices.BinarySearchFunc(items, struct{}{}, func(it T, _ struct{}) int {
-			it0, iid := key(it)
-			if cmp.Or(it0.Compare(t), strings.Compare(iid, id)) >= 0 {
-				return -1 // the cursor's item or newer: on an earlier page
-			}
-			return 1 // older: this page starts at the first of these
-		})
+	start, err := pageStart(r.URL.Query().Get("cursor"), items, key)
+	if err != nil {
+		return list[T]{}, err
 	}
 	end := min(start+limit, len(items))
 	out := listOf(items[start:end])
@@ -60,6 +50,36 @@ func page[T any](r *http.Request, items []T, key listKey[T]) (list[T], error) {
 		out.NextCursor = &next
 	}
 	return out, nil
+}
+
+// pageStart is the index in items (sorted newest first) of the first
+// item after cursor.
+func pageStart[T any](cursor string, items []T, key listKey[T]) (int, error) {
+	if cursor == "" {
+		return 0, nil
+	}
+	if n, err := strconv.Atoi(decodeCursor(cursor)); err == nil && n >= 0 {
+		// An offset: what a replica of the previous release hands out,
+		// which a rolling upgrade can bring here.
+		return min(n, len(items)), nil
+	}
+	t, id, ok := parseCursor(cursor)
+	if !ok {
+		return 0, &authn.Error{Code: authn.CodeInvalidRequest, Detail: "cursor is not valid"}
+	}
+	i, _ := slices.BinarySearchFunc(items, struct{}{}, func(it T, _ struct{}) int {
+		it0, iid := key(it)
+		if cmp.Or(it0.Compare(t), strings.Compare(iid, id)) >= 0 {
+			return -1 // the cursor's item or newer: on an earlier page
+		}
+		return 1 // older: the page starts at the first of these
+	})
+	return i, nil
+}
+
+func decodeCursor(v string) string {
+	b, _ := base64.RawURLEncoding.DecodeString(v)
+	return string(b)
 }
 
 // cursorOf and parseCursor: "<Unix nanoseconds>.<id>", base64url.

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/sigil-auth/sigil/internal/ssotest"
+	"github.com/sigil-auth/sigil/internal/store"
 	"github.com/sigil-auth/sigil/internal/testenv"
 )
 
@@ -74,8 +75,14 @@ func TestSSOOIDC(t *testing.T) {
 			if round == 1 {
 				p.Lock()
 				p.Next.Email = "ada.renamed@acme.test"
+				p.Next.Name = "" // as Apple after the first sign-in
 				p.Unlock()
 				conf.Scopes = withoutProfile
+				// An account made before names were kept gets the one kept
+				// with its identity at its next sign-in.
+				if _, err := e.s.Store.UpdateUser(context.Background(), first, func(u *store.User) error { u.Name = ""; return nil }); err != nil {
+					t.Fatal(err)
+				}
 			}
 			verifier := oauth2.GenerateVerifier()
 			authURL := conf.AuthCodeURL("st", oauth2.S256ChallengeOption(verifier), oidc.Nonce("n1"),
