@@ -1,9 +1,11 @@
 package httpapi
 
 import (
+	"encoding/base64"
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sigil-auth/sigil/internal/authn"
@@ -170,14 +172,17 @@ func (s *Server) listMembers(w http.ResponseWriter, r *http.Request, p authn.Pri
 	if err != nil {
 		return err
 	}
-	after := r.URL.Query().Get("cursor")
+	after, ok := memberAfter(r.URL.Query().Get("cursor"))
+	if !ok {
+		return &authn.Error{Code: authn.CodeInvalidRequest, Detail: "cursor is not valid"}
+	}
 	members, err := s.auth.ListMembers(r.Context(), p, r.PathValue("id"), after, limit+1)
 	if err != nil {
 		return err
 	}
 	out := listOf(members[:min(limit, len(members))])
 	if len(members) > limit {
-		next := members[limit-1].UserID
+		next := base64.RawURLEncoding.EncodeToString([]byte(memberCursor + members[limit-1].UserID))
 		out.NextCursor = &next
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -216,6 +221,21 @@ func (s *Server) audit(w http.ResponseWriter, r *http.Request, p authn.Principal
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
+}
+
+// memberCursor begins a members cursor (the last member's user id,
+// base64url): the previous release's bare id meant "after" oldest first,
+// so one of those, from a replica of that release during a rolling
+// upgrade, is refused rather than read the other way.
+const memberCursor = "m:"
+
+func memberAfter(cursor string) (string, bool) {
+	if cursor == "" {
+		return "", true
+	}
+	b, err := base64.RawURLEncoding.DecodeString(cursor)
+	id, ok := strings.CutPrefix(string(b), memberCursor)
+	return id, err == nil && ok && id != ""
 }
 
 // writePage writes one page of a small list, newest first by key.

@@ -64,6 +64,9 @@ func TestMembersNewestFirst(t *testing.T) {
 		if d := cmp.Diff([][]string{{"zed", "nina"}, {"olivia", "mike"}}, allPages(t, url, "user_id", owner)); d != "" {
 			t.Errorf("members pages after zed joined (-want +got):\n%s", d)
 		}
+		// The previous release's cursor, a bare user id, meant "after"
+		// oldest first: refused, not read the other way.
+		want(t, call(t, "GET", url+"&cursor=olivia", nil, owner), 400, "invalid_request")
 	})
 }
 
