@@ -174,7 +174,7 @@ func (s *Server) listMembers(w http.ResponseWriter, r *http.Request, p authn.Pri
 	}
 	after, ok := memberAfter(r.URL.Query().Get("cursor"))
 	if !ok {
-		return &authn.Error{Code: authn.CodeInvalidRequest, Detail: "cursor is not valid"}
+		return errBadCursor
 	}
 	members, err := s.auth.ListMembers(r.Context(), p, r.PathValue("id"), after, limit+1)
 	if err != nil {
@@ -233,9 +233,9 @@ func memberAfter(cursor string) (string, bool) {
 	if cursor == "" {
 		return "", true
 	}
-	b, err := base64.RawURLEncoding.DecodeString(cursor)
-	id, ok := strings.CutPrefix(string(b), memberCursor)
-	return id, err == nil && ok && id != ""
+	raw, ok := decodeCursor(cursor)
+	id, found := strings.CutPrefix(raw, memberCursor)
+	return id, ok && found && id != ""
 }
 
 // writePage writes one page of a small list, newest first by key.

@@ -22,6 +22,15 @@ const (
 // listKey orders a list's items: when each was made, then its id.
 type listKey[T any] func(T) (time.Time, string)
 
+// older is how two keys compare newest first: negative when (t, id)
+// comes before (u, uid).
+func older(t time.Time, id string, u time.Time, uid string) int {
+	return -cmp.Or(t.Compare(u), strings.Compare(id, uid))
+}
+
+// errBadCursor is a cursor that no page of Sigil's handed out.
+var errBadCursor = &authn.Error{Code: authn.CodeInvalidRequest, Detail: "cursor is not valid"}
+
 // page cuts one page out of a list read whole from the store (a user's
 // keys, sessions and factors, a workspace's apps, keys and connections:
 // all short), newest first by key. The cursor is the key of the previous
@@ -33,12 +42,11 @@ func page[T any](r *http.Request, items []T, key listKey[T]) (list[T], error) {
 	if err != nil {
 		return list[T]{}, err
 	}
-	newer := func(a, b T) int { // a before b: a is newer
+	slices.SortFunc(items, func(a, b T) int {
 		at, aid := key(a)
 		bt, bid := key(b)
-		return -cmp.Or(at.Compare(bt), strings.Compare(aid, bid))
-	}
-	slices.SortFunc(items, newer)
+		return older(at, aid, bt, bid)
+	})
 	start, err := pageStart(r.URL.Query().Get("cursor"), items, key)
 	if err != nil {
 		return list[T]{}, err
@@ -58,41 +66,44 @@ func pageStart[T any](cursor string, items []T, key listKey[T]) (int, error) {
 	if cursor == "" {
 		return 0, nil
 	}
-	if n, err := strconv.Atoi(decodeCursor(cursor)); err == nil && n >= 0 {
+	raw, ok := decodeCursor(cursor)
+	if !ok {
+		return 0, errBadCursor
+	}
+	if n, err := strconv.Atoi(raw); err == nil && n >= 0 {
 		// An offset: what a replica of the previous release hands out,
 		// which a rolling upgrade can bring here.
 		return min(n, len(items)), nil
 	}
-	t, id, ok := parseCursor(cursor)
+	t, id, ok := parseCursor(raw)
 	if !ok {
-		return 0, &authn.Error{Code: authn.CodeInvalidRequest, Detail: "cursor is not valid"}
+		return 0, errBadCursor
 	}
+	// The first item older than the cursor's.
 	i, _ := slices.BinarySearchFunc(items, struct{}{}, func(it T, _ struct{}) int {
 		it0, iid := key(it)
-		if cmp.Or(it0.Compare(t), strings.Compare(iid, id)) >= 0 {
-			return -1 // the cursor's item or newer: on an earlier page
+		if older(it0, iid, t, id) <= 0 {
+			return -1
 		}
-		return 1 // older: the page starts at the first of these
+		return 1
 	})
 	return i, nil
 }
 
-func decodeCursor(v string) string {
-	b, _ := base64.RawURLEncoding.DecodeString(v)
-	return string(b)
+// decodeCursor undoes a cursor's base64url.
+func decodeCursor(v string) (string, bool) {
+	b, err := base64.RawURLEncoding.DecodeString(v)
+	return string(b), err == nil
 }
 
-// cursorOf and parseCursor: "<Unix nanoseconds>.<id>", base64url.
+// cursorOf makes a cursor of a key: "<Unix nanoseconds>.<id>", base64url;
+// parseCursor reads the decoded text back.
 func cursorOf(t time.Time, id string) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(t.UnixNano(), 10) + "." + id))
 }
 
-func parseCursor(v string) (time.Time, string, bool) {
-	b, err := base64.RawURLEncoding.DecodeString(v)
-	if err != nil {
-		return time.Time{}, "", false
-	}
-	ns, id, ok := strings.Cut(string(b), ".")
+func parseCursor(raw string) (time.Time, string, bool) {
+	ns, id, ok := strings.Cut(raw, ".")
 	n, err := strconv.ParseInt(ns, 10, 64)
 	if !ok || err != nil || id == "" {
 		return time.Time{}, "", false
