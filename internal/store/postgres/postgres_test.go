@@ -88,17 +88,8 @@ func TestDeleteLastKeysConcurrently(t *testing.T) {
 		if err := s.AddPublicKey(ctx, second); err != nil {
 			t.Fatal(err)
 		}
-		start := make(chan struct{})
-		var wg sync.WaitGroup
-		errs := make([]error, 2)
-		for i, id := range []string{first.ID, second.ID} {
-			wg.Go(func() {
-				<-start
-				errs[i] = s.DeletePublicKey(ctx, u, id)
-			})
-		}
-		close(start)
-		wg.Wait()
+		ids := []string{first.ID, second.ID}
+		errs := storetest.Race(2, func(i int) error { return s.DeletePublicKey(ctx, u, ids[i]) })
 		keys, err := s.ListPublicKeys(ctx, u)
 		if err != nil {
 			t.Fatal(err)

@@ -32,18 +32,19 @@ func TestRefreshBatches(t *testing.T) {
 		}
 	}
 	for round := range 3 { // each round rotates every session once more
-		storetest.Race(n, func(i int) error {
+		errs := storetest.Race(n, func(i int) error {
 			from, to := i+round*n, i+(round+1)*n
 			r, err := s.RefreshSession(t.Context(), rotation(from, to, now.Add(time.Duration(round+1)*time.Second)))
-			switch {
-			case err != nil:
-				t.Errorf("round %d, session %d: %v", round, i, err)
-			case !r.Rotated || r.Session.ID != fmt.Sprint("s", i) || r.Session.Generation != int64(round):
-				t.Errorf("round %d, session %d: rotated %v session %s at generation %d", round, i,
-					r.Rotated, r.Session.ID, r.Session.Generation)
+			if err == nil && (!r.Rotated || r.Session.ID != fmt.Sprint("s", i) || r.Session.Generation != int64(round)) {
+				err = fmt.Errorf("rotated %v session %s at generation %d", r.Rotated, r.Session.ID, r.Session.Generation)
 			}
-			return nil
+			return err
 		})
+		for i, err := range errs {
+			if err != nil {
+				t.Errorf("round %d, session %d: %v", round, i, err)
+			}
+		}
 	}
 	batches, largest := postgres.RefreshBatches(s)
 	t.Logf("%d refreshes in %d statements, at most %d in one", 3*n, batches, largest)
