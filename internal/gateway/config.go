@@ -62,8 +62,8 @@ type Config struct {
 	// X-Forwarded-For/Host/Proto are passed on rather than replaced.
 	TrustedProxies []string `yaml:"trusted_proxies"`
 	// StreamsPerCredential and Streams cap the long-lived answers (event
-	// streams, WebSockets) open at once per credential and in all (0:
-	// ratelimit.DefaultStreamsPerCredential, ratelimit.DefaultStreams).
+	// streams, WebSockets) open at once per credential and in all (0: 64
+	// and 1024, ratelimit.NewConcurrency's).
 	StreamsPerCredential int `yaml:"streams_per_credential"`
 	Streams              int `yaml:"streams"`
 	// Routes: none means one rule, "/" with no scopes (any valid credential).

@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -47,8 +46,7 @@ type Options struct {
 	// StreamsPerCredential and Streams cap the long-lived answers open at
 	// once (an event stream, or a WebSocket after 101 Switching
 	// Protocols), per credential and in all; beyond, the client gets 429
-	// with Retry-After. 0: ratelimit.DefaultStreamsPerCredential,
-	// ratelimit.DefaultStreams.
+	// with Retry-After. 0: 64 and 1024 (ratelimit.NewConcurrency's).
 	StreamsPerCredential, Streams int
 
 	// Limiter counts tier requests (nil: an in-memory limiter on Now).
@@ -96,7 +94,7 @@ func New(o Options) (*Gateway, error) {
 	g := &Gateway{
 		router: rt, upstream: o.Upstream, tiers: o.Tiers, defaultTier: o.DefaultTier,
 		limiter: o.Limiter, stripCreds: o.StripCredentials, log: o.Log,
-		streams: ratelimit.NewConcurrency(cmp.Or(o.StreamsPerCredential, ratelimit.DefaultStreamsPerCredential), cmp.Or(o.Streams, ratelimit.DefaultStreams)),
+		streams: ratelimit.NewConcurrency(o.StreamsPerCredential, o.Streams),
 		auth: &authorizer{
 			endpoint: strings.TrimSuffix(o.SigilURL.String(), "/") + "/v1/authorize",
 			client:   o.AuthClient, ttl: o.CacheTTL, now: o.Now, cache: map[[32]byte]cached{}, flights: map[[32]byte]*flight{},
@@ -300,7 +298,7 @@ func (g *Gateway) upstreamError(w http.ResponseWriter, r *http.Request, err erro
 		return // the client went away; nobody reads an answer
 	}
 	if errors.Is(err, ratelimit.ErrKeyFull) || errors.Is(err, ratelimit.ErrTotalFull) {
-		w.Header().Set("Retry-After", strconv.Itoa(int(ratelimit.StreamRetryAfter/time.Second)))
+		w.Header().Set("Retry-After", strconv.Itoa(ratelimit.Seconds(ratelimit.StreamRetryAfter)))
 		detail := "this proxy has as many streams open as it serves; retry later"
 		if errors.Is(err, ratelimit.ErrKeyFull) {
 			detail = "this credential already has as many streams open as allowed; close one or retry later"

@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/sigil-auth/sigil/internal/authn"
+	"github.com/sigil-auth/sigil/internal/ratelimit"
 )
 
 // statusOf maps each domain error code to its HTTP status (API.md §1).
@@ -69,7 +70,7 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		status = http.StatusBadRequest
 	}
 	if e.RetryAfter > 0 {
-		secs := strconv.Itoa(max(int((e.RetryAfter+999_999_999)/1_000_000_000), 1))
+		secs := strconv.Itoa(ratelimit.Seconds(e.RetryAfter))
 		w.Header().Set("Retry-After", secs)
 		if e.Limit > 0 { // IETF RateLimit header fields
 			w.Header().Set("RateLimit-Limit", strconv.Itoa(e.Limit))

@@ -25,19 +25,10 @@ type StreamLimits struct {
 }
 
 // streams counts the open long-lived responses, per credential and in all.
-type streams struct {
-	limits StreamLimits
-	open   *ratelimit.Concurrency
-}
+type streams struct{ open *ratelimit.Concurrency }
 
 func newStreams(l StreamLimits) *streams {
-	if l.PerCredential <= 0 {
-		l.PerCredential = ratelimit.DefaultStreamsPerCredential
-	}
-	if l.Total <= 0 {
-		l.Total = ratelimit.DefaultStreams
-	}
-	return &streams{limits: l, open: ratelimit.NewConcurrency(l.PerCredential, l.Total)}
+	return &streams{open: ratelimit.NewConcurrency(l.PerCredential, l.Total)}
 }
 
 // acquire takes a slot for p's stream, or refuses with a 429
@@ -48,7 +39,7 @@ func (s *streams) acquire(p authn.Principal) (release func(), err error) {
 	switch {
 	case errors.Is(err, ratelimit.ErrKeyFull):
 		return nil, &authn.Error{Code: authn.CodeRateLimited, RetryAfter: ratelimit.StreamRetryAfter,
-			Detail: fmt.Sprintf("this credential already has %d streams open, the most allowed; close one or retry later", s.limits.PerCredential)}
+			Detail: fmt.Sprintf("this credential already has %d streams open, the most allowed; close one or retry later", s.open.PerKey())}
 	case err != nil:
 		return nil, &authn.Error{Code: authn.CodeRateLimited, RetryAfter: ratelimit.StreamRetryAfter,
 			Detail: "this server has as many streams open as it serves; retry later"}

@@ -6,16 +6,17 @@ import (
 	"time"
 )
 
-// Stream caps' defaults, the server's revocation feed's and the proxy's
-// streamed answers' alike: per credential, in all, and the Retry-After
-// of a refusal (a slot frees when some client goes away, which no one can
-// predict, so the client retries at about the verify package's longest
-// backoff).
+// Caps of a Concurrency given none, the server's revocation feed's and
+// the proxy's streamed answers' alike: per key (a credential) and in all.
 const (
-	DefaultStreamsPerCredential = 64
-	DefaultStreams              = 1024
-	StreamRetryAfter            = 5 * time.Second
+	defaultPerKey = 64
+	defaultTotal  = 1024
 )
+
+// StreamRetryAfter is the Retry-After of a stream refused for its caps:
+// a slot frees when some client goes away, which no one can predict, so
+// the client retries at about the verify package's longest backoff.
+const StreamRetryAfter = 5 * time.Second
 
 // Refusals of Concurrency.Acquire.
 var (
@@ -33,10 +34,20 @@ type Concurrency struct {
 	n             int
 }
 
-// NewConcurrency allows perKey open per key and total in all.
+// NewConcurrency allows perKey open per key and total in all; zero (or
+// less) is 64 per key, 1024 in all.
 func NewConcurrency(perKey, total int) *Concurrency {
+	if perKey <= 0 {
+		perKey = defaultPerKey
+	}
+	if total <= 0 {
+		total = defaultTotal
+	}
 	return &Concurrency{perKey: perKey, total: total, open: map[string]int{}}
 }
+
+// PerKey is how many one key may hold open.
+func (c *Concurrency) PerKey() int { return c.perKey }
 
 // Acquire takes a slot for key ("" counts only toward the total), or
 // refuses with ErrKeyFull or ErrTotalFull. release, called once or more,

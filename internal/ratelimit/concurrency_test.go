@@ -2,6 +2,7 @@ package ratelimit
 
 import (
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -51,5 +52,29 @@ func TestConcurrency(t *testing.T) {
 	}
 	if _, err := c.Acquire(""); !errors.Is(err, ErrTotalFull) {
 		t.Fatalf("a keyless acquisition beyond the total: %v", err)
+	}
+}
+
+// TestConcurrencyDefaults: no caps given is 64 per key and 1024 in all.
+func TestConcurrencyDefaults(t *testing.T) {
+	c := NewConcurrency(0, -1)
+	if c.PerKey() != 64 {
+		t.Fatalf("per key %d, want 64", c.PerKey())
+	}
+	for i := range 64 {
+		if _, err := c.Acquire("k"); err != nil {
+			t.Fatalf("slot %d of key k: %v", i, err)
+		}
+	}
+	if _, err := c.Acquire("k"); !errors.Is(err, ErrKeyFull) {
+		t.Fatalf("65th slot of k: %v, want ErrKeyFull", err)
+	}
+	for i := range 1024 - 64 {
+		if _, err := c.Acquire(fmt.Sprint("key-", i)); err != nil {
+			t.Fatalf("slot %d in all: %v", 64+i, err)
+		}
+	}
+	if _, err := c.Acquire("another"); !errors.Is(err, ErrTotalFull) {
+		t.Fatalf("slot 1025: %v, want ErrTotalFull", err)
 	}
 }

@@ -7,6 +7,7 @@
 // Redis for limits shared by all replicas) and the SIGIL_RATE_LIMITS syntax
 // (ParseRules, DefaultRules). It does not know about HTTP, client IPs or
 // accounts: callers build the key ("login_ip:" + ip, …), pick the Rule by name,
-// turn a refused Decision into 429 + Retry-After, and decide what a backend
+// turn a refused Decision into 429 + Retry-After (Seconds; StreamRetryAfter
+// for a stream refused by a Concurrency), and decide what a backend
 // error means (fail open or closed). It imports nothing of Sigil's.
 package ratelimit

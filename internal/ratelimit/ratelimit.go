@@ -56,9 +56,12 @@ type Decision struct {
 // RetryAfterSeconds is RetryAfter rounded up to whole seconds, at least 1:
 // the value for a Retry-After header (a client retrying after a rounded-down
 // value would be refused again).
-func (d Decision) RetryAfterSeconds() int {
-	s := int((d.RetryAfter + time.Second - 1) / time.Second)
-	return max(s, 1)
+func (d Decision) RetryAfterSeconds() int { return Seconds(d.RetryAfter) }
+
+// Seconds is a wait in a Retry-After header's whole seconds: rounded up,
+// at least 1, so a client never comes back early.
+func Seconds(d time.Duration) int {
+	return max(int((d+time.Second-1)/time.Second), 1)
 }
 
 // Limiter counts attempts per key. Implementations are safe for concurrent use.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sigil-auth/sigil/internal/authn"
+	"github.com/sigil-auth/sigil/internal/ratelimit"
 )
 
 // page is what every template gets.
@@ -239,7 +240,7 @@ func inline(err error) (status int, msg string, ok bool) {
 
 // waitText is a rate limit's wait in words.
 func waitText(e *authn.Error) string {
-	n := int(e.RetryAfter.Seconds() + 0.999)
+	n := ratelimit.Seconds(e.RetryAfter)
 	if n <= 1 {
 		return "a second"
 	}
@@ -262,6 +263,6 @@ func sentence(s string) string {
 func retryAfter(w http.ResponseWriter, err error) {
 	var e *authn.Error
 	if errors.As(err, &e) && e.RetryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int(e.RetryAfter.Seconds()+0.999)))
+		w.Header().Set("Retry-After", strconv.Itoa(ratelimit.Seconds(e.RetryAfter)))
 	}
 }
