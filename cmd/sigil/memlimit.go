@@ -52,10 +52,12 @@ func memoryLimit(setting int64, getenv func(string) string, hashing int64) (limi
 	return setting, false
 }
 
-// applyMemory sets the memory limit memoryLimit chooses, logs it, and has
-// the hasher free its slots' memory and hand it back to the kernel once
-// logins pause (an idle Go heap is otherwise collected only every two
-// minutes).
+// applyMemory sets the memory limit memoryLimit chooses, logs it, and,
+// once logins pause, has the hasher free its slots' memory (unmapped at
+// once on Unix) and then collect the heap and hand it back to the kernel:
+// the garbage the logins' requests left (an idle Go heap is otherwise
+// collected only every two minutes), and the slots themselves off Unix,
+// where they live on the heap.
 func applyMemory(cfg config.Config, getenv func(string) string, h *password.Hasher, log *slog.Logger) {
 	limit, keep := memoryLimit(cfg.MemoryLimit, getenv, h.PeakMemory())
 	switch {

@@ -100,9 +100,11 @@ func (h *Hasher) PeakMemory() int64 {
 // AfterIdle frees the slots' memory and then calls f (on a goroutine of
 // its own) once no hash has run for d after one did; each hash restarts
 // the wait, so under steady load neither happens. The slots keep m KiB
-// each while logins come, and an idle server collects nothing for
-// minutes: the server passes debug.FreeOSMemory here, so the memory goes
-// back to the kernel. Call it before the Hasher is used.
+// each while logins come; freeing unmaps them on Unix (argon2id.Memory)
+// and leaves them to the collector elsewhere. An idle server collects
+// nothing for minutes: the server passes debug.FreeOSMemory here, so the
+// logins' garbage (and, off Unix, the slots) goes back to the kernel.
+// Call it before the Hasher is used.
 func (h *Hasher) AfterIdle(d time.Duration, f func()) {
 	h.idle = time.AfterFunc(d, func() {
 		h.freeSlots()
