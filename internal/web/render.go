@@ -144,6 +144,9 @@ func putBuf(buf *bytes.Buffer) {
 	bufs.Put(buf)
 }
 
+// defaultCSP is every answer's policy unless a page widens form-action.
+var defaultCSP = csp(nil)
+
 // csp is the policy of every page: our own script and style only, images
 // also from https (workspace logos), no framing, forms to ourselves and
 // to the app a sign-in returns to.

@@ -178,7 +178,7 @@ func (s *Server) Routes() []string { return s.patterns }
 // form returns to an app widens the policy's form-action (render).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
-	h.Set("Content-Security-Policy", csp(nil))
+	h.Set("Content-Security-Policy", defaultCSP)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Frame-Options", "DENY")
